@@ -1,0 +1,375 @@
+"""The serving window's use cases: tap, serve by hand, override, undo — each one durable transaction.
+
+A tap reads what the decision needs, decides (`pos.decide`), and writes the journal event, its
+outbox row and the derived `served` row in the same ``BEGIN IMMEDIATE`` transaction. The verdict
+is returned only after COMMIT: a meal shown as served is already on disk.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, delete, exists, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
+
+from drivers.card import CardIdError, CardRead, match_keys, parse_card_id
+from pos.decide import CardStatus, Outcome, Reason, Situation, StudentView, Verdict, decide, refuse
+from pos.domain import Meal
+from pos.models import (
+    Break,
+    Card,
+    Entitlement,
+    Event,
+    Holiday,
+    MealSlot,
+    MenuPrice,
+    Meta,
+    Order,
+    Outbox,
+    SchoolClass,
+    Served,
+    Student,
+)
+from pos.policy import Policy, parse_policy
+from pos.store import StoreError, explain_sqlite_error
+
+CLOCK_BACK_TOLERANCE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The terminal's school settings, kept in the `meta` table (written by sync or the demo)."""
+
+    terminal_id: str
+    school_id: str
+    school_name: str
+    timezone: str
+    week_days: frozenset[int]  # ISO weekdays the school serves: 1 = Monday
+    window_early_min: int
+    window_late_min: int
+    refuse_outside_window: bool
+    policy: Policy
+
+    @classmethod
+    def load(cls, conn: Connection) -> Settings:
+        meta = dict(conn.execute(select(Meta.key, Meta.value)).tuples().all())
+        if "policy" not in meta:
+            raise StoreError("терминал не настроен: нет данных школы (выполните синхронизацию или демо)")
+        return cls(
+            terminal_id=meta.get("terminal_id", "T-UNSET"),
+            school_id=meta.get("school_id", ""),
+            school_name=meta.get("school_name", ""),
+            timezone=meta.get("timezone", "Europe/Moscow"),
+            week_days=frozenset(int(d) for d in meta.get("week_days", "1,2,3,4,5").split(",")),
+            window_early_min=int(meta.get("window_early_min", "10")),
+            window_late_min=int(meta.get("window_late_min", "10")),
+            refuse_outside_window=meta.get("refuse_outside_window", "0") == "1",
+            policy=parse_policy(meta["policy"], f"policy:{meta.get('school_id', '')}"),
+        )
+
+
+def write_meta(conn: Connection, values: Mapping[str, str]) -> None:
+    for key, value in values.items():
+        conn.execute(delete(Meta).where(Meta.key == key))
+        conn.execute(insert(Meta).values(key=key, value=value))
+
+
+@dataclass(frozen=True)
+class Slot:
+    meal: Meal
+    starts: time
+    ends: time
+    label: str
+
+
+class Counter:
+    """One serving window's engine over its local store. Thread-safe: one tap at a time."""
+
+    def __init__(self, engine: Engine, *, debounce_s: float = 2.0) -> None:
+        self.engine = engine
+        self.debounce = timedelta(seconds=debounce_s)
+        self._lock = threading.Lock()
+        self._last_tap: dict[str, tuple[datetime, Verdict]] = {}
+        self.reload()
+
+    # -- cached reference data ------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Re-read settings and the schedule (after a sync changed them)."""
+        try:
+            with self.engine.begin() as conn:
+                self.settings = Settings.load(conn)
+                breaks = {(b.shift, b.number): b for b in conn.execute(select(Break)).all()}
+                self._slots: dict[str, list[Slot]] = {}
+                for class_id, meal, shift, number in conn.execute(
+                    select(MealSlot.class_id, MealSlot.meal, MealSlot.shift, MealSlot.break_no)
+                ):
+                    b = breaks.get((shift, number))
+                    if b is None:
+                        continue
+                    label = f"на {number}-й перемене {'I' * shift} смены {b.starts}–{b.ends}"
+                    early, late = timedelta(minutes=self.settings.window_early_min), \
+                        timedelta(minutes=self.settings.window_late_min)
+                    starts = (datetime.combine(date.min, time.fromisoformat(b.starts)) - early).time()
+                    ends = (datetime.combine(date.min + timedelta(days=1), time.fromisoformat(b.ends)) + late).time()
+                    self._slots.setdefault(class_id, []).append(Slot(Meal(meal), starts, ends, label))
+                self._holidays = set(conn.execute(select(Holiday.day)).scalars())
+                self._prices: dict[date, dict[Meal, int]] = {}
+                last = conn.execute(select(func.max(Event.at_utc))).scalar()
+                self._last_event_at: datetime | None = last
+        except DBAPIError as exc:
+            raise StoreError(explain_sqlite_error(exc)) from exc
+        self.tz = ZoneInfo(self.settings.timezone)
+
+    @property
+    def terminal_id(self) -> str:
+        return self.settings.terminal_id
+
+    def local(self, now: datetime | None) -> datetime:
+        """`now` (aware; default the wall clock) in the school's time zone."""
+        return (now or datetime.now(UTC)).astimezone(self.tz)
+
+    def is_school_day(self, day: date) -> bool:
+        return day.isoweekday() in self.settings.week_days and day not in self._holidays
+
+    def slots(self, class_id: str) -> list[Slot]:
+        return self._slots.get(class_id, [])
+
+    # -- use cases --------------------------------------------------------------------------------
+
+    def tap_text(self, text: str, *, reader_id: str = "manual", now: datetime | None = None,
+                 meal: Meal | None = None) -> Verdict:
+        """A card number typed or read as text; a garbled one is refused, not journaled."""
+        try:
+            uid = parse_card_id(text)
+        except CardIdError:
+            return refuse(Reason.BAD_CARD_READ, f"Номер карты не распознан: «{text.strip()[:40]}» — приложите ещё раз")
+        return self.tap(CardRead(uid=uid, raw=text.encode(), reader_id=reader_id), now=now, meal=meal)
+
+    def tap(self, read: CardRead, *, now: datetime | None = None, meal: Meal | None = None) -> Verdict:
+        local = self.local(now)
+        with self._lock:
+            previous = self._last_tap.get(read.uid)
+            if previous and abs(local - previous[0]) < self.debounce:
+                return previous[1]
+            verdict = self._run(lambda conn: self._tap(conn, read.uid, local, meal))
+            self._last_tap[read.uid] = (local, verdict)
+            if len(self._last_tap) > 512:
+                self._last_tap = {k: v for k, v in self._last_tap.items() if local - v[0] < self.debounce}
+            return verdict
+
+    def serve_by_hand(self, student_id: str, *, reason: str, staff: str = "", now: datetime | None = None,
+                      meal: Meal | None = None) -> Verdict:
+        """A forgotten card: the same decision, found by name, recorded as served by hand."""
+        local = self.local(now)
+        with self._lock:
+            return self._run(lambda conn: self._decide_and_record(
+                conn, local, meal, student_id=student_id, card_uid=None, source="manual", staff=staff,
+                note=reason))
+
+    def override(self, refused: Verdict, *, reason: str, staff: str = "", now: datetime | None = None) -> Verdict:
+        """Serve in spite of a refusal, with the staff member's reason; no debit, no budget claim."""
+        if refused.served or refused.student is None or refused.meal is None:
+            return refuse(Reason.OVERRIDE, "Отменять нечего: выберите отказ с учеником")
+        if not reason.strip():
+            return refuse(Reason.OVERRIDE, "Укажите причину выдачи вопреки отказу", None)
+        local = self.local(now)
+        student, meal = refused.student, refused.meal
+        verdict = Verdict(
+            Outcome.SERVE_FREE, Reason.OVERRIDE, f"Выдано по решению сотрудника: {meal.ru}",
+            meal=meal, student=student, balance_after_kopecks=student.balance_kopecks,
+            warnings=(f"Вопреки отказу «{refused.message}». Причина: {reason}",), card_uid=refused.card_uid,
+        )
+        with self._lock:
+            return self._run(lambda conn: self._record(
+                conn, verdict, local, kind="override", source="override", staff=staff, note=reason,
+                ref=refused.event_id))
+
+    def undo_last(self, *, staff: str = "", reason: str = "", now: datetime | None = None) -> Verdict:
+        """Reverse the last meal served at this window: a reversal event, never a deletion."""
+        local = self.local(now)
+        with self._lock:
+            return self._run(lambda conn: self._undo(conn, local, staff, reason))
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _run(self, work: Any) -> Verdict:
+        try:
+            with self.engine.begin() as conn:
+                verdict: Verdict = work(conn)
+                return verdict
+        except DBAPIError as exc:
+            return refuse(Reason.STORE_ERROR, f"Не записано: {explain_sqlite_error(exc)}. Повторите; если не "
+                          "проходит — вызовите администратора")
+
+    def _tap(self, conn: Connection, uid: str, local: datetime, meal: Meal | None) -> Verdict:
+        status, card, note = self._find_card(conn, uid)
+        if status is not CardStatus.OK or card is None:
+            verdict = decide(Situation(now=local, policy=self.settings.policy, meal=meal or Meal.BREAKFAST,
+                                       card_status=status, card_note=note,
+                                       student=self._student(conn, card) if card else None))
+            return self._record(conn, replace(verdict, card_uid=uid), local, kind="refuse")
+        return self._decide_and_record(conn, local, meal, student_id=card, card_uid=uid, source="card")
+
+    def _find_card(self, conn: Connection, uid: str) -> tuple[CardStatus, str | None, str]:
+        columns = (Card.student_id, Card.blocked, Card.blocked_reason)
+        rows = conn.execute(select(*columns).where(Card.uid == uid)).all()
+        if not rows:
+            key32, key24 = match_keys(uid)
+            if key32 is not None:
+                rows = conn.execute(select(*columns).where(Card.key32 == key32)).all()
+            if not rows and key24 is not None:
+                rows = conn.execute(select(*columns).where(Card.key24 == key24)).all()
+        if not rows:
+            return CardStatus.UNKNOWN, None, ""
+        if len({r.student_id for r in rows}) > 1:
+            return CardStatus.AMBIGUOUS, None, ""
+        active = [r for r in rows if not r.blocked]
+        if not active:
+            return CardStatus.BLOCKED, rows[0].student_id, rows[0].blocked_reason
+        return CardStatus.OK, active[0].student_id, ""
+
+    def _student(self, conn: Connection, student_id: str) -> StudentView | None:
+        view, _ = self._student_and_class(conn, student_id)
+        return view
+
+    def _student_and_class(self, conn: Connection, student_id: str) -> tuple[StudentView | None, str | None]:
+        row = conn.execute(
+            select(Student.id, Student.full_name, SchoolClass.name, SchoolClass.grade, SchoolClass.shift,
+                   Student.birth_date, Student.diet_note, Student.daily_limit_kopecks, Student.balance_kopecks,
+                   Student.class_id)
+            .join(SchoolClass, SchoolClass.id == Student.class_id)
+            .where(Student.id == student_id, Student.active.is_(True))
+        ).first()
+        if row is None:
+            return None, None
+        return StudentView(*row[:9]), row.class_id
+
+    def _resolve_meal(self, conn: Connection, class_id: str | None, student_id: str, local: datetime,
+                      served: Mapping[Meal, datetime]) -> Meal:
+        """The meal this student is here for: the class's slot now, else the nearest one, else the order."""
+        slots = self.slots(class_id) if class_id else []
+        if slots:
+            now_t = local.time()
+            for slot in slots:
+                if slot.starts <= now_t <= slot.ends:
+                    return slot.meal
+            minutes = local.hour * 60 + local.minute
+
+            def distance(slot: Slot) -> int:
+                lo, hi = slot.starts.hour * 60 + slot.starts.minute, slot.ends.hour * 60 + slot.ends.minute
+                return max(lo - minutes, minutes - hi, 0)
+
+            return min(slots, key=distance).meal
+        ordered = conn.execute(
+            select(Order.meal).where(Order.student_id == student_id, Order.day == local.date())).scalars().all()
+        for meal in Meal:
+            if meal.value in ordered and meal not in served:
+                return meal
+        return Meal.BREAKFAST
+
+    def _decide_and_record(self, conn: Connection, local: datetime, meal: Meal | None, *, student_id: str,
+                           card_uid: str | None, source: str, staff: str = "", note: str = "") -> Verdict:
+        day = local.date()
+        student, class_id = self._student_and_class(conn, student_id)
+        served_rows = conn.execute(
+            select(Served.meal, Served.at_utc, Served.paid_kopecks, Served.free_kopecks)
+            .where(Served.student_id == student_id, Served.local_date == day)).all()
+        served = {Meal(r.meal): r.at_utc.replace(tzinfo=UTC).astimezone(self.tz) for r in served_rows}
+        meal = meal or self._resolve_meal(conn, class_id, student_id, local, served)
+        ordered = conn.execute(select(exists().where(
+            Order.student_id == student_id, Order.day == day, Order.meal == meal.value))).scalar()
+        categories: set[str] = set()
+        lapsed: tuple[str, date] | None = None
+        for category, starts, ends in conn.execute(
+            select(Entitlement.category, Entitlement.starts, Entitlement.ends)
+            .where(Entitlement.student_id == student_id)):
+            if starts > day:
+                lapsed = lapsed or ("not_started", starts)
+            elif ends is not None and ends < day:
+                lapsed = ("expired", ends) if lapsed is None or lapsed[0] != "expired" or ends > lapsed[1] else lapsed
+            else:
+                categories.add(category)
+        slot = next((s for s in self.slots(class_id) if s.meal is meal), None) if class_id else None
+        situation = Situation(
+            now=local, policy=self.settings.policy, meal=meal, student=student,
+            school_day=self.is_school_day(day), ordered=bool(ordered), categories=frozenset(categories),
+            lapsed=lapsed, served=served,
+            free_used_kopecks=sum(r.free_kopecks for r in served_rows),
+            paid_today_kopecks=sum(r.paid_kopecks for r in served_rows),
+            window=(slot.starts, slot.ends) if slot else None, window_label=slot.label if slot else "",
+            refuse_outside_window=self.settings.refuse_outside_window,
+            menu_price_kopecks=self._menu_price(conn, day, meal),
+        )
+        verdict = replace(decide(situation), card_uid=card_uid)
+        if source == "manual" and verdict.served:
+            verdict = replace(verdict, warnings=(*verdict.warnings, f"Выдано без карты: {note}"))
+        kind = "serve" if verdict.served else "refuse"
+        return self._record(conn, verdict, local, kind=kind, source=source, staff=staff, note=note)
+
+    def _menu_price(self, conn: Connection, day: date, meal: Meal) -> int | None:
+        if day not in self._prices:
+            self._prices[day] = {Meal(m): p for m, p in conn.execute(
+                select(MenuPrice.meal, MenuPrice.price_kopecks).where(MenuPrice.day == day))}
+        return self._prices[day].get(meal)
+
+    def _record(self, conn: Connection, verdict: Verdict, local: datetime, *, kind: str, source: str = "card",
+                staff: str = "", note: str = "", ref: str | None = None) -> Verdict:
+        now_utc = local.astimezone(UTC).replace(tzinfo=None)
+        flags = []
+        if self._last_event_at is not None and now_utc < self._last_event_at - CLOCK_BACK_TOLERANCE:
+            flags.append("clock_back")
+            verdict = replace(verdict, warnings=(
+                *verdict.warnings, "Часы терминала ушли назад: проверьте время (запись сохранена)"))
+        event_id = uuid.uuid4().hex
+        seq = (conn.execute(select(func.max(Event.seq))).scalar() or 0) + 1
+        student_id = verdict.student.id if verdict.student else None
+        conn.execute(insert(Event).values(
+            id=event_id, terminal_id=self.settings.terminal_id, seq=seq, kind=kind, at_utc=now_utc,
+            local_date=local.date(), student_id=student_id, card_uid=verdict.card_uid,
+            meal=verdict.meal.value if verdict.meal else None, outcome=verdict.outcome.value,
+            reason=verdict.reason.value, message=verdict.message, paid_kopecks=verdict.paid_kopecks,
+            free_kopecks=verdict.free_kopecks, budget_line=verdict.budget_line, ref_event_id=ref,
+            source=source, staff=staff, note=note, flags=",".join(flags),
+        ))
+        conn.execute(insert(Outbox).values(seq=seq, event_id=event_id))
+        if verdict.served and student_id and verdict.meal:
+            conn.execute(insert(Served).prefix_with("OR IGNORE").values(
+                student_id=student_id, local_date=local.date(), meal=verdict.meal.value, event_id=event_id,
+                at_utc=now_utc, paid_kopecks=verdict.paid_kopecks, free_kopecks=verdict.free_kopecks))
+            if verdict.paid_kopecks:
+                conn.execute(update(Student).where(Student.id == student_id)
+                             .values(balance_kopecks=Student.balance_kopecks - verdict.paid_kopecks))
+        if self._last_event_at is None or now_utc > self._last_event_at:
+            self._last_event_at = now_utc
+        return verdict.with_event(event_id)
+
+    def _undo(self, conn: Connection, local: datetime, staff: str, reason: str) -> Verdict:
+        reversal = Event.__table__.alias("r")
+        last = conn.execute(
+            select(Event).where(Event.kind.in_(("serve", "override")), Event.terminal_id == self.terminal_id,
+                                ~exists().where(reversal.c.ref_event_id == Event.id, reversal.c.kind == "reversal"))
+            .order_by(Event.seq.desc()).limit(1)).scalar()
+        if last is None:
+            return refuse(Reason.NOTHING_TO_UNDO, "Нечего отменять: выдач ещё не было")
+        student = self._student(conn, last.student_id) if last.student_id else None
+        meal = Meal(last.meal) if last.meal else None
+        conn.execute(delete(Served).where(Served.event_id == last.id))
+        if last.paid_kopecks and last.student_id:
+            conn.execute(update(Student).where(Student.id == last.student_id)
+                         .values(balance_kopecks=Student.balance_kopecks + last.paid_kopecks))
+        balance = student.balance_kopecks + last.paid_kopecks if student else None
+        verdict = Verdict(
+            Outcome.REFUSE, Reason.REVERSAL,
+            f"Отменена выдача: {meal.ru if meal else ''} в {last.at_utc.replace(tzinfo=UTC).astimezone(self.tz):%H:%M}",
+            meal=meal, student=student, paid_kopecks=-last.paid_kopecks, free_kopecks=-last.free_kopecks,
+            budget_line=last.budget_line, balance_after_kopecks=balance, card_uid=last.card_uid,
+        )
+        return self._record(conn, verdict, local, kind="reversal", source="undo", staff=staff, note=reason,
+                            ref=last.id)

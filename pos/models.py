@@ -1,0 +1,167 @@
+"""The terminal's local store: SQLAlchemy 2.0 typed models (SQLite).
+
+Reference data (classes, students, cards, entitlements, orders, prices) is what sync pulls from the
+server. The journal (`Event`) is append-only: corrections are new events. `Outbox` holds the events
+not yet acknowledged by the server; `Served` is derived state kept in the same transaction as the
+journal so "already served today?" is one indexed lookup.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """Key/value settings of this terminal: identity, school, policy text, sync cursor."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SchoolClass(Base):
+    __tablename__ = "classes"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    grade: Mapped[int] = mapped_column(Integer)
+    shift: Mapped[int] = mapped_column(Integer)
+
+
+class Break(Base):
+    """A break (перемена) of a shift, in the school's local time ("08:40")."""
+
+    __tablename__ = "breaks"
+    shift: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts: Mapped[str] = mapped_column(String(5))
+    ends: Mapped[str] = mapped_column(String(5))
+
+
+class MealSlot(Base):
+    """At which break of which shift a class eats a meal (seed 002's canteen schedule)."""
+
+    __tablename__ = "meal_slots"
+    class_id: Mapped[str] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True)
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+    shift: Mapped[int] = mapped_column(Integer)
+    break_no: Mapped[int] = mapped_column(Integer)
+
+
+class Student(Base):
+    __tablename__ = "students"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    class_id: Mapped[str] = mapped_column(ForeignKey("classes.id"), index=True)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    diet_note: Mapped[str] = mapped_column(Text, default="")
+    daily_limit_kopecks: Mapped[int | None] = mapped_column(Integer)
+    balance_kopecks: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Card(Base):
+    __tablename__ = "cards"
+    uid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), index=True)
+    key32: Mapped[int | None] = mapped_column(Integer, index=True)
+    key24: Mapped[int | None] = mapped_column(Integer, index=True)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Entitlement(Base):
+    """A benefit category granted to a student for a period (starts the day after the director's order)."""
+
+    __tablename__ = "entitlements"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), index=True)
+    category: Mapped[str] = mapped_column(String(64))
+    starts: Mapped[date] = mapped_column(Date)
+    ends: Mapped[date | None] = mapped_column(Date)
+    order_no: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Order(Base):
+    """A meal ordered (заявка) for a student on a school day."""
+
+    __tablename__ = "orders"
+    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class MenuPrice(Base):
+    """The day's price of a meal for students who pay from their account."""
+
+    __tablename__ = "menu_prices"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+    price_kopecks: Mapped[int] = mapped_column(Integer)
+
+
+class Holiday(Base):
+    """A day the school does not serve (holiday, quarantine) although the week says it would."""
+
+    __tablename__ = "holidays"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Event(Base):
+    """One journal entry: a serve, a refusal, an override or a reversal. Never updated or deleted."""
+
+    __tablename__ = "events"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at_utc: Mapped[datetime] = mapped_column(DateTime)
+    local_date: Mapped[date] = mapped_column(Date)
+    student_id: Mapped[str | None] = mapped_column(String(64))
+    card_uid: Mapped[str | None] = mapped_column(String(64))
+    meal: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text, default="")
+    paid_kopecks: Mapped[int] = mapped_column(Integer, default=0)
+    free_kopecks: Mapped[int] = mapped_column(Integer, default=0)
+    budget_line: Mapped[str | None] = mapped_column(String(64))
+    ref_event_id: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), default="card")
+    staff: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    flags: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Outbox(Base):
+    """Events waiting to be acknowledged by the server, in journal order."""
+
+    __tablename__ = "outbox"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(32), unique=True)
+
+
+class Served(Base):
+    """Meals given today and not reversed: derived from the journal, kept in the same transaction."""
+
+    __tablename__ = "served"
+    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(32))
+    at_utc: Mapped[datetime] = mapped_column(DateTime)
+    paid_kopecks: Mapped[int] = mapped_column(Integer, default=0)
+    free_kopecks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+Index("ix_events_local_date", Event.local_date)
+Index("ix_entitlements_student_category", Entitlement.student_id, Entitlement.category)
+Index("ix_events_ref_event_id", Event.ref_event_id)

@@ -1,0 +1,71 @@
+"""Opening the terminal's SQLite store with the durability the journal needs.
+
+WAL with synchronous=FULL (a canteen terminal gets switched off at the wall; NORMAL can lose the
+last commits on power loss), pysqlite's own transaction handling switched off and every
+transaction begun with ``BEGIN IMMEDIATE`` (the recipe in SQLAlchemy's SQLite dialect docs), so
+a serve's reads and writes happen under one write lock and COMMIT returns only once it is on disk.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+
+from pos.models import Base
+
+BUSY_TIMEOUT_S = 2.0
+
+
+class StoreError(RuntimeError):
+    """The local store cannot be read or written (locked, read-only, missing, corrupt)."""
+
+
+def explain_sqlite_error(exc: BaseException) -> str:
+    """A message in Russian that staff can act on."""
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return "база данных терминала доступна только для чтения"
+    if "locked" in text or "busy" in text:
+        return "база данных терминала занята другой программой"
+    if "unable to open" in text:
+        return "не удалось открыть файл базы данных терминала"
+    if "malformed" in text or "not a database" in text:
+        return "файл базы данных терминала повреждён"
+    return f"ошибка базы данных терминала: {exc}"
+
+
+def make_engine(path: str | Path, *, readonly: bool = False, create: bool = True) -> Engine:
+    """An engine on the terminal's database file, created with its tables if `create`."""
+    path = Path(path)
+    if readonly:
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{path}"
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        if not readonly:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    if create:
+        try:
+            Base.metadata.create_all(engine)
+        except OperationalError as exc:
+            engine.dispose()
+            raise StoreError(f"{path}: {explain_sqlite_error(exc)}") from exc
+    return engine
