@@ -14,7 +14,6 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -24,14 +23,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text, insert
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from drivers.card import CardRead, em_marine, match_keys  # noqa: E402
-from pos.counter import Counter, write_meta  # noqa: E402
-from pos.demo import BELLS  # noqa: E402
-from pos.models import Break, Card, Event, MealSlot, MenuPrice, Order, SchoolClass, Student  # noqa: E402
-from pos.policy import shipped_policies  # noqa: E402
-from pos.store import make_engine  # noqa: E402
+from drivers.card import CardRead, em_marine, match_keys
+from pos.counter import Counter, write_meta
+from pos.demo import BELLS
+from pos.models import Break, Card, Event, MealSlot, MenuPrice, Order, SchoolClass, Student
+from pos.policy import shipped_policies
+from pos.store import make_engine
 
 TZ = ZoneInfo("Asia/Krasnoyarsk")
 DAY = date(2026, 11, 23)
