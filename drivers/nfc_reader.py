@@ -34,7 +34,7 @@ def open_frontend(path: str) -> Any:
         return nfc.ContactlessFrontend(path)
     except FileNotFoundError as error:  # libusb1 raises this when libusb-1.0.so is missing
         raise NfcUnavailable(
-            f"нет системной библиотеки libusb-1.0 (apt install libusb-1.0-0): {error}"
+            "нет системной библиотеки libusb-1.0 (apt install libusb-1.0-0)"
         ) from error
     except OSError as error:
         if error.errno == errno.ENODEV:
