@@ -186,15 +186,25 @@ def watch(
         _feed_stdin(reader)
     cards = 0
     deadline = None if seconds is None else time.monotonic() + seconds
+    raw = bytearray()  # bytes come in small chunks: show what arrived together on one line
+
+    def show_raw() -> None:
+        if raw:
+            click.echo(f"байты: {raw.hex(' ')}   {bytes(raw)!r}")
+            raw.clear()
+
     try:
         while deadline is None or time.monotonic() < deadline:
             try:
-                item = events.get(timeout=0.1)
+                item = events.get(timeout=0.05)
             except queue.Empty:
+                show_raw()
                 continue
             if isinstance(item, bytes):
-                click.echo(f"байты: {item.hex(' ')}   {item!r}")
-            elif isinstance(item, ReaderStatus):
+                raw.extend(item)
+                continue
+            show_raw()
+            if isinstance(item, ReaderStatus):
                 click.echo(f"СОСТОЯНИЕ: {item.detail}")
             else:
                 click.echo(describe_card(item))

@@ -33,9 +33,7 @@ def open_frontend(path: str) -> Any:
     try:
         return nfc.ContactlessFrontend(path)
     except FileNotFoundError as error:  # libusb1 raises this when libusb-1.0.so is missing
-        raise NfcUnavailable(
-            "нет системной библиотеки libusb-1.0 (apt install libusb-1.0-0)"
-        ) from error
+        raise NfcUnavailable("нет системной библиотеки libusb-1.0 (apt install libusb-1.0-0)") from error
     except OSError as error:
         if error.errno == errno.ENODEV:
             raise NfcUnavailable(f"NFC-считыватель не найден по пути {path}") from error
