@@ -247,8 +247,7 @@ class ThreadedReader(EventReader):
                     self.close_device()
                 except Exception:
                     log.debug("closing %s failed", self.reader_id, exc_info=True)
-        if ever_connected and not reported_down:
-            self._connected = False
+        self._connected = False
 
 
 def _why(error: BaseException) -> str:
