@@ -8,7 +8,8 @@ pyserial on the slave end, debounce off, every id distinct) delivers reads to a 
 them. Clocks: both processes use ``time.perf_counter`` (CLOCK_MONOTONIC, shared system-wide).
 
 Latency = delivery time - frame start; floor = 14 bytes * 10 bits / baud, the time the frame needs
-on the wire; overhead = latency - floor. Prints one JSON line per baud rate.
+on the wire; overhead = latency - floor = delivery time - arrival of the frame's last byte (see
+`run` for how the writer's own scheduling lag is kept out). Prints one JSON line per baud rate.
 
     .venv/bin/python bench/readers.py [--reads 10000] [--baud 9600 --baud 115200] [--gap-ms 1]
 """
@@ -19,7 +20,6 @@ import argparse
 import json
 import os
 import pty
-import statistics
 import subprocess
 import sys
 import threading
@@ -49,6 +49,7 @@ def writer(baud: int, reads: int, gap: float) -> None:
     sys.stdin.readline()
     byte_time = 10 / baud
     starts: list[float] = []
+    ends: list[float] = []
     lags: list[float] = []
     next_start = time.perf_counter() + 0.05
     for i in range(reads):
@@ -61,10 +62,11 @@ def writer(baud: int, reads: int, gap: float) -> None:
             os.write(master, frame[j : j + 1])
             if j == 0:
                 starts.append(time.perf_counter() - byte_time)  # when the start bit began
-        lags.append(time.perf_counter() - (next_start + FRAME_BYTES * byte_time))
+        ends.append(time.perf_counter())
+        lags.append(ends[-1] - (next_start + FRAME_BYTES * byte_time))
         next_start = max(next_start + FRAME_BYTES * byte_time + gap, time.perf_counter())
     time.sleep(0.5)  # let the last reads arrive before the pty goes away
-    print(json.dumps({"starts": starts, "lags": lags}), flush=True)
+    print(json.dumps({"starts": starts, "ends": ends, "lags": lags}), flush=True)
     sys.stdin.readline()
     os.close(master)
     os.close(slave)
@@ -105,12 +107,18 @@ def run(baud: int, reads: int, gap: float) -> dict[str, object]:
     child.wait(10)
     reader.stop()
 
-    latencies = [
-        (delivered[f"EM:{card_hex(i)}"] - start) * 1000
-        for i, start in enumerate(report["starts"])
-        if f"EM:{card_hex(i)}" in delivered
-    ]
     floor = FRAME_BYTES * 10 / baud * 1000
+    # From the frame's first byte to delivery. When the writer fell behind its schedule inside a
+    # frame (it is a user-space process too), the frame took longer than the floor on the "wire";
+    # that delay is the rig's, so overhead is measured from the last byte's actual write and the
+    # latency is floor + overhead. The writer's lag and the uncorrected figure are reported too.
+    overheads, raw = [], []
+    for i, (start, end) in enumerate(zip(report["starts"], report["ends"], strict=True)):
+        at = delivered.get(f"EM:{card_hex(i)}")
+        if at is not None:
+            overheads.append((at - end) * 1000)
+            raw.append((at - start) * 1000)
+    latencies = [floor + o for o in overheads]
     p99 = percentile(latencies, 99)
     return {
         "baud": baud,
@@ -119,11 +127,11 @@ def run(baud: int, reads: int, gap: float) -> dict[str, object]:
         "p99_ms": round(p99, 3),
         "floor_ms": round(floor, 3),
         "overhead_p99_ms": round(p99 - floor, 3),
-        "overhead_max_ms": round(max(latencies) - floor, 3),
+        "overhead_max_ms": round(max(overheads), 3),
         "lost": reads - len(latencies),
         "bad_frames": reader.stats.bad_frames,
         "writer_lag_p99_ms": round(percentile([lag * 1000 for lag in report["lags"]], 99), 3),
-        "overhead_mean_ms": round(statistics.fmean(latencies) - floor, 3),
+        "uncorrected_p99_ms": round(percentile(raw, 99), 3),
     }
 
 

@@ -124,4 +124,3 @@ class EvdevReader(ThreadedReader):
                 self.emit_card(result.card.uid, "evdev", result.card.raw)
             elif not result.consumed and result.text:
                 self.bad_frame(result.text.encode(), "keys typed too slowly for a card")
-

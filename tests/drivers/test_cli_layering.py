@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from drivers.card import CardRead
@@ -77,3 +80,20 @@ def test_drivers_import_nothing_from_other_layers_nor_ui_or_web_frameworks() -> 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.slow
+def test_benchmark_script_prints_one_json_line_per_baud_rate_with_no_read_lost() -> None:
+    out = subprocess.run(
+        [sys.executable, "bench/readers.py", "--reads", "30", "--baud", "115200"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    (line,) = out.stdout.splitlines()
+    result = json.loads(line)
+    assert result["baud"] == 115200 and result["reads"] == 30 and result["lost"] == 0
+    assert result["floor_ms"] == pytest.approx(14 * 10 / 115200 * 1000, abs=0.001)
+    assert result["p99_ms"] >= result["p50_ms"] >= result["floor_ms"] * 0.9

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.debounce import Debouncer
 from drivers.wedge import WedgeDecoder, WedgeReader, WedgeResult
@@ -142,3 +144,39 @@ def test_wedge_reader_delivers_debounced_reads_and_counts_rejected_bursts() -> N
     assert sink.cards == ["D10:0008315940"]
     assert sink.statuses[0].connected
     assert reader.stats.duplicates == 1 and reader.stats.bad_frames == 1
+
+
+# Gaps away from the 50 ms limit itself, where float rounding of the timestamps decides.
+_gaps = st.floats(min_value=0.001, max_value=0.2).filter(lambda g: abs(g - 0.05) > 1e-6)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("0123456789"), _gaps),
+        min_size=1,
+        max_size=30,
+    ),
+    _gaps,
+)
+def test_a_card_is_only_ever_the_fast_run_of_keys_just_before_enter(
+    keys: list[tuple[str, float]], enter_gap: float
+) -> None:
+    decoder = WedgeDecoder(max_gap=0.05, min_length=6, line_format="dec10")
+    t = 0.0
+    handed_back = ""
+    for ch, gap in keys:
+        t += gap
+        handed_back += decoder.feed(ch, t).text
+    result = decoder.feed("enter", t + enter_gap)
+    handed_back += result.text
+    typed = "".join(ch for ch, _ in keys)
+    # The fast run before Enter: keys whose gap to the previous key is within max_gap.
+    run = 1
+    while run < len(keys) and keys[-run][1] <= 0.05:
+        run += 1
+    fast_tail = typed[-run:]
+    if result.card is not None:
+        assert enter_gap <= 0.05 and len(fast_tail) == 10
+        assert result.card.uid == f"D10:{fast_tail}" and handed_back == typed[:-10]
+    else:
+        assert handed_back + decoder.pending == typed  # nothing typed is ever lost

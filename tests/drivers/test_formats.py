@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from drivers.card import CardIdError, match_keys, parse_card_id, to_decimal10, to_wiegand26
@@ -133,3 +133,36 @@ def test_endless_line_is_dropped_up_to_the_next_terminator_with_bounded_memory()
         b"Em-Marine[5500] 126,58404"
     ]
     assert splitter.overflow_bytes >= 5000
+
+
+_em_ids = st.integers(min_value=0, max_value=(1 << 40) - 1).map(lambda v: f"{v:010X}")
+_noise_lines = st.binary(max_size=60).filter(lambda b: b"\r" not in b and b"\n" not in b)
+
+
+def _ironlogic_line(hex10: str) -> bytes:
+    return f"Em-Marine[{hex10[:4]}] {int(hex10[4:6], 16):03d},{int(hex10[6:], 16):05d}\r\n".encode()
+
+
+@settings(deadline=None)
+@given(
+    st.lists(st.tuples(_noise_lines, _em_ids), min_size=1, max_size=6),
+    st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=8),
+)
+def test_line_path_finds_every_card_between_noise_lines_whatever_the_chunking(
+    parts: list[tuple[bytes, str]], chunk_sizes: list[int]
+) -> None:
+    fmt = LineFormat("ironlogic")
+    for noise, _ in parts:
+        assume(fmt.decode(noise.decode("ascii", errors="replace")).uid is None)
+    stream = b"".join(noise + b"\r\n" + _ironlogic_line(em) for noise, em in parts)
+    splitter = LineSplitter("any")
+    got: list[str] = []
+    pos, i = 0, 0
+    while pos < len(stream):
+        size = chunk_sizes[i % len(chunk_sizes)]
+        for line in splitter.feed(stream[pos : pos + size]):
+            uid = fmt.decode(line.decode("ascii", errors="replace")).uid
+            if uid is not None:
+                got.append(uid)
+        pos, i = pos + size, i + 1
+    assert got == [f"EM:{em}" for _, em in parts]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from drivers.frames import FrameParser, encode_frame
@@ -56,6 +56,7 @@ def test_bytes_between_frames_are_counted_as_noise() -> None:
 hex10 = st.integers(min_value=0, max_value=(1 << 40) - 1).map(lambda v: f"{v:010X}")
 
 
+@settings(deadline=None)  # timing varies on shared CI machines; the property is what matters
 @given(
     st.lists(st.tuples(st.binary(max_size=40), hex10, st.booleans()), min_size=1, max_size=8),
     st.binary(max_size=40),
@@ -79,6 +80,7 @@ def test_every_frame_survives_any_noise_around_it_and_any_chunking(
     assert len(got) == len(parts) or parse_all(tail)[0]  # nothing invented from the noise
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=400))
 def test_random_bytes_never_crash_the_parser_and_memory_stays_bounded(data: bytes) -> None:
     parser = FrameParser()
