@@ -37,6 +37,11 @@ class Collector:
             return [e.uid for e in self.events if isinstance(e, CardRead)]
 
     @property
+    def reads(self) -> list[CardRead]:
+        with self._cond:
+            return [e for e in self.events if isinstance(e, CardRead)]
+
+    @property
     def statuses(self) -> list[ReaderStatus]:
         with self._cond:
             return [e for e in self.events if isinstance(e, ReaderStatus)]

@@ -56,7 +56,7 @@ def test_grabbed_virtual_wedge_keyboard_types_a_card_read() -> None:
     with evdev.UInput({ecodes.EV_KEY: keys}, name="canteen-test-wedge") as ui:
         time.sleep(0.3)  # udev creates the event node
         sink = Collector()
-        reader = EvdevReader(ui.device.path, grab=True)
+        reader = EvdevReader(str(ui.device.path), grab=True)
         reader.start(sink)
         try:
             sink.wait_status(True)

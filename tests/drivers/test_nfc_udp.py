@@ -29,7 +29,7 @@ def test_mifare_classic_uid_is_read_once_while_held_and_again_after_release(udp_
         assert sink.wait_cards(1, timeout=8) == ["UID:BCD14264"]
         time.sleep(1.5)  # held: nfcpy keeps checking presence, no second read
         assert sink.cards == ["UID:BCD14264"]
-        read = next(e for e in sink.events if hasattr(e, "uid"))
+        read = sink.reads[0]
         assert read.reader_id == "nfc-1" and read.raw == bytes.fromhex("BCD14264")
         assert read.format == "nfc-type2tag"
         card.remove()

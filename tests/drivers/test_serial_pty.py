@@ -23,7 +23,7 @@ def test_ironlogic_line_on_a_pty_becomes_one_canonical_card_read(pty_device: Pty
     try:
         pty_device.write(b"Em-Marine[5500] 126,58404\r\n")
         assert sink.wait_cards(1) == ["EM:55007EE424"]
-        read = next(e for e in sink.events if not hasattr(e, "connected"))
+        read = sink.reads[0]
         assert read.reader_id == "counter-1" and read.raw == b"Em-Marine[5500] 126,58404"
     finally:
         reader.stop()
