@@ -56,18 +56,20 @@ def serial_by_id() -> dict[str, str]:
     return links
 
 
-def probe_nfc() -> str:
-    """The NFC reader nfcpy opens on ``usb``, or a Russian explanation of why none."""
-    from drivers.nfc_reader import NfcUnavailable, open_frontend
+def probe_nfc() -> tuple[str | None, str | None]:
+    """(the NFC reader nfcpy opens on ``usb``, None) or (None, why not, or None when simply absent)."""
+    from drivers.nfc_reader import NfcAbsent, NfcUnavailable, open_frontend
 
     try:
         clf = open_frontend("usb")
+    except NfcAbsent:
+        return None, None
     except NfcUnavailable as error:
-        return str(error)
+        return None, str(error)
     except Exception as error:  # nfcpy raises assorted errors on odd hardware
-        return f"ошибка nfcpy: {error}"
+        return None, f"ошибка nfcpy: {error}"
     try:
-        return f'найден: {clf.device} (device = "usb")'
+        return str(clf.device), None
     finally:
         clf.close()
 
@@ -91,7 +93,8 @@ def list_readers() -> None:
         click.echo("Последовательные порты:")
         for port in ports:
             usb = f"{port.vid:04x}:{port.pid:04x}" if port.vid is not None and port.pid is not None else ""
-            click.echo(f"  {port.device}  {port.description}  {usb}".rstrip())
+            description = "" if port.description in ("n/a", port.name) else port.description
+            click.echo(f"  {port.device}  {description}  {usb}".rstrip())
             if port.device in by_id:
                 click.echo(f"    постоянный путь: {by_id[port.device]}")
             if usb in KNOWN_USB:
@@ -106,11 +109,13 @@ def list_readers() -> None:
         for usb, name in known:
             click.echo(f"  {usb} (usb {name}): {KNOWN_USB[usb]}")
 
-    status = probe_nfc()
-    if status.startswith("найден"):
-        click.echo(f"NFC-считыватель {status}")
+    found, problem = probe_nfc()
+    if found:
+        click.echo(f'NFC-считыватель: {found} (device = "usb")')
+    elif problem:
+        click.echo(f"NFC-считыватели не найдены: {problem}")
     else:
-        click.echo(f"NFC-считыватели не найдены ({status})")
+        click.echo("NFC-считыватели не найдены")
 
     from drivers.evdev_reader import list_keyboards
 
@@ -144,7 +149,13 @@ def describe_card(read: CardRead) -> str:
 @readers.command("watch")
 @click.argument("device")
 @click.option("--kind", "kind", type=click.Choice(KINDS), help="Тип считывателя (по умолчанию по DEVICE).")
-@click.option("--format", "fmt", default="auto", show_default=True, help="Формат строки: пресет или regex.")
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    help="Формат строки: auto, ironlogic, hex, dec10, w26, w26digits или regex.",
+)
 @click.option("--baud", default=9600, show_default=True, type=int, help="Скорость порта.")
 @click.option("--line-ending", default="any", show_default=True, help="Конец строки: any, crlf, lf, cr.")
 @click.option("--debounce", default=1.5, show_default=True, type=float, help="Окно повтора карты, с.")
