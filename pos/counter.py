@@ -7,6 +7,7 @@ is returned only after COMMIT: a meal shown as served is already on disk.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
 from collections.abc import Mapping
@@ -198,7 +199,7 @@ class Counter:
             with self.engine.begin() as conn:
                 verdict: Verdict = work(conn)
                 return verdict
-        except DBAPIError as exc:
+        except (DBAPIError, sqlite3.Error) as exc:
             return refuse(Reason.STORE_ERROR, f"Не записано: {explain_sqlite_error(exc)}. Повторите; если не "
                           "проходит — вызовите администратора")
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection
 
-from pos.lookup import sql_datetime
+from pos.lookup import raw, sql_datetime
 
 _NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM events"
 _EVENT = (
@@ -58,16 +58,17 @@ def append(conn: Connection, entry: Entry, *, served: bool) -> int:
     A reversal (negative amounts, `served` False) deletes the `served` row of the event it reverses
     and credits the account back. Returns the event's sequence number.
     """
-    seq = int(conn.exec_driver_sql(_NEXT_SEQ).scalar_one())
+    db = raw(conn)
+    seq = int(db.execute(_NEXT_SEQ).fetchone()[0])
     row = astuple(entry)
     values = (*row[:2], seq, row[2], sql_datetime(entry.at_utc), entry.local_date.isoformat(), *row[5:])
-    conn.exec_driver_sql(_EVENT, values)
-    conn.exec_driver_sql(_OUTBOX, (seq, entry.id))
+    db.execute(_EVENT, values)
+    db.execute(_OUTBOX, (seq, entry.id))
     if served and entry.student_id and entry.meal:
-        conn.exec_driver_sql(_SERVED, (entry.student_id, entry.local_date.isoformat(), entry.meal, entry.id,
+        db.execute(_SERVED, (entry.student_id, entry.local_date.isoformat(), entry.meal, entry.id,
                                        sql_datetime(entry.at_utc), entry.paid_kopecks, entry.free_kopecks))
     if entry.kind == "reversal" and entry.ref_event_id:
-        conn.exec_driver_sql(_UNSERVE, (entry.ref_event_id,))
+        db.execute(_UNSERVE, (entry.ref_event_id,))
     if entry.paid_kopecks and entry.student_id and (served or entry.kind == "reversal"):
-        conn.exec_driver_sql(_DEBIT, (entry.paid_kopecks, entry.student_id))
+        db.execute(_DEBIT, (entry.paid_kopecks, entry.student_id))
     return seq

@@ -2,12 +2,13 @@
 
 Written as SQL text rather than SQLAlchemy expressions because a tap must cost little more than its
 durable write (see bench/scan.py): building and cache-keying Core statements per tap cost more than
-the SQLite lookups themselves. Column names are those of `pos.models`; the counter tests run every
-statement against a real store.
+the SQLite lookups themselves, so they run on the sqlite3 connection of the caller's transaction.
+Column names are those of `pos.models`; the counter tests run every statement against a real store.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -28,6 +29,13 @@ _ORDERS = "SELECT meal FROM orders WHERE student_id = ? AND day = ?"
 _ENTITLEMENTS = "SELECT category, starts, ends FROM entitlements WHERE student_id = ?"
 
 
+def raw(conn: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under `conn`, inside the same (BEGIN IMMEDIATE) transaction."""
+    dbapi = conn.connection.driver_connection
+    assert isinstance(dbapi, sqlite3.Connection)
+    return dbapi
+
+
 def sql_datetime(value: datetime) -> str:
     """A naive UTC datetime as SQLAlchemy's SQLite dialect stores it, so both read the same rows."""
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -42,13 +50,13 @@ class CardMatch:
 
 def find_card(conn: Connection, uid: str) -> CardMatch:
     """Exact id first; else the weaker 32- and 24-bit forms (a fob's printed number, another reader)."""
-    rows = conn.exec_driver_sql(_CARD.format(column="uid"), (uid,)).all()
+    rows = raw(conn).execute(_CARD.format(column="uid"), (uid,)).fetchall()
     if not rows:
         key32, key24 = match_keys(uid)
         if key32 is not None:
-            rows = conn.exec_driver_sql(_CARD.format(column="key32"), (key32,)).all()
+            rows = raw(conn).execute(_CARD.format(column="key32"), (key32,)).fetchall()
         if not rows and key24 is not None:
-            rows = conn.exec_driver_sql(_CARD.format(column="key24"), (key24,)).all()
+            rows = raw(conn).execute(_CARD.format(column="key24"), (key24,)).fetchall()
     if not rows:
         return CardMatch(CardStatus.UNKNOWN)
     if len({r[0] for r in rows}) > 1:
@@ -61,7 +69,7 @@ def find_card(conn: Connection, uid: str) -> CardMatch:
 
 def student(conn: Connection, student_id: str) -> tuple[StudentView | None, str | None]:
     """The student as serving sees them, and their class id; None for someone not on the roster."""
-    row = conn.exec_driver_sql(_STUDENT, (student_id,)).first()
+    row = raw(conn).execute(_STUDENT, (student_id,)).fetchone()
     if row is None:
         return None, None
     birth = date.fromisoformat(row[5]) if row[5] else None
@@ -82,11 +90,11 @@ class Day:
 def student_day(conn: Connection, student_id: str, day: date) -> Day:
     served: dict[Meal, datetime] = {}
     free = paid = 0
-    for meal, at_utc, paid_k, free_k in conn.exec_driver_sql(_SERVED, (student_id, day.isoformat())):
+    for meal, at_utc, paid_k, free_k in raw(conn).execute(_SERVED, (student_id, day.isoformat())):
         served[Meal(meal)] = datetime.fromisoformat(at_utc).replace(tzinfo=UTC)
         free += free_k
         paid += paid_k
-    ordered = frozenset(Meal(m) for (m,) in conn.exec_driver_sql(_ORDERS, (student_id, day.isoformat())))
+    ordered = frozenset(Meal(m) for (m,) in raw(conn).execute(_ORDERS, (student_id, day.isoformat())))
     return Day(served, free, paid, ordered)
 
 
@@ -95,7 +103,7 @@ def entitlements(conn: Connection, student_id: str, day: date) -> tuple[frozense
     active: set[str] = set()
     expired: date | None = None
     upcoming: date | None = None
-    for category, starts_s, ends_s in conn.exec_driver_sql(_ENTITLEMENTS, (student_id,)):
+    for category, starts_s, ends_s in raw(conn).execute(_ENTITLEMENTS, (student_id,)):
         starts = date.fromisoformat(starts_s)
         ends = date.fromisoformat(ends_s) if ends_s else None
         if starts > day:
