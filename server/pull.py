@@ -11,7 +11,6 @@ prices meals by age.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,22 +35,11 @@ from server.models import (
     Terminal,
     Tombstone,
 )
-from sync.wire import make_cursor, parse_cursor, utc_iso
+from sync.wire import PULL_TABLES, make_cursor, parse_cursor, utc_iso
 
 ENTITLEMENT_LOOKBACK = timedelta(days=60)  # lapsed benefits still explain a refusal on screen
 
-COLUMNS: dict[str, Sequence[str]] = {
-    "classes": ("id", "name", "grade", "shift"),
-    "breaks": ("shift", "number", "starts", "ends"),
-    "meal_slots": ("class_id", "meal", "shift", "break_no"),
-    "students": ("id", "full_name", "class_id", "birth_date", "diet_note", "daily_limit_kopecks",
-                 "balance_kopecks", "active"),
-    "cards": ("uid", "student_id", "blocked", "blocked_reason"),
-    "entitlements": ("id", "student_id", "category", "starts", "ends", "order_no", "reason"),
-    "orders": ("student_id", "day", "meal"),
-    "menu_prices": ("day", "meal", "price_kopecks"),
-    "holidays": ("day", "reason"),
-}
+COLUMNS = PULL_TABLES
 MODELS: dict[str, Any] = {
     "classes": SchoolClass, "breaks": Break, "meal_slots": MealSlot, "students": Student, "cards": Card,
     "entitlements": Entitlement, "orders": Order, "menu_prices": MenuPrice, "holidays": Holiday,

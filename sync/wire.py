@@ -39,6 +39,22 @@ EVENT_FIELDS = ("id", "terminal_id", "seq", "kind", "at_utc", "local_date", "stu
                 "outcome", "reason", "message", "paid_kopecks", "free_kopecks", "budget_line", "ref_event_id",
                 "source", "staff", "note", "flags")
 
+# The reference tables a pull carries, with their columns (the terminal's `pos.models` columns,
+# minus what the terminal derives itself, e.g. the cards' match keys).
+PULL_TABLES: dict[str, tuple[str, ...]] = {
+    "classes": ("id", "name", "grade", "shift"),
+    "breaks": ("shift", "number", "starts", "ends"),
+    "meal_slots": ("class_id", "meal", "shift", "break_no"),
+    "students": ("id", "full_name", "class_id", "birth_date", "diet_note", "daily_limit_kopecks",
+                 "balance_kopecks", "active"),
+    "cards": ("uid", "student_id", "blocked", "blocked_reason"),
+    "entitlements": ("id", "student_id", "category", "starts", "ends", "order_no", "reason"),
+    "orders": ("student_id", "day", "meal"),
+    "menu_prices": ("day", "meal", "price_kopecks"),
+    "holidays": ("day", "reason"),
+}
+DATE_COLUMNS = frozenset({"birth_date", "starts", "ends", "day"})
+
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 
 
