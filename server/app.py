@@ -27,6 +27,18 @@ MESSAGES = {
 }
 
 
+class ApiError(Exception):
+    """A request the API refuses: its status code and a Russian message for the caller."""
+
+    NAMES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
+             413: "too_large", 422: "unprocessable"}
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 @dataclass
 class State:
     config: ServerConfig
@@ -52,11 +64,14 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sync_bp)
     app.register_blueprint(admin_bp)
 
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> Any:
+        return jsonify(error=ApiError.NAMES.get(exc.code, "error"), message=exc.message), exc.code
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         code = exc.code or 500
-        message = exc.description if getattr(exc, "canteen", False) else MESSAGES.get(code, exc.name)
-        return jsonify(error=exc.name.lower().replace(" ", "_"), message=message), code
+        return jsonify(error=exc.name.lower().replace(" ", "_"), message=MESSAGES.get(code, exc.name)), code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

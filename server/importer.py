@@ -171,7 +171,7 @@ def import_rows(conn: Connection, school_id: str, kind: str, rows: Any, *, repla
 
 def _import(conn: Connection, school_id: str, kind: str, numbered: Iterable[tuple[int, Any]],
             index: dict[str, int] | None, replace: bool) -> ImportResult:
-    school = conn.execute(select(School).where(School.id == school_id)).scalar_one_or_none()
+    school = conn.execute(select(School).where(School.id == school_id)).first()
     if school is None:
         raise ImportFailed([f"школа {school_id!r} не найдена"])
     errors: list[r.RowError] = []
@@ -196,7 +196,7 @@ def _import(conn: Connection, school_id: str, kind: str, numbered: Iterable[tupl
     return ImportResult(kind, len(parsed) - skipped, skipped)
 
 
-def _check_references(conn: Connection, school: School, kind: str, parsed: list[tuple[int, dict[str, Any]]],
+def _check_references(conn: Connection, school: Any, kind: str, parsed: list[tuple[int, dict[str, Any]]],
                       errors: list[r.RowError]) -> None:
     if kind in ("cards", "benefits", "orders", "topups"):
         known = set(conn.execute(select(Student.id).where(Student.school_id == school.id)).scalars())

@@ -92,7 +92,7 @@ class _Books:
 
 
 def report(conn: Connection, school_id: str, start: date, end: date) -> dict[str, Any]:
-    school = conn.execute(select(School).where(School.id == school_id)).scalar_one()
+    school = conn.execute(select(School).where(School.id == school_id)).one()
     books = _Books(
         policy=parse_policy(school.policy_text, f"policy:{school_id}"),
         students={s.id: s for s in conn.execute(select(Student.id, Student.full_name, Student.class_id,

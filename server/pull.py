@@ -80,7 +80,7 @@ def pull(conn: Connection, terminal_id: str, school_id: str, *, cursor: Any, out
          full: bool, now: datetime | None = None, drift_s: float | None = None) -> dict[str, Any]:
     """The pull answer for one terminal (see `sync.wire` for the shape)."""
     now = now or datetime.now(UTC)
-    school = conn.execute(select(School).where(School.id == school_id)).scalar_one()
+    school = conn.execute(select(School).where(School.id == school_id)).one()
     today = school_today(school.timezone, now)
     horizon = next_school_day(conn, school, today)
     parsed = None if full else parse_cursor(cursor)

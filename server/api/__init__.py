@@ -8,23 +8,16 @@ from typing import Any, NoReturn, TypeVar, cast
 
 from flask import current_app, g, request
 from sqlalchemy import Engine
-from werkzeug.exceptions import HTTPException
 
 from server.accounts import Principal, authenticate
-from server.app import state
+from server.app import ApiError, state
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(code: int, message: str) -> NoReturn:
     """Abort with a JSON error whose Russian message says what is wrong."""
-    exc = HTTPException(description=message)
-    exc.code = code
-    exc.canteen = True  # type: ignore[attr-defined]
-    names = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-             413: "Request Entity Too Large", 422: "Unprocessable Entity"}
-    exc.name = names.get(code, "Error")  # type: ignore[misc]
-    raise exc
+    raise ApiError(code, message)
 
 
 def engine() -> Engine:

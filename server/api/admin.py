@@ -85,11 +85,11 @@ def add_school() -> Any:
 def school(school_id: str) -> Any:
     _school_or_404(school_id)
     with engine().connect() as conn:
-        row = conn.execute(select(School).where(School.id == school_id)).scalar_one()
+        row = conn.execute(select(School).where(School.id == school_id)).one()
         students = conn.execute(select(func.count()).select_from(Student).where(
             Student.school_id == school_id, Student.active.is_(True))).scalar()
         terminals = conn.execute(select(Terminal).where(Terminal.school_id == school_id)
-                                 .order_by(Terminal.id)).scalars().all()
+                                 .order_by(Terminal.id)).all()
     return jsonify(id=row.id, name=row.name, timezone=row.timezone, week_days=row.week_days, students=students,
                    terminals=[{"id": t.id, "name": t.name, "revoked": t.revoked_at is not None,
                                "last_seen_at": utc_iso(t.last_seen_at) if t.last_seen_at else None,
