@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask, jsonify
 from sqlalchemy import Engine
@@ -30,8 +30,9 @@ MESSAGES = {
 class ApiError(Exception):
     """A request the API refuses: its status code and a Russian message for the caller."""
 
-    NAMES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
-             413: "too_large", 422: "unprocessable"}
+    NAMES: ClassVar[dict[int, str]] = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
+                                       404: "not_found", 409: "conflict", 413: "too_large",
+                                       422: "unprocessable"}
 
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)

@@ -267,7 +267,7 @@ def _error_text(response: httpx.Response) -> str:
 
 def _row(table: str, data: dict[str, Any]) -> dict[str, Any]:
     row = {c: data[c] for c in PULL_TABLES[table]}
-    for column in DATE_COLUMNS & row.keys():
+    for column in DATE_COLUMNS.get(table, frozenset()):
         if row[column] is not None:
             row[column] = date.fromisoformat(row[column])
     if table == "cards":
@@ -300,7 +300,7 @@ def apply_pull(conn: Connection, body: dict[str, Any]) -> tuple[int, bool]:
         model = MODELS[table]
         pk = [c for c in model.__table__.primary_key]
         for key in key_rows:
-            values = [date.fromisoformat(v) if c.name in DATE_COLUMNS else v for c, v in zip(pk, key, strict=True)]
+            values = [date.fromisoformat(v) if c.name in DATE_COLUMNS.get(table, ()) else v for c, v in zip(pk, key, strict=True)]
             conn.execute(delete(model).where(*[c == v for c, v in zip(pk, values, strict=True)]))
     count = 0
     rows = {table: [_row(table, r) for r in body.get(table, [])] for table in PULL_TABLES}

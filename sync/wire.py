@@ -53,7 +53,10 @@ PULL_TABLES: dict[str, tuple[str, ...]] = {
     "menu_prices": ("day", "meal", "price_kopecks"),
     "holidays": ("day", "reason"),
 }
-DATE_COLUMNS = frozenset({"birth_date", "starts", "ends", "day"})
+DATE_COLUMNS: dict[str, frozenset[str]] = {  # columns sent as ISO dates, per table
+    "students": frozenset({"birth_date"}), "entitlements": frozenset({"starts", "ends"}),
+    "orders": frozenset({"day"}), "menu_prices": frozenset({"day"}), "holidays": frozenset({"day"}),
+}
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 

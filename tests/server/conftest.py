@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from server.app import create_app, state
 from server.db import make_server_engine
 from server.migrate import upgrade
-from server.models import Base
 from tests.server.kit import PG_ADMIN_URL, truncate_all
 
 
@@ -43,9 +42,7 @@ def pg_database() -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'server.db'}"
-        engine = make_server_engine(url)
-        Base.metadata.create_all(engine)
-        engine.dispose()
+        upgrade(url)  # every test database is made by the migrations, not by create_all
         yield url
         return
     url = request.getfixturevalue("pg_database")
