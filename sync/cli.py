@@ -74,7 +74,7 @@ def status(db: Path) -> None:
     engine = _engine(db, None)
     with engine.connect() as conn:
         st = read_status(conn)
-        rejected = conn.execute(select(Rejected).order_by(Rejected.seq)).scalars().all()
+        rejected = conn.execute(select(Rejected).order_by(Rejected.seq)).all()
     click.echo(f"Сервер: {st.server_url or '—'}; {'на связи' if st.online else 'нет связи'}")
     click.echo(f"Последняя удачная синхронизация: {st.last_ok_at or '—'}; данные на {st.data_as_of or '—'}"
                f"{' (устарели)' if st.stale else ''}")

@@ -298,11 +298,11 @@ def apply_pull(conn: Connection, body: dict[str, Any]) -> tuple[int, bool]:
         if table not in MODELS:
             continue
         model = MODELS[table]
-        pk = [c for c in model.__table__.primary_key]
+        pk = list(model.__table__.primary_key)
+        dates = DATE_COLUMNS.get(table, frozenset())
         for key in key_rows:
-            values = [date.fromisoformat(v) if c.name in DATE_COLUMNS.get(table, ()) else v for c, v in zip(pk, key, strict=True)]
+            values = [date.fromisoformat(v) if c.name in dates else v for c, v in zip(pk, key, strict=True)]
             conn.execute(delete(model).where(*[c == v for c, v in zip(pk, values, strict=True)]))
-    count = 0
     rows = {table: [_row(table, r) for r in body.get(table, [])] for table in PULL_TABLES}
     _upsert(conn, SchoolClass, rows["classes"])
     _upsert(conn, Break, rows["breaks"])
