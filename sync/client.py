@@ -352,18 +352,19 @@ def _apply_students(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 def _apply_served(conn: Connection, served: list[dict[str, Any]], today: date) -> None:
     """Meals served at the other windows today, so a second tap here is refused as already served."""
+    rows, undone = [], []
     for s in served:
         if s["kind"] == "reversal":
             if s.get("ref_event_id"):
-                conn.execute(delete(Served).where(Served.event_id == s["ref_event_id"]))
-            continue
-        day = date.fromisoformat(s["local_date"])
-        if day != today or not s.get("meal"):
-            continue
-        conn.execute(sqlite_insert(Served).values(
-            student_id=s["student_id"], local_date=day, meal=s["meal"], event_id=s["id"],
-            at_utc=parse_datetime(s["at_utc"], "at_utc"), paid_kopecks=int(s["paid_kopecks"]),
-            free_kopecks=int(s["free_kopecks"])).on_conflict_do_nothing())
+                undone.append(s["ref_event_id"])
+        elif s.get("meal") and date.fromisoformat(s["local_date"]) == today:
+            rows.append({"student_id": s["student_id"], "local_date": today, "meal": s["meal"], "event_id": s["id"],
+                         "at_utc": parse_datetime(s["at_utc"], "at_utc"), "paid_kopecks": int(s["paid_kopecks"]),
+                         "free_kopecks": int(s["free_kopecks"])})
+    if rows:
+        conn.execute(sqlite_insert(Served).on_conflict_do_nothing(), rows)
+    for i in range(0, len(undone), 900):  # after the inserts: a serve and its reversal may come together
+        conn.execute(delete(Served).where(Served.event_id.in_(undone[i:i + 900])))
 
 
 def reset_store(engine: Engine) -> None:
