@@ -122,8 +122,15 @@ def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[dict[
             if i == 0 or event["at_utc"] - pulls[i - 1] > stale:
                 flags.append("stale_data")
         event.update(school_id=school_id, server_flags=",".join(flags), received_at=now, rev=first_rev + n)
-    stmt = insert_ignore(Event.__table__, conn.dialect.name).returning(Event.__table__.c.id)
-    stored = set(conn.execute(stmt, valid).scalars())
+    # take_revs above holds the school's row lock until COMMIT, so no other push of this school can
+    # store these ids between the look-up and the insert; ON CONFLICT stays as a second guard.
+    existing: set[str] = set()
+    for chunk in _chunks(e["id"] for e in valid):  # ids are global: look in every school
+        existing.update(conn.execute(select(Event.id).where(Event.id.in_(chunk))).scalars())
+    fresh = [e for e in valid if e["id"] not in existing]
+    if fresh:
+        conn.execute(insert_ignore(Event.__table__, conn.dialect.name), fresh)
+    stored = {e["id"] for e in fresh}
     debits: dict[str, int] = defaultdict(int)
     for event in valid:
         if event["id"] in stored:
