@@ -241,11 +241,12 @@ def _tombstones(conn: Connection, school_id: str, rev: int, table: str, keys: It
 
 
 def _students(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, replace: bool) -> int:
-    classes = {}
+    classes: dict[str, dict[str, Any]] = {}
     for row in rows:
         cid = class_id_of(row["class"])
-        classes[cid] = {"school_id": sid, "id": cid, "name": row["class"].strip(),
-                        "grade": int(re.match(r"\d+", cid)[0]), "shift": row["shift"] or 1, "rev": rev}  # type: ignore[index]
+        classes.setdefault(cid, {"school_id": sid, "id": cid, "name": row["class"].strip(),
+                                 "grade": int(re.match(r"\d+", cid)[0]),  # type: ignore[index]
+                                 "shift": row["shift"] or 1, "rev": rev})  # the first spelling names the class
     upsert(conn, SchoolClass.__table__, list(classes.values()), ("school_id", "id"))
     was_inactive = set(conn.execute(select(Student.id).where(Student.school_id == sid,
                                                              Student.active.is_(False))).scalars())
