@@ -61,6 +61,7 @@ class Reader(ABC):
 
     reader_id: str
     stats: ReaderStats
+    _raw_monitor: RawMonitor | None = None
 
     @abstractmethod
     def start(self, sink: Sink) -> None: ...
@@ -75,8 +76,6 @@ class Reader(ABC):
     def set_raw_monitor(self, monitor: RawMonitor | None) -> None:
         """Receive every chunk of raw bytes the reader sees (for `canteen readers watch`)."""
         self._raw_monitor = monitor
-
-    _raw_monitor: RawMonitor | None = None
 
 
 class _Delivery:
@@ -247,8 +246,7 @@ class ThreadedReader(EventReader):
                     self.close_device()
                 except Exception:
                     log.debug("closing %s failed", self.reader_id, exc_info=True)
-        if ever_connected and not reported_down:
-            self._connected = False
+        self._connected = False
 
 
 def _why(error: BaseException) -> str:

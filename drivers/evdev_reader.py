@@ -10,6 +10,7 @@ and keeps retrying, so fixing the permission needs no restart.
 from __future__ import annotations
 
 import select
+import time
 from typing import Any
 
 from drivers.base import ThreadedReader
@@ -102,7 +103,9 @@ class EvdevReader(ThreadedReader):
         device = self._device
         ready, _, _ = select.select([device.fd], [], [], 0.1)
         if not ready:
-            self.decoder.flush(_now_from_clock())
+            # Kernel input timestamps are CLOCK_REALTIME: compare like with like. Keys typed too
+            # slowly on a grabbed reader are nobody's input: drop them.
+            self.decoder.flush(time.time())
             return
         for event in device.read():  # raises OSError(ENODEV) when unplugged
             if event.type != self._ecodes.EV_KEY or event.value != 1:  # key down only
@@ -121,10 +124,3 @@ class EvdevReader(ThreadedReader):
                 self.emit_card(result.card.uid, "evdev", result.card.raw)
             elif not result.consumed and result.text:
                 self.bad_frame(result.text.encode(), "keys typed too slowly for a card")
-
-
-def _now_from_clock() -> float:
-    # Kernel input timestamps are CLOCK_REALTIME by default; compare like with like.
-    import time
-
-    return time.time()

@@ -135,7 +135,7 @@ class LineSplitter:
             start, end = cut
             line = bytes(self._buf[:start])
             del self._buf[:end]
-            if self._discarding:
+            if self._discarding or len(line) > self._max:
                 self.overflow_bytes += len(line)
                 self._discarding = False
             elif line:

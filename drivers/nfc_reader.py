@@ -33,17 +33,19 @@ def open_frontend(path: str) -> Any:
     try:
         return nfc.ContactlessFrontend(path)
     except FileNotFoundError as error:  # libusb1 raises this when libusb-1.0.so is missing
-        raise NfcUnavailable(
-            f"нет системной библиотеки libusb-1.0 (apt install libusb-1.0-0): {error}"
-        ) from error
+        raise NfcUnavailable("нет системной библиотеки libusb-1.0 (apt install libusb-1.0-0)") from error
     except OSError as error:
         if error.errno == errno.ENODEV:
-            raise NfcUnavailable(f"NFC-считыватель не найден по пути {path}") from error
+            raise NfcAbsent(f"NFC-считыватель не найден по пути {path}") from error
         if error.errno == errno.EACCES:
             raise NfcUnavailable(f"нет доступа к {path}: нужны права (правило udev)") from error
         if error.errno == errno.EBUSY:
             raise NfcUnavailable(f"{path} занят другой программой или драйвером ядра") from error
         raise
+
+
+class NfcAbsent(NfcUnavailable):
+    """No reader at that path (nothing plugged in, or another model)."""
 
 
 class NfcReader(ThreadedReader):

@@ -108,9 +108,14 @@ class WedgeDecoder:
 
 
 class WedgeReader(EventReader):
-    """The wedge as a `Reader`: the UI calls `feed_key` from its key handler (any thread)."""
+    """The wedge as a `Reader`: the UI calls `feed_key` and `flush` from its key handler and a timer.
 
-    def __init__(self, decoder: WedgeDecoder | None = None, reader_id: str = "wedge", debounce: float = 1.5):
+    Both must come from one thread (the UI's): the decoder keeps the burst in progress.
+    """
+
+    def __init__(
+        self, decoder: WedgeDecoder | None = None, reader_id: str = "wedge", debounce: float = 1.5
+    ) -> None:
         super().__init__(reader_id, debounce)
         self.decoder = decoder or WedgeDecoder(reader_id=reader_id)
 

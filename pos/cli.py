@@ -137,3 +137,7 @@ def demo(db: Path | None, day: datetime | None, delay: float, keep: bool) -> Non
 
 def today_local(tz: str) -> date:
     return datetime.now(ZoneInfo(tz)).date()
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@ is returned only after COMMIT: a meal shown as served is already on disk.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
 from collections.abc import Mapping
@@ -15,26 +16,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, exists, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from drivers.card import CardIdError, CardRead, match_keys, parse_card_id
-from pos.decide import CardStatus, Outcome, Reason, Situation, StudentView, Verdict, decide, refuse
+from drivers.card import CardIdError, CardRead, parse_card_id
+from pos import journal, lookup
+from pos.decide import CardStatus, Outcome, Reason, Situation, Verdict, decide, refuse
 from pos.domain import Meal
 from pos.models import (
     Break,
-    Card,
-    Entitlement,
     Event,
     Holiday,
     MealSlot,
     MenuPrice,
     Meta,
-    Order,
-    Outbox,
-    SchoolClass,
-    Served,
-    Student,
 )
 from pos.policy import Policy, parse_policy
 from pos.store import StoreError, explain_sqlite_error
@@ -204,55 +199,20 @@ class Counter:
             with self.engine.begin() as conn:
                 verdict: Verdict = work(conn)
                 return verdict
-        except DBAPIError as exc:
+        except (DBAPIError, sqlite3.Error) as exc:
             return refuse(Reason.STORE_ERROR, f"Не записано: {explain_sqlite_error(exc)}. Повторите; если не "
                           "проходит — вызовите администратора")
 
     def _tap(self, conn: Connection, uid: str, local: datetime, meal: Meal | None) -> Verdict:
-        status, card, note = self._find_card(conn, uid)
-        if status is not CardStatus.OK or card is None:
+        card = lookup.find_card(conn, uid)
+        if card.status is not CardStatus.OK or card.student_id is None:
+            known = lookup.student(conn, card.student_id)[0] if card.student_id else None
             verdict = decide(Situation(now=local, policy=self.settings.policy, meal=meal or Meal.BREAKFAST,
-                                       card_status=status, card_note=note,
-                                       student=self._student(conn, card) if card else None))
+                                       card_status=card.status, card_note=card.note, student=known))
             return self._record(conn, replace(verdict, card_uid=uid), local, kind="refuse")
-        return self._decide_and_record(conn, local, meal, student_id=card, card_uid=uid, source="card")
+        return self._decide_and_record(conn, local, meal, student_id=card.student_id, card_uid=uid, source="card")
 
-    def _find_card(self, conn: Connection, uid: str) -> tuple[CardStatus, str | None, str]:
-        columns = (Card.student_id, Card.blocked, Card.blocked_reason)
-        rows = conn.execute(select(*columns).where(Card.uid == uid)).all()
-        if not rows:
-            key32, key24 = match_keys(uid)
-            if key32 is not None:
-                rows = conn.execute(select(*columns).where(Card.key32 == key32)).all()
-            if not rows and key24 is not None:
-                rows = conn.execute(select(*columns).where(Card.key24 == key24)).all()
-        if not rows:
-            return CardStatus.UNKNOWN, None, ""
-        if len({r.student_id for r in rows}) > 1:
-            return CardStatus.AMBIGUOUS, None, ""
-        active = [r for r in rows if not r.blocked]
-        if not active:
-            return CardStatus.BLOCKED, rows[0].student_id, rows[0].blocked_reason
-        return CardStatus.OK, active[0].student_id, ""
-
-    def _student(self, conn: Connection, student_id: str) -> StudentView | None:
-        view, _ = self._student_and_class(conn, student_id)
-        return view
-
-    def _student_and_class(self, conn: Connection, student_id: str) -> tuple[StudentView | None, str | None]:
-        row = conn.execute(
-            select(Student.id, Student.full_name, SchoolClass.name, SchoolClass.grade, SchoolClass.shift,
-                   Student.birth_date, Student.diet_note, Student.daily_limit_kopecks, Student.balance_kopecks,
-                   Student.class_id)
-            .join(SchoolClass, SchoolClass.id == Student.class_id)
-            .where(Student.id == student_id, Student.active.is_(True))
-        ).first()
-        if row is None:
-            return None, None
-        return StudentView(*row[:9]), row.class_id
-
-    def _resolve_meal(self, conn: Connection, class_id: str | None, student_id: str, local: datetime,
-                      served: Mapping[Meal, datetime]) -> Meal:
+    def _resolve_meal(self, class_id: str | None, local: datetime, day: lookup.Day) -> Meal:
         """The meal this student is here for: the class's slot now, else the nearest one, else the order."""
         slots = self.slots(class_id) if class_id else []
         if slots:
@@ -267,45 +227,24 @@ class Counter:
                 return max(lo - minutes, minutes - hi, 0)
 
             return min(slots, key=distance).meal
-        ordered = conn.execute(
-            select(Order.meal).where(Order.student_id == student_id, Order.day == local.date())).scalars().all()
-        for meal in Meal:
-            if meal.value in ordered and meal not in served:
-                return meal
-        return Meal.BREAKFAST
+        return next((m for m in Meal if m in day.ordered and m not in day.served), Meal.BREAKFAST)
 
     def _decide_and_record(self, conn: Connection, local: datetime, meal: Meal | None, *, student_id: str,
                            card_uid: str | None, source: str, staff: str = "", note: str = "") -> Verdict:
-        day = local.date()
-        student, class_id = self._student_and_class(conn, student_id)
-        served_rows = conn.execute(
-            select(Served.meal, Served.at_utc, Served.paid_kopecks, Served.free_kopecks)
-            .where(Served.student_id == student_id, Served.local_date == day)).all()
-        served = {Meal(r.meal): r.at_utc.replace(tzinfo=UTC).astimezone(self.tz) for r in served_rows}
-        meal = meal or self._resolve_meal(conn, class_id, student_id, local, served)
-        ordered = conn.execute(select(exists().where(
-            Order.student_id == student_id, Order.day == day, Order.meal == meal.value))).scalar()
-        categories: set[str] = set()
-        lapsed: tuple[str, date] | None = None
-        for category, starts, ends in conn.execute(
-            select(Entitlement.category, Entitlement.starts, Entitlement.ends)
-            .where(Entitlement.student_id == student_id)):
-            if starts > day:
-                lapsed = lapsed or ("not_started", starts)
-            elif ends is not None and ends < day:
-                lapsed = ("expired", ends) if lapsed is None or lapsed[0] != "expired" or ends > lapsed[1] else lapsed
-            else:
-                categories.add(category)
+        today = local.date()
+        student, class_id = lookup.student(conn, student_id)
+        day = lookup.student_day(conn, student_id, today)
+        meal = meal or self._resolve_meal(class_id, local, day)
+        categories, lapsed = lookup.entitlements(conn, student_id, today)
         slot = next((s for s in self.slots(class_id) if s.meal is meal), None) if class_id else None
         situation = Situation(
             now=local, policy=self.settings.policy, meal=meal, student=student,
-            school_day=self.is_school_day(day), ordered=bool(ordered), categories=frozenset(categories),
-            lapsed=lapsed, served=served,
-            free_used_kopecks=sum(r.free_kopecks for r in served_rows),
-            paid_today_kopecks=sum(r.paid_kopecks for r in served_rows),
+            school_day=self.is_school_day(today), ordered=meal in day.ordered, categories=categories,
+            lapsed=lapsed, served={m: at.astimezone(self.tz) for m, at in day.served.items()},
+            free_used_kopecks=day.free_used_kopecks, paid_today_kopecks=day.paid_kopecks,
             window=(slot.starts, slot.ends) if slot else None, window_label=slot.label if slot else "",
             refuse_outside_window=self.settings.refuse_outside_window,
-            menu_price_kopecks=self._menu_price(conn, day, meal),
+            menu_price_kopecks=self._menu_price(conn, today, meal),
         )
         verdict = replace(decide(situation), card_uid=card_uid)
         if source == "manual" and verdict.served:
@@ -322,54 +261,42 @@ class Counter:
     def _record(self, conn: Connection, verdict: Verdict, local: datetime, *, kind: str, source: str = "card",
                 staff: str = "", note: str = "", ref: str | None = None) -> Verdict:
         now_utc = local.astimezone(UTC).replace(tzinfo=None)
-        flags = []
+        flags = ""
         if self._last_event_at is not None and now_utc < self._last_event_at - CLOCK_BACK_TOLERANCE:
-            flags.append("clock_back")
+            flags = "clock_back"
             verdict = replace(verdict, warnings=(
                 *verdict.warnings, "Часы терминала ушли назад: проверьте время (запись сохранена)"))
-        event_id = uuid.uuid4().hex
-        seq = (conn.execute(select(func.max(Event.seq))).scalar() or 0) + 1
-        student_id = verdict.student.id if verdict.student else None
-        conn.execute(insert(Event).values(
-            id=event_id, terminal_id=self.settings.terminal_id, seq=seq, kind=kind, at_utc=now_utc,
-            local_date=local.date(), student_id=student_id, card_uid=verdict.card_uid,
-            meal=verdict.meal.value if verdict.meal else None, outcome=verdict.outcome.value,
-            reason=verdict.reason.value, message=verdict.message, paid_kopecks=verdict.paid_kopecks,
-            free_kopecks=verdict.free_kopecks, budget_line=verdict.budget_line, ref_event_id=ref,
-            source=source, staff=staff, note=note, flags=",".join(flags),
-        ))
-        conn.execute(insert(Outbox).values(seq=seq, event_id=event_id))
-        if verdict.served and student_id and verdict.meal:
-            conn.execute(insert(Served).prefix_with("OR IGNORE").values(
-                student_id=student_id, local_date=local.date(), meal=verdict.meal.value, event_id=event_id,
-                at_utc=now_utc, paid_kopecks=verdict.paid_kopecks, free_kopecks=verdict.free_kopecks))
-            if verdict.paid_kopecks:
-                conn.execute(update(Student).where(Student.id == student_id)
-                             .values(balance_kopecks=Student.balance_kopecks - verdict.paid_kopecks))
+        entry = journal.Entry(
+            id=uuid.uuid4().hex, terminal_id=self.settings.terminal_id, kind=kind, at_utc=now_utc,
+            local_date=local.date(), student_id=verdict.student.id if verdict.student else None,
+            card_uid=verdict.card_uid, meal=verdict.meal.value if verdict.meal else None,
+            outcome=verdict.outcome.value, reason=verdict.reason.value, message=verdict.message,
+            paid_kopecks=verdict.paid_kopecks, free_kopecks=verdict.free_kopecks, budget_line=verdict.budget_line,
+            ref_event_id=ref, source=source, staff=staff, note=note, flags=flags,
+        )
+        journal.append(conn, entry, served=verdict.served)
         if self._last_event_at is None or now_utc > self._last_event_at:
             self._last_event_at = now_utc
-        return verdict.with_event(event_id)
+        return verdict.with_event(entry.id)
 
     def _undo(self, conn: Connection, local: datetime, staff: str, reason: str) -> Verdict:
         reversal = Event.__table__.alias("r")
         last = conn.execute(
-            select(Event).where(Event.kind.in_(("serve", "override")), Event.terminal_id == self.terminal_id,
-                                ~exists().where(reversal.c.ref_event_id == Event.id, reversal.c.kind == "reversal"))
-            .order_by(Event.seq.desc()).limit(1)).scalar()
+            select(Event.id, Event.student_id, Event.meal, Event.at_utc, Event.paid_kopecks, Event.free_kopecks,
+                   Event.budget_line, Event.card_uid)
+            .where(Event.kind.in_(("serve", "override")), Event.terminal_id == self.terminal_id,
+                   ~exists().where(reversal.c.ref_event_id == Event.id, reversal.c.kind == "reversal"))
+            .order_by(Event.seq.desc()).limit(1)).first()
         if last is None:
             return refuse(Reason.NOTHING_TO_UNDO, "Нечего отменять: выдач ещё не было")
-        student = self._student(conn, last.student_id) if last.student_id else None
+        student = lookup.student(conn, last.student_id)[0] if last.student_id else None
         meal = Meal(last.meal) if last.meal else None
-        conn.execute(delete(Served).where(Served.event_id == last.id))
-        if last.paid_kopecks and last.student_id:
-            conn.execute(update(Student).where(Student.id == last.student_id)
-                         .values(balance_kopecks=Student.balance_kopecks + last.paid_kopecks))
-        balance = student.balance_kopecks + last.paid_kopecks if student else None
+        served_at = last.at_utc.replace(tzinfo=UTC).astimezone(self.tz)
         verdict = Verdict(
-            Outcome.REFUSE, Reason.REVERSAL,
-            f"Отменена выдача: {meal.ru if meal else ''} в {last.at_utc.replace(tzinfo=UTC).astimezone(self.tz):%H:%M}",
+            Outcome.REFUSE, Reason.REVERSAL, f"Отменена выдача: {meal.ru if meal else ''} в {served_at:%H:%M}",
             meal=meal, student=student, paid_kopecks=-last.paid_kopecks, free_kopecks=-last.free_kopecks,
-            budget_line=last.budget_line, balance_after_kopecks=balance, card_uid=last.card_uid,
+            budget_line=last.budget_line, card_uid=last.card_uid,
+            balance_after_kopecks=student.balance_kopecks + last.paid_kopecks if student else None,
         )
         return self._record(conn, verdict, local, kind="reversal", source="undo", staff=staff, note=reason,
                             ref=last.id)

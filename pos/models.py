@@ -165,3 +165,18 @@ class Served(Base):
 Index("ix_events_local_date", Event.local_date)
 Index("ix_entitlements_student_category", Entitlement.student_id, Entitlement.category)
 Index("ix_events_ref_event_id", Event.ref_event_id)
+
+
+class Rejected(Base):
+    """Events the server refused (a 4xx or a per-event rejection), kept for staff to see.
+
+    Moved here out of the outbox so one bad event never wedges the queue; the event itself stays in
+    the journal, so nothing is silently dropped.
+    """
+
+    __tablename__ = "rejected"
+    event_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime)

@@ -266,7 +266,7 @@ class _Loader:
             raise self.fail(key, f"неизвестный приём пищи «{name}»; есть: {', '.join(Meal)}") from None
 
     def load(self, data: dict[str, Any]) -> Policy:
-        self.table(data, "policy", {"policy", "budget_lines", "categories", "rules", "prices"},
+        self.table(data, "", {"policy", "budget_lines", "categories", "rules", "prices"},
                    {"policy", "budget_lines", "categories", "rules", "prices"})
         head = data["policy"]
         self.table(head, "policy", {"id", "region", "school_year", "source", "daily_cap"},

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from pos.models import Base
 
@@ -39,7 +39,11 @@ def explain_sqlite_error(exc: BaseException) -> str:
 
 
 def make_engine(path: str | Path, *, readonly: bool = False, create: bool = True) -> Engine:
-    """An engine on the terminal's database file, created with its tables if `create`."""
+    """An engine on the terminal's database file, created with its tables if `create`.
+
+    `readonly` opens the file as a read-only file system would; it exists so that the refusal a
+    read-only store gets is tested (root ignores file permissions).
+    """
     path = Path(path)
     if readonly:
         url = f"sqlite:///file:{path}?mode=ro&uri=true"
@@ -60,12 +64,16 @@ def make_engine(path: str | Path, *, readonly: bool = False, create: bool = True
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     if create:
         try:
             Base.metadata.create_all(engine)
-        except OperationalError as exc:
+            with engine.begin() as conn:
+                # A real write proves the file is writable now, not at the first serve.
+                version = conn.exec_driver_sql("PRAGMA user_version").scalar()
+                conn.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+        except DBAPIError as exc:
             engine.dispose()
             raise StoreError(f"{path}: {explain_sqlite_error(exc)}") from exc
     return engine

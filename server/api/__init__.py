@@ -1,0 +1,60 @@
+"""The HTTP API: sync for terminals, administration for people; helpers shared by both."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, NoReturn, TypeVar, cast
+
+from flask import current_app, g, request
+from sqlalchemy import Engine
+
+from server.accounts import Principal, authenticate
+from server.app import ApiError, state
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(code: int, message: str) -> NoReturn:
+    """Abort with a JSON error whose Russian message says what is wrong."""
+    raise ApiError(code, message)
+
+
+def engine() -> Engine:
+    return state(current_app).engine
+
+
+def json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True, force=True)
+    if not isinstance(data, dict):
+        fail(400, "тело запроса должно быть объектом JSON")
+    return data
+
+
+def principal() -> Principal:
+    who: Principal = g.principal
+    return who
+
+
+def requires(kind: str) -> Callable[[F], F]:
+    """Only callers with a valid bearer token of this kind ("terminal" or "admin")."""
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                fail(401, "нужен токен доступа: заголовок Authorization: Bearer <токен>")
+            with engine().connect() as conn:
+                who = authenticate(conn, token.strip())
+            if who is None:
+                fail(401, "токен недействителен или отозван")
+            if who.kind != kind:
+                fail(403, "этот токен не даёт доступа к этому адресу")
+            school_id = kwargs.get("school_id")
+            if school_id is not None and not who.may_see(school_id):
+                fail(403, f"нет доступа к школе {school_id}")
+            g.principal = who
+            return view(*args, **kwargs)
+        return cast(F, wrapped)
+    return decorator

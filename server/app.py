@@ -1,0 +1,82 @@
+"""The Flask application factory: configuration from the environment, one engine, the API blueprints.
+
+Every error leaves as JSON ``{"error": code, "message": Russian text}`` with a 4xx status where the
+request was at fault; nothing is open without a token except the health check and the API's own
+description.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from flask import Flask, jsonify
+from sqlalchemy import Engine
+from werkzeug.exceptions import HTTPException
+
+from server.config import ServerConfig
+from server.db import make_server_engine
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "неверный запрос", 401: "нужен токен доступа (Authorization: Bearer …)", 403: "доступ запрещён",
+    404: "не найдено", 405: "метод не разрешён для этого адреса", 413: "запрос слишком большой",
+    415: "неверный тип содержимого", 422: "данные не прошли проверку",
+}
+
+
+class ApiError(Exception):
+    """A request the API refuses: its status code and a Russian message for the caller."""
+
+    NAMES: ClassVar[dict[int, str]] = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
+                                       404: "not_found", 409: "conflict", 413: "too_large",
+                                       422: "unprocessable"}
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class State:
+    config: ServerConfig
+    engine: Engine
+
+
+def state(app: Flask) -> State:
+    result: State = app.extensions["canteen"]
+    return result
+
+
+def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
+    """The server app; `config` overrides the environment (tests pass a dict or a ServerConfig)."""
+    cfg = config if isinstance(config, ServerConfig) else ServerConfig.from_env().with_overrides(config or {})
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=cfg.secret_key, MAX_CONTENT_LENGTH=cfg.max_content_length, JSON_SORT_KEYS=False)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["canteen"] = State(cfg, make_server_engine(cfg.database_url))
+
+    from server.api.admin import bp as admin_bp
+    from server.api.sync import bp as sync_bp
+
+    app.register_blueprint(sync_bp)
+    app.register_blueprint(admin_bp)
+
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> Any:
+        return jsonify(error=ApiError.NAMES.get(exc.code, "error"), message=exc.message), exc.code
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        code = exc.code or 500
+        return jsonify(error=exc.name.lower().replace(" ", "_"), message=MESSAGES.get(code, exc.name)), code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        log.exception("unexpected error")
+        return jsonify(error="internal_error", message="внутренняя ошибка сервера; запрос можно повторить"), 500
+
+    return app

@@ -1,0 +1,205 @@
+"""`canteen server ...`: database migrations, the development server, schools, terminals, admins,
+imports and the mismatch report, all against CANTEEN_DATABASE_URL."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from sqlalchemy import Engine
+
+from pos.policy import shipped_policies
+from server.config import ServerConfig
+
+
+def _die(message: str) -> NoReturn:
+    click.echo(f"ОШИБКА: {message}", err=True)
+    sys.exit(1)
+
+
+def _engine() -> Engine:
+    from server.db import make_server_engine
+
+    return make_server_engine(ServerConfig.from_env().database_url)
+
+
+@click.group()
+def server() -> None:
+    """Центральный сервер: школы, терминалы, загрузка данных, отчёты (база: CANTEEN_DATABASE_URL)."""
+
+
+@server.group()
+def db() -> None:
+    """База данных сервера."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Создать или обновить схему базы (миграции Alembic)."""
+    from server.migrate import upgrade
+
+    url = ServerConfig.from_env().database_url
+    upgrade(url, revision)
+    click.echo(f"База обновлена до {revision}.")
+
+
+@server.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    """Сервер для разработки (в работе — gunicorn, см. docs/server.md)."""
+    from werkzeug.serving import run_simple
+
+    from server.app import create_app
+
+    click.echo(f"Сервер: http://{host}:{port}/api/health")
+    run_simple(host, port, create_app(), threaded=True, use_reloader=False)
+
+
+@server.group()
+def school() -> None:
+    """Школы на сервере."""
+
+
+@school.command("add")
+@click.argument("school_id")
+@click.option("--name", required=True)
+@click.option("--timezone", "tz", required=True, help="например Asia/Krasnoyarsk")
+@click.option("--policy", "policy", required=True, help="файл политики или имя поставляемой (nazarovo-2021 …)")
+@click.option("--week-days", default="1,2,3,4,5", show_default=True, help="учебные дни, 1 = понедельник")
+def school_add(school_id: str, name: str, tz: str, policy: str, week_days: str) -> None:
+    """Добавить школу (или изменить её настройки)."""
+    from server.accounts import AccountError, add_school
+
+    shipped = shipped_policies()
+    path = shipped[policy] if policy in shipped else Path(policy)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        _die(f"не удалось прочитать политику {path}: {exc.strerror}")
+    try:
+        with _engine().begin() as conn:
+            add_school(conn, school_id=school_id, name=name, timezone=tz, policy_text=text, week_days=week_days)
+    except AccountError as exc:
+        _die(str(exc))
+    click.echo(f"Школа {school_id} сохранена.")
+
+
+@server.group()
+def terminal() -> None:
+    """Терминалы раздачи."""
+
+
+@terminal.command("add")
+@click.argument("school_id")
+@click.option("--name", default="", help="например «окно 1»")
+def terminal_add(school_id: str, name: str) -> None:
+    """Зарегистрировать терминал школы и показать его одноразовый токен."""
+    from server.accounts import AccountError, enroll_terminal
+
+    try:
+        with _engine().begin() as conn:
+            terminal_id, token = enroll_terminal(conn, school_id, name=name)
+    except AccountError as exc:
+        _die(str(exc))
+    click.echo(f"Терминал {terminal_id} зарегистрирован. Токен (показывается один раз, впишите в [sync] token):")
+    click.echo(token)
+
+
+@terminal.command("revoke")
+@click.argument("terminal_id")
+def terminal_revoke(terminal_id: str) -> None:
+    """Отозвать токен терминала."""
+    from server.accounts import AccountError, revoke_terminal
+
+    try:
+        with _engine().begin() as conn:
+            revoke_terminal(conn, terminal_id)
+    except AccountError as exc:
+        _die(str(exc))
+    click.echo(f"Токен терминала {terminal_id} отозван.")
+
+
+@server.group()
+def admin() -> None:
+    """Администраторы."""
+
+
+@admin.command("add")
+@click.argument("login")
+@click.option("--school", "school_id", default=None, help="только эта школа (по умолчанию — все школы)")
+@click.option("--password", default=None, help="по умолчанию спрашивается")
+def admin_add(login: str, school_id: str | None, password: str | None) -> None:
+    """Добавить администратора (или сменить пароль)."""
+    from server.accounts import AccountError, add_admin
+
+    password = password or getpass.getpass("Пароль: ")
+    try:
+        with _engine().begin() as conn:
+            add_admin(conn, login, password, school_id=school_id)
+    except AccountError as exc:
+        _die(str(exc))
+    click.echo(f"Администратор {login} сохранён.")
+
+
+@server.command("import")
+@click.argument("school_id")
+@click.argument("kind", type=click.Choice(["students", "cards", "benefits", "orders", "topups", "prices",
+                                           "holidays", "breaks", "meal_slots"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="файл учеников — полный список: остальных отчислить")
+def import_cmd(school_id: str, kind: str, file: Path, replace: bool) -> None:
+    """Загрузить файл школы (CSV или XLSX): всё или ничего."""
+    from server.importer import ImportFailed, import_file
+
+    try:
+        with _engine().begin() as conn:
+            result = import_file(conn, school_id, kind, file.read_bytes(), file.name, replace=replace)
+    except ImportFailed as exc:
+        click.echo(f"Ничего не загружено: ошибок {len(exc.errors)}.", err=True)
+        for line in exc.errors[:200]:
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    skipped = f", пропущено уже загруженных: {result.skipped}" if result.skipped else ""
+    click.echo(f"Загружено строк: {result.rows}{skipped}.")
+
+
+@server.command("mismatches")
+@click.argument("school_id")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d", "%d.%m.%Y"]))
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d", "%d.%m.%Y"]))
+@click.option("--csv", "as_csv", is_flag=True, help="CSV для Excel вместо текста")
+@click.option("--json", "as_json", is_flag=True)
+def mismatches_cmd(school_id: str, start: datetime, end: datetime, as_csv: bool, as_json: bool) -> None:
+    """Расхождения «заказано — выдано» за период."""
+    from sqlalchemy.exc import NoResultFound
+
+    from pos.money import format_rub
+    from server.mismatches import KINDS, report, to_csv
+
+    try:
+        with _engine().connect() as conn:
+            data: dict[str, Any] = report(conn, school_id, start.date(), end.date())
+    except NoResultFound:
+        _die(f"школа {school_id!r} не найдена")
+    if as_csv:
+        click.echo(to_csv(data), nl=False)
+        return
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"Расхождения {school_id} с {date.isoformat(start.date())} по {end.date().isoformat()}:")
+    for it in data["items"]:
+        click.echo(f"  {it['day']} {it['class_name']:>6} {it['student_name'] or it['student_id']}: {it['meal']} — "
+                   f"{KINDS[it['kind']]} ×{it['count']}, {format_rub(it['kopecks'])}")
+    for kind, total in data["totals"].items():
+        if total["count"]:
+            click.echo(f"Итого {KINDS[kind]}: {total['count']}, {format_rub(total['kopecks'])}")
+    if not data["items"]:
+        click.echo("  расхождений нет")

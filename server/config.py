@@ -1,0 +1,41 @@
+"""Server configuration from environment variables (twelve-factor): one typed object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    database_url: str = "sqlite:///var/server.db"
+    """CANTEEN_DATABASE_URL: SQLAlchemy URL; ``postgresql://user@host/db`` in production."""
+    secret_key: str = ""
+    """CANTEEN_SECRET_KEY: Flask's secret (signed cookies of the admin pages); random per process if unset."""
+    max_content_length: int = 16 * 1024 * 1024
+    """CANTEEN_MAX_CONTENT_LENGTH: the largest request body in bytes; larger ones get 413."""
+    max_batch: int = 5000
+    """CANTEEN_MAX_BATCH: the most events one push may carry."""
+    session_hours: float = 12.0
+    """CANTEEN_SESSION_HOURS: how long an administrator's login token lives."""
+    stale_hours: float = 36.0
+    """CANTEEN_STALE_HOURS: a meal served this long after the terminal's last pull is flagged stale."""
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ServerConfig:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=env.get("CANTEEN_DATABASE_URL", cls.database_url),
+            secret_key=env.get("CANTEEN_SECRET_KEY") or secrets.token_hex(32),
+            max_content_length=int(env.get("CANTEEN_MAX_CONTENT_LENGTH", cls.max_content_length)),
+            max_batch=int(env.get("CANTEEN_MAX_BATCH", cls.max_batch)),
+            session_hours=float(env.get("CANTEEN_SESSION_HOURS", cls.session_hours)),
+            stale_hours=float(env.get("CANTEEN_STALE_HOURS", cls.stale_hours)),
+        )
+
+    def with_overrides(self, overrides: dict[str, Any]) -> ServerConfig:
+        from dataclasses import replace
+
+        return replace(self, **overrides)

@@ -1,0 +1,253 @@
+"""The server's database: SQLAlchemy 2.0 typed models (SQLite embedded, PostgreSQL in production).
+
+Every row of a school's reference data carries `rev`, taken from the school's own counter
+(`School.rev`) in the transaction that wrote it; a terminal's cursor is the last rev it applied,
+so a delta is "rows of my school with rev > cursor" — an index range scan whose cost does not
+grow with the server. Deleted rows leave a `Tombstone` with a rev. Taking a rev locks the school's
+row until COMMIT, so revs of one school become visible in order and no change slips behind a cursor.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class School(Base):
+    __tablename__ = "schools"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    timezone: Mapped[str] = mapped_column(String(64))
+    week_days: Mapped[str] = mapped_column(String(20), default="1,2,3,4,5")
+    window_early_min: Mapped[int] = mapped_column(Integer, default=10)
+    window_late_min: Mapped[int] = mapped_column(Integer, default=10)
+    refuse_outside_window: Mapped[bool] = mapped_column(Boolean, default=False)
+    policy_text: Mapped[str] = mapped_column(Text)
+    rev: Mapped[int] = mapped_column(BigInteger, default=0)  # the school's change counter
+    settings_rev: Mapped[int] = mapped_column(BigInteger, default=0)  # rev of the last change of the above
+
+
+class SchoolClass(Base):
+    __tablename__ = "classes"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    grade: Mapped[int] = mapped_column(Integer)
+    shift: Mapped[int] = mapped_column(Integer)
+    rev: Mapped[int] = mapped_column(BigInteger)
+
+
+class Break(Base):
+    __tablename__ = "breaks"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    shift: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts: Mapped[str] = mapped_column(String(5))
+    ends: Mapped[str] = mapped_column(String(5))
+    rev: Mapped[int] = mapped_column(BigInteger)
+
+
+class MealSlot(Base):
+    __tablename__ = "meal_slots"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    class_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+    shift: Mapped[int] = mapped_column(Integer)
+    break_no: Mapped[int] = mapped_column(Integer)
+    rev: Mapped[int] = mapped_column(BigInteger)
+
+
+class Student(Base):
+    """A student and the personal account (лицевой счёт): the server is the book of record."""
+
+    __tablename__ = "students"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    class_id: Mapped[str] = mapped_column(String(64))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    diet_note: Mapped[str] = mapped_column(Text, default="")
+    daily_limit_kopecks: Mapped[int | None] = mapped_column(Integer)
+    balance_kopecks: Mapped[int] = mapped_column(BigInteger, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    rev: Mapped[int] = mapped_column(BigInteger)
+
+
+class Card(Base):
+    __tablename__ = "cards"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64))
+    key32: Mapped[int | None] = mapped_column(BigInteger)
+    key24: Mapped[int | None] = mapped_column(Integer)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_reason: Mapped[str] = mapped_column(String(200), default="")
+    rev: Mapped[int] = mapped_column(BigInteger)
+
+
+class Entitlement(Base):
+    """A benefit granted by the director's order (приказ) for a period."""
+
+    __tablename__ = "entitlements"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    starts: Mapped[date] = mapped_column(Date)
+    ends: Mapped[date | None] = mapped_column(Date)
+    order_no: Mapped[str] = mapped_column(String(64), default="")
+    order_date: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    rev: Mapped[int] = mapped_column(BigInteger)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rev: Mapped[int] = mapped_column(BigInteger)
+
+
+class MenuPrice(Base):
+    __tablename__ = "menu_prices"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+    price_kopecks: Mapped[int] = mapped_column(Integer)
+    rev: Mapped[int] = mapped_column(BigInteger)
+
+
+class Holiday(Base):
+    __tablename__ = "holidays"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    rev: Mapped[int] = mapped_column(BigInteger)
+
+
+class TopUp(Base):
+    """A payment into a personal account; `reference` (the payment document) makes re-import harmless."""
+
+    __tablename__ = "topups"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(100), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64))
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    paid_at: Mapped[datetime] = mapped_column(DateTime)
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Tombstone(Base):
+    """A deleted reference row, so deltas can tell terminals to delete it too."""
+
+    __tablename__ = "tombstones"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
+    rev: Mapped[int] = mapped_column(BigInteger)
+    table: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(Text)  # JSON list of the primary-key values after school_id
+
+
+class Terminal(Base):
+    """A serving window's terminal; its bearer token is stored only as a SHA-256 hash."""
+
+    __tablename__ = "terminals"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_pull_at: Mapped[datetime | None] = mapped_column(DateTime)
+    clock_drift_s: Mapped[float | None] = mapped_column(Float)
+
+
+class SyncLog(Base):
+    """One push or pull of a terminal, with the clock drift measured then."""
+
+    __tablename__ = "sync_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(8))  # push | pull
+    drift_s: Mapped[float | None] = mapped_column(Float)
+    events: Mapped[int] = mapped_column(Integer, default=0)  # received (push) or rows sent (pull)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Event(Base):
+    """A terminal's journal event as received: stored once by its terminal-made id, never edited.
+
+    `server_flags` says what the server found on arrival (unknown student or card, data the
+    terminal had was stale); such events are stored and flagged, never dropped.
+    """
+
+    __tablename__ = "events"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(64))
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    at_utc: Mapped[datetime] = mapped_column(DateTime)
+    local_date: Mapped[date] = mapped_column(Date)
+    student_id: Mapped[str | None] = mapped_column(String(64))
+    card_uid: Mapped[str | None] = mapped_column(String(64))
+    meal: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text, default="")
+    paid_kopecks: Mapped[int] = mapped_column(Integer, default=0)
+    free_kopecks: Mapped[int] = mapped_column(Integer, default=0)
+    budget_line: Mapped[str | None] = mapped_column(String(64))
+    ref_event_id: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), default="card")
+    staff: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    flags: Mapped[str] = mapped_column(String(200), default="")
+    server_flags: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    rev: Mapped[int] = mapped_column(BigInteger)
+
+
+class Admin(Base):
+    """An administrator; `school_id` None means every school on this server (the district)."""
+
+    __tablename__ = "admins"
+    login: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    school_id: Mapped[str | None] = mapped_column(ForeignKey("schools.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AdminSession(Base):
+    __tablename__ = "admin_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    login: Mapped[str] = mapped_column(ForeignKey("admins.login", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+for _table in (SchoolClass, Break, MealSlot, Student, Card, Entitlement, Order, MenuPrice, Holiday, Tombstone):
+    Index(f"ix_{_table.__tablename__}_school_rev", _table.school_id, _table.rev)
+Index("ix_orders_school_day", Order.school_id, Order.day)
+Index("ix_cards_school_key32", Card.school_id, Card.key32)
+Index("ix_cards_school_key24", Card.school_id, Card.key24)
+Index("ix_cards_school_student", Card.school_id, Card.student_id)
+Index("ix_entitlements_school_student", Entitlement.school_id, Entitlement.student_id)
+Index("ix_events_school_rev", Event.school_id, Event.rev)
+Index("ix_events_school_day", Event.school_id, Event.local_date)
+Index("ix_events_terminal_seq", Event.terminal_id, Event.seq)
+Index("ix_events_ref", Event.ref_event_id)
+Index("ix_sync_log_terminal_at", SyncLog.terminal_id, SyncLog.at)

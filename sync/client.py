@@ -1,0 +1,380 @@
+"""The terminal side of sync: push the journal from the durable outbox, then pull the school's data.
+
+`SyncClient.sync_once()` never raises on a network or server failure: it records the failure in
+`meta` (Russian text for staff) and returns. Push sends the outbox in journal order, one batch in
+flight; events the server stored or already had leave the outbox, events it refused move to the
+`rejected` list (so one bad event never wedges the queue), and a batch refused as a whole with a
+4xx is split until the bad event is found. Network errors and 5xx leave everything in place for
+the next attempt. A pull is applied in one transaction together with its cursor, so a cut
+connection or a crash mid-apply only means downloading again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from drivers.card import match_keys
+from pos.counter import write_meta
+from pos.models import (
+    Break,
+    Card,
+    Entitlement,
+    Event,
+    Holiday,
+    MealSlot,
+    MenuPrice,
+    Meta,
+    Order,
+    Outbox,
+    Rejected,
+    SchoolClass,
+    Served,
+    Student,
+)
+from sync import keys
+from sync.wire import (
+    DATE_COLUMNS,
+    PULL_PATH,
+    PULL_TABLES,
+    PUSH_PATH,
+    event_to_wire,
+    parse_datetime,
+    utc_iso,
+)
+
+Progress = Callable[[str], None]
+
+MODELS: dict[str, Any] = {
+    "classes": SchoolClass, "breaks": Break, "meal_slots": MealSlot, "students": Student, "cards": Card,
+    "entitlements": Entitlement, "orders": Order, "menu_prices": MenuPrice, "holidays": Holiday,
+}
+# Deletion order respects the foreign keys of the terminal store.
+WIPE_ORDER = ("cards", "entitlements", "orders", "meal_slots", "students", "classes", "breaks", "menu_prices",
+              "holidays")
+SCHOOL_META = ("school_id", "school_name", "timezone", "week_days", "window_early_min", "window_late_min",
+               "refuse_outside_window", "policy")
+
+
+class SyncFailure(Exception):
+    """A sync that did not go through; the message is Russian, for staff."""
+
+
+class AuthFailure(SyncFailure):
+    pass
+
+
+@dataclass
+class SyncResult:
+    ok: bool
+    pushed: int = 0  # events the server acknowledged (stored or already had)
+    rejected: int = 0  # events the server refused (now in the rejected list)
+    pulled: int = 0  # rows received
+    snapshot: bool = False
+    applied: bool = False  # reference data changed: the counter should reload
+    drift_s: float | None = None
+    waiting: int = 0  # events still in the outbox
+    error: str = ""
+
+
+def token_terminal(token: str) -> str:
+    """The terminal id a token belongs to (tokens are ``<terminal id>.<secret>``)."""
+    return token.rpartition(".")[0]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SyncClient:
+    """Syncs one terminal store with the server; one `sync_once` at a time."""
+
+    def __init__(self, engine: Engine, server_url: str, token: str, *, batch_size: int = 2000,
+                 timeout_s: float = 30.0, transport: httpx.BaseTransport | None = None,
+                 clock: Callable[[], datetime] = _now) -> None:
+        self.engine = engine
+        self.server_url = server_url.rstrip("/")
+        self.token = token
+        self.batch_size = batch_size
+        self.clock = clock
+        self.http = httpx.Client(base_url=self.server_url, timeout=timeout_s, transport=transport,
+                                 headers={"Authorization": f"Bearer {token}"})
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- the one entry point ------------------------------------------------------------------------
+
+    def sync_once(self, progress: Progress | None = None, *, full: bool = False) -> SyncResult:
+        """Push, then pull; records the outcome in `meta`. Never raises for network or server trouble."""
+        say = progress or (lambda _text: None)
+        result = SyncResult(ok=False)
+        started = self.clock()
+        try:
+            full = self._check_identity() or full
+            self._push(result, say)
+            self._pull(result, say, full)
+        except SyncFailure as exc:
+            result.error = str(exc)
+        except httpx.TimeoutException:
+            result.error = "сервер не ответил вовремя; повтор позже"
+        except httpx.TransportError as exc:
+            result.error = f"нет связи с сервером ({type(exc).__name__}); повтор позже"
+        except (ValueError, KeyError, TypeError) as exc:
+            result.error = f"ответ сервера не понят: {exc}"[:300]
+        result.ok = not result.error
+        self._record(result, started)
+        say("Готово" if result.ok else f"Ошибка: {result.error}")
+        return result
+
+    # -- identity -------------------------------------------------------------------------------------
+
+    def _check_identity(self) -> bool:
+        """Refuse a new token (re-enrolment) while events of the old one wait; True = start afresh."""
+        mine = token_terminal(self.token)
+        with self.engine.begin() as conn:
+            previous = conn.execute(select(Meta.value).where(Meta.key == keys.TOKEN_TERMINAL)).scalar()
+            if previous == mine:
+                return False
+            waiting = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
+            if previous and waiting:
+                raise SyncFailure(f"терминал перерегистрирован ({previous} → {mine}), но {waiting} событий ещё не "
+                                  "отправлены: верните прежний токен и синхронизируйте, затем меняйте")
+            write_meta(conn, {keys.TOKEN_TERMINAL: mine, keys.CURSOR: ""})
+            return True
+
+    # -- push -----------------------------------------------------------------------------------------
+
+    def _push(self, result: SyncResult, say: Progress) -> None:
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
+        if not total:
+            return
+        say(f"Отправка журнала: {total} событий")
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(Event.__table__).join(Outbox, Outbox.event_id == Event.id)
+                                    .order_by(Outbox.seq).limit(self.batch_size)).mappings().all()
+            if not rows:
+                break
+            self._send(rows, result)
+            say(f"Отправлено {result.pushed + result.rejected} из {total}")
+
+    def _send(self, rows: Sequence[Any], result: SyncResult) -> None:
+        body = {"terminal_time": utc_iso(self.clock()), "events": [event_to_wire(r) for r in rows]}
+        response = self.http.post(PUSH_PATH, json=body)
+        if response.status_code in (401, 403):
+            raise AuthFailure(self._auth_message(response))
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise SyncFailure(f"ошибка сервера при отправке (код {response.status_code}); повтор позже")
+        if response.status_code >= 400:  # the server refuses the request as a whole: find the culprit
+            if len(rows) > 1:
+                half = len(rows) // 2
+                self._send(rows[:half], result)
+                self._send(rows[half:], result)
+                return
+            self._settle([], [{"id": rows[0]["id"], "reason": f"http_{response.status_code}",
+                               "message": _error_text(response)}], {rows[0]["id"]: rows[0]["seq"]}, result)
+            return
+        answer = response.json()
+        self._drift_from(answer, result)
+        acked = [*answer["stored"], *answer["duplicate"]]
+        self._settle(acked, answer["rejected"], {r["id"]: r["seq"] for r in rows}, result)
+        if not acked and not answer["rejected"]:
+            raise SyncFailure("сервер не ответил ни по одному событию; повтор позже")
+
+    def _settle(self, acked: list[str], rejected: list[dict[str, Any]], seqs: dict[str, int],
+                result: SyncResult) -> None:
+        """Acknowledged events leave the outbox; refused ones move to `rejected` (one transaction)."""
+        now = self.clock().astimezone(UTC).replace(tzinfo=None)
+        refused = [r for r in rejected if isinstance(r, dict) and r.get("id") in seqs]
+        with self.engine.begin() as conn:
+            for i in range(0, len(acked), 900):
+                conn.execute(delete(Outbox).where(Outbox.event_id.in_(acked[i:i + 900])))
+            for r in refused:
+                conn.execute(sqlite_insert(Rejected).values(
+                    event_id=r["id"], seq=seqs[r["id"]], reason=str(r.get("reason", ""))[:64],
+                    message=str(r.get("message", "")), at=now).on_conflict_do_nothing())
+                conn.execute(delete(Outbox).where(Outbox.event_id == r["id"]))
+        result.pushed += len(acked)
+        result.rejected += len(refused)
+
+    # -- pull -----------------------------------------------------------------------------------------
+
+    def _pull(self, result: SyncResult, say: Progress, full: bool) -> None:
+        with self.engine.connect() as conn:
+            cursor = conn.execute(select(Meta.value).where(Meta.key == keys.CURSOR)).scalar() or ""
+            outbox_from = conn.execute(select(func.min(Outbox.seq))).scalar()
+        say("Загрузка данных школы" + (" (полностью)" if full or not cursor else ""))
+        response = self.http.post(PULL_PATH, json={"terminal_time": utc_iso(self.clock()), "cursor": cursor,
+                                                   "outbox_from": outbox_from, "full": full})
+        if response.status_code in (401, 403):
+            raise AuthFailure(self._auth_message(response))
+        if response.status_code >= 400:
+            raise SyncFailure(f"сервер отказал в загрузке данных (код {response.status_code}): "
+                              f"{_error_text(response)}")
+        body = response.json()
+        self._drift_from(body, result)
+        with self.engine.begin() as conn:
+            result.pulled, result.applied = apply_pull(conn, body)
+        result.snapshot = bool(body["snapshot"])
+        say(f"Получено записей: {result.pulled}")
+
+    # -- bookkeeping ----------------------------------------------------------------------------------
+
+    def _drift_from(self, answer: dict[str, Any], result: SyncResult) -> None:
+        drift = answer.get("clock_drift_s")
+        if isinstance(drift, int | float):
+            result.drift_s = float(drift)
+
+    def _auth_message(self, response: httpx.Response) -> str:
+        return f"сервер не принял токен терминала ({_error_text(response)}): обратитесь к администратору"
+
+    def _record(self, result: SyncResult, started: datetime) -> None:
+        values = {keys.SERVER_URL: self.server_url, keys.LAST_ATTEMPT_AT: utc_iso(started),
+                  keys.LAST_ERROR: result.error}
+        if result.drift_s is not None:
+            values[keys.CLOCK_DRIFT_S] = f"{result.drift_s:.3f}"
+        with self.engine.begin() as conn:
+            if result.ok:
+                values[keys.LAST_OK_AT] = utc_iso(started)
+                values[keys.OFFLINE_SINCE] = ""
+            else:
+                offline = conn.execute(select(Meta.value).where(Meta.key == keys.OFFLINE_SINCE)).scalar()
+                values[keys.OFFLINE_SINCE] = offline or utc_iso(started)
+            write_meta(conn, values)
+            result.waiting = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("message", ""))[:300] or response.reason_phrase
+    except ValueError:
+        return response.reason_phrase
+
+
+def _row(table: str, data: dict[str, Any]) -> dict[str, Any]:
+    row = {c: data[c] for c in PULL_TABLES[table]}
+    for column in DATE_COLUMNS.get(table, frozenset()):
+        if row[column] is not None:
+            row[column] = date.fromisoformat(row[column])
+    if table == "cards":
+        row["key32"], row["key24"] = match_keys(row["uid"])
+    return row
+
+
+def _upsert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    pk = [c.name for c in model.__table__.primary_key]
+    stmt = sqlite_insert(model)
+    update = {c: stmt.excluded[c] for c in rows[0] if c not in pk}
+    conn.execute(stmt.on_conflict_do_update(index_elements=pk, set_=update) if update
+                 else stmt.on_conflict_do_nothing(), rows)
+
+
+def apply_pull(conn: Connection, body: dict[str, Any]) -> tuple[int, bool]:
+    """Apply one pull answer inside the caller's transaction; returns (rows received, data changed)."""
+    snapshot = bool(body["snapshot"])
+    today = date.fromisoformat(body["today"])
+    for i in range(0, len(body.get("acked", [])), 900):  # stored earlier, but the answer was lost
+        conn.execute(delete(Outbox).where(Outbox.event_id.in_(body["acked"][i:i + 900])))
+    if snapshot:
+        for table in WIPE_ORDER:
+            conn.execute(delete(MODELS[table]))
+    for table, key_rows in body.get("deleted", {}).items():
+        if table not in MODELS:
+            continue
+        model = MODELS[table]
+        pk = list(model.__table__.primary_key)
+        dates = DATE_COLUMNS.get(table, frozenset())
+        for key in key_rows:
+            values = [date.fromisoformat(v) if c.name in dates else v for c, v in zip(pk, key, strict=True)]
+            conn.execute(delete(model).where(*[c == v for c, v in zip(pk, values, strict=True)]))
+    rows = {table: [_row(table, r) for r in body.get(table, [])] for table in PULL_TABLES}
+    _upsert(conn, SchoolClass, rows["classes"])
+    _upsert(conn, Break, rows["breaks"])
+    classes = set(conn.execute(select(SchoolClass.id)).scalars())
+    _upsert(conn, MealSlot, [r for r in rows["meal_slots"] if r["class_id"] in classes])
+    _apply_students(conn, rows["students"])
+    students = set(conn.execute(select(Student.id)).scalars())
+    for table in ("cards", "entitlements"):
+        _upsert(conn, MODELS[table], [r for r in rows[table] if r["student_id"] in students])
+    _upsert(conn, Order, rows["orders"])
+    _upsert(conn, MenuPrice, rows["menu_prices"])
+    _upsert(conn, Holiday, rows["holidays"])
+    count = sum(len(v) for v in rows.values())
+    _apply_served(conn, body.get("served", []), today)
+    for model in (Order, MenuPrice):  # yesterday's orders and prices serve no one
+        conn.execute(delete(model).where(model.day < today))
+    conn.execute(delete(Served).where(Served.local_date < today))
+    meta = {keys.CURSOR: str(body["cursor"]), keys.DATA_AS_OF: utc_iso(parse_datetime(body["server_time"],
+                                                                                        "server_time"))}
+    school = body.get("school")
+    if school:
+        meta.update({k: str(school[k]) for k in SCHOOL_META})
+        meta["refuse_outside_window"] = "1" if school["refuse_outside_window"] else "0"
+        meta["terminal_id"] = str(body["terminal_id"])
+    write_meta(conn, meta)
+    return count + len(body.get("served", [])), bool(count or school or body.get("deleted") or snapshot)
+
+
+def _apply_students(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Students with the balance the server holds minus this terminal's debits it has not seen yet."""
+    if not rows:
+        return
+    pending = dict(conn.execute(
+        select(Event.student_id, func.sum(Event.paid_kopecks)).join(Outbox, Outbox.event_id == Event.id)
+        .where(Event.student_id.is_not(None), Event.kind != "refuse").group_by(Event.student_id)).tuples().all())
+    gone = [r["id"] for r in rows if not r["active"]]
+    for i in range(0, len(gone), 900):  # left the school: nothing of theirs stays on the terminal
+        chunk = gone[i:i + 900]
+        for model in (Card, Entitlement, Order):
+            conn.execute(delete(model).where(model.student_id.in_(chunk)))
+        conn.execute(delete(Student).where(Student.id.in_(chunk)))
+    current = [r for r in rows if r["active"]]
+    for r in current:
+        r["balance_kopecks"] = r["balance_kopecks"] - int(pending.get(r["id"], 0) or 0)
+    _upsert(conn, Student, current)
+
+
+def _apply_served(conn: Connection, served: list[dict[str, Any]], today: date) -> None:
+    """Meals served at the other windows today, so a second tap here is refused as already served."""
+    rows, undone = [], []
+    for s in served:
+        if s["kind"] == "reversal":
+            if s.get("ref_event_id"):
+                undone.append(s["ref_event_id"])
+        elif s.get("meal") and date.fromisoformat(s["local_date"]) == today:
+            rows.append({"student_id": s["student_id"], "local_date": today, "meal": s["meal"], "event_id": s["id"],
+                         "at_utc": parse_datetime(s["at_utc"], "at_utc"), "paid_kopecks": int(s["paid_kopecks"]),
+                         "free_kopecks": int(s["free_kopecks"])})
+    if rows:
+        conn.execute(sqlite_insert(Served).on_conflict_do_nothing(), rows)
+    for i in range(0, len(undone), 900):  # after the inserts: a serve and its reversal may come together
+        conn.execute(delete(Served).where(Served.event_id.in_(undone[i:i + 900])))
+
+
+def reset_store(engine: Engine) -> None:
+    """Forget the school's data and the cursor (re-provisioning); refused while events wait to be sent."""
+    with engine.begin() as conn:
+        waiting = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
+        if waiting:
+            raise SyncFailure(f"нельзя сбросить терминал: {waiting} событий ещё не отправлены на сервер")
+        for table in WIPE_ORDER:
+            conn.execute(delete(MODELS[table]))
+        conn.execute(delete(Served))
+        conn.execute(delete(Meta).where(Meta.key.in_([keys.CURSOR, keys.TOKEN_TERMINAL, keys.DATA_AS_OF,
+                                                      "policy", "terminal_id"])))

@@ -1,0 +1,190 @@
+"""The wire schema shared by the terminal and the server: journal events, push and pull bodies.
+
+Everything that crosses the network is JSON. Events travel as flat objects with the fields of
+`pos.models.Event` (dates and times as ISO 8601, money as integer kopecks); `parse_event` is the
+one validator both sides trust, so the server refuses exactly what the client could have caught.
+Bodies:
+
+- push request  ``{"terminal_time": ISO, "events": [event, ...]}``
+- push response ``{"server_time": ISO, "stored": [id], "duplicate": [id],
+  "rejected": [{"id", "reason", "message"}]}``
+- pull request  ``{"terminal_time": ISO, "cursor": str, "outbox_from": int | null, "full": bool}``
+- pull response ``{"server_time", "cursor", "snapshot": bool, "terminal_id", "school": {...},
+  "classes", "breaks", "meal_slots", "students", "cards", "entitlements", "orders", "menu_prices",
+  "holidays", "served": [...], "deleted": {table: [key, ...]}, "acked": [id]}``
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pos.decide import Outcome
+from pos.domain import Meal
+
+PROTOCOL = 1
+PUSH_PATH = "/api/sync/push"
+PULL_PATH = "/api/sync/pull"
+HEALTH_PATH = "/api/health"
+MAX_BATCH = 5000  # events per push; the server refuses more with 413
+KINDS = frozenset({"serve", "refuse", "override", "reversal"})
+SERVED_KINDS = frozenset({"serve", "override"})
+MEALS = frozenset(m.value for m in Meal)
+OUTCOMES = frozenset(o.value for o in Outcome)
+MONEY_LIMIT = 100_000_000  # a million roubles in kopecks: far beyond any meal, catches garbage
+
+EVENT_FIELDS = ("id", "terminal_id", "seq", "kind", "at_utc", "local_date", "student_id", "card_uid", "meal",
+                "outcome", "reason", "message", "paid_kopecks", "free_kopecks", "budget_line", "ref_event_id",
+                "source", "staff", "note", "flags")
+
+# The reference tables a pull carries, with their columns (the terminal's `pos.models` columns,
+# minus what the terminal derives itself, e.g. the cards' match keys).
+PULL_TABLES: dict[str, tuple[str, ...]] = {
+    "classes": ("id", "name", "grade", "shift"),
+    "breaks": ("shift", "number", "starts", "ends"),
+    "meal_slots": ("class_id", "meal", "shift", "break_no"),
+    "students": ("id", "full_name", "class_id", "birth_date", "diet_note", "daily_limit_kopecks",
+                 "balance_kopecks", "active"),
+    "cards": ("uid", "student_id", "blocked", "blocked_reason"),
+    "entitlements": ("id", "student_id", "category", "starts", "ends", "order_no", "reason"),
+    "orders": ("student_id", "day", "meal"),
+    "menu_prices": ("day", "meal", "price_kopecks"),
+    "holidays": ("day", "reason"),
+}
+DATE_COLUMNS: dict[str, frozenset[str]] = {  # columns sent as ISO dates, per table
+    "students": frozenset({"birth_date"}), "entitlements": frozenset({"starts", "ends"}),
+    "orders": frozenset({"day"}), "menu_prices": frozenset({"day"}), "holidays": frozenset({"day"}),
+}
+
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+
+
+class WireError(ValueError):
+    """A value on the wire that does not fit the schema; `reason` is a code, the text is Russian."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def utc_iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def parse_datetime(value: Any, name: str) -> datetime:
+    """ISO 8601 -> naive UTC (the way both stores keep timestamps)."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise WireError("invalid", f"поле {name}: ожидается дата и время ISO 8601")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise WireError("invalid", f"поле {name}: неверная дата и время {value[:40]!r}") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def parse_date(value: Any, name: str) -> date:
+    if not isinstance(value, str) or len(value) != 10:
+        raise WireError("invalid", f"поле {name}: ожидается дата ГГГГ-ММ-ДД")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise WireError("invalid", f"поле {name}: неверная дата {value!r}") from None
+
+
+def _text(data: Mapping[str, Any], name: str, limit: int, *, optional: bool = False, default: str = "") -> Any:
+    value = data.get(name, None if optional else default)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise WireError("invalid", f"поле {name}: ожидается строка")
+    if len(value) > limit:
+        raise WireError("invalid", f"поле {name}: длиннее {limit} символов")
+    return value
+
+
+def _int(data: Mapping[str, Any], name: str, lo: int, hi: int, default: int | None = None) -> int:
+    value = data.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise WireError("invalid", f"поле {name}: ожидается целое от {lo} до {hi}")
+    return value
+
+
+def event_to_wire(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A journal row (mapping with `pos.models.Event` columns) -> its JSON object."""
+    out = {name: row[name] for name in EVENT_FIELDS}
+    out["at_utc"] = utc_iso(row["at_utc"])
+    out["local_date"] = row["local_date"].isoformat()
+    return out
+
+
+def parse_event(data: Any) -> dict[str, Any]:
+    """A JSON event -> a dict of `Event` columns with Python values; raises `WireError`."""
+    if not isinstance(data, dict):
+        raise WireError("invalid", "событие должно быть объектом JSON")
+    event_id = data.get("id")
+    if not isinstance(event_id, str) or not _HEX32.fullmatch(event_id):
+        raise WireError("invalid", "поле id: ожидается 32 шестнадцатеричных символа")
+    unknown = set(data) - set(EVENT_FIELDS)
+    if unknown:
+        raise WireError("invalid", f"лишние поля: {', '.join(sorted(unknown))[:200]}")
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise WireError("invalid", f"поле kind: одно из {', '.join(sorted(KINDS))}")
+    meal = data.get("meal")
+    if meal is not None and meal not in MEALS:
+        raise WireError("invalid", f"поле meal: одно из {', '.join(sorted(MEALS))}")
+    outcome = data.get("outcome")
+    if outcome not in OUTCOMES:
+        raise WireError("invalid", f"поле outcome: одно из {', '.join(sorted(OUTCOMES))}")
+    ref = data.get("ref_event_id")
+    if ref is not None and (not isinstance(ref, str) or not _HEX32.fullmatch(ref)):
+        raise WireError("invalid", "поле ref_event_id: ожидается 32 шестнадцатеричных символа")
+    if kind == "reversal" and ref is None:
+        raise WireError("invalid", "отмена выдачи без ссылки на выдачу (ref_event_id)")
+    terminal_id = _text(data, "terminal_id", 64)
+    if not terminal_id:
+        raise WireError("invalid", "поле terminal_id: пусто")
+    return {
+        "id": event_id,
+        "terminal_id": terminal_id,
+        "seq": _int(data, "seq", 1, 2**62),
+        "kind": kind,
+        "at_utc": parse_datetime(data.get("at_utc"), "at_utc"),
+        "local_date": parse_date(data.get("local_date"), "local_date"),
+        "student_id": _text(data, "student_id", 64, optional=True),
+        "card_uid": _text(data, "card_uid", 64, optional=True),
+        "meal": meal,
+        "outcome": outcome,
+        "reason": _text(data, "reason", 32),
+        "message": _text(data, "message", 2000),
+        "paid_kopecks": _int(data, "paid_kopecks", -MONEY_LIMIT, MONEY_LIMIT, 0),
+        "free_kopecks": _int(data, "free_kopecks", -MONEY_LIMIT, MONEY_LIMIT, 0),
+        "budget_line": _text(data, "budget_line", 64, optional=True),
+        "ref_event_id": ref,
+        "source": _text(data, "source", 16, default="card"),
+        "staff": _text(data, "staff", 100),
+        "note": _text(data, "note", 2000),
+        "flags": _text(data, "flags", 200),
+    }
+
+
+def parse_cursor(text: Any) -> tuple[int, date | None] | None:
+    """``"<rev>:<horizon>"`` -> (rev, horizon date); None for an empty or garbled cursor (= snapshot)."""
+    if not isinstance(text, str) or not text or len(text) > 64:
+        return None
+    rev, _, horizon = text.partition(":")
+    try:
+        return int(rev), date.fromisoformat(horizon) if horizon else None
+    except ValueError:
+        return None
+
+
+def make_cursor(rev: int, horizon: date) -> str:
+    return f"{rev}:{horizon.isoformat()}"

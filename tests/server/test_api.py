@@ -1,0 +1,200 @@
+"""The HTTP API: auth and school isolation, JSON errors for bad input, idempotent push, pull, OpenAPI."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, func, select
+
+from server.accounts import add_school
+from server.models import Event, Student
+from tests.server.kit import enroll, make_admin, school_today, seed_school
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def event(terminal_id: str, seq: int, **over: Any) -> dict[str, Any]:
+    base = {"id": uuid.uuid4().hex, "terminal_id": terminal_id, "seq": seq, "kind": "serve",
+            "at_utc": datetime.now(UTC).isoformat(), "local_date": school_today().isoformat(), "student_id": "s1",
+            "card_uid": "EM:0000000001", "meal": "breakfast", "outcome": "serve_free", "reason": "ok",
+            "message": "Бесплатно: завтрак", "paid_kopecks": 0, "free_kopecks": 4858, "budget_line": "01100L3040",
+            "ref_event_id": None, "source": "card", "staff": "", "note": "", "flags": ""}
+    return {**base, **over}
+
+
+def login(client: FlaskClient, login_name: str = "admin", password: str = "secret-pass") -> str:
+    response = client.post("/api/auth/login", json={"login": login_name, "password": password})
+    assert response.status_code == 200, response.json
+    token: str = response.json["token"]  # type: ignore[index]
+    return token
+
+
+def test_openapi_describes_exactly_the_routes(app: Flask, client: FlaskClient) -> None:
+    spec = client.get("/api/openapi.json").json
+    assert spec is not None
+    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
+    routed = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            path = rule.rule.replace("<", "{").replace(">", "}")
+            routed |= {(path, m) for m in rule.methods or () if m not in ("HEAD", "OPTIONS")}
+    assert documented == routed
+
+
+def test_nothing_is_open_without_a_token(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    for method, path in [("post", "/api/sync/push"), ("post", "/api/sync/pull"), ("get", "/api/schools"),
+                         ("get", "/api/schools/sch1/mismatches?from=2026-01-01&to=2026-01-02")]:
+        response = getattr(client, method)(path, json={})
+        assert response.status_code == 401 and response.json["message"]
+
+
+def test_tokens_see_only_their_role_and_school(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine, "sch1")
+    seed_school(engine, "sch2")
+    _, terminal_token = enroll(engine, "sch1")
+    make_admin(engine, "head1", school_id="sch1")
+    admin_token = login(client, "head1")
+    assert client.get("/api/schools/sch1", headers=bearer(admin_token)).status_code == 200
+    assert client.get("/api/schools/sch2", headers=bearer(admin_token)).status_code == 403
+    assert client.get("/api/schools/sch1", headers=bearer(terminal_token)).status_code == 403
+    assert client.post("/api/sync/pull", json={}, headers=bearer(admin_token)).status_code == 403
+    assert client.post("/api/sync/pull", json={}, headers=bearer(terminal_token + "x")).status_code == 401
+    listed = client.get("/api/schools", headers=bearer(admin_token)).json
+    assert [s["id"] for s in listed["schools"]] == ["sch1"]
+
+
+def test_revoked_terminal_token_is_refused(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    terminal_id, token = enroll(engine)
+    make_admin(engine)
+    admin = login(client)
+    assert client.post("/api/sync/pull", json={}, headers=bearer(token)).status_code == 200
+    assert client.post(f"/api/terminals/{terminal_id}/revoke", headers=bearer(admin)).status_code == 200
+    assert client.post("/api/sync/pull", json={}, headers=bearer(token)).status_code == 401
+
+
+def test_wrong_password_gets_401(client: FlaskClient, engine: Engine) -> None:
+    make_admin(engine)
+    assert client.post("/api/auth/login", json={"login": "admin", "password": "nope-nope"}).status_code == 401
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1,2]", b'{"events": 5}', b'{"events": [1, "x", null]}',
+                                  b'{"events": [], "terminal_time": "yesterday"}', b"\xff\xfe", b"{" * 5000])
+def test_malformed_push_gets_a_json_4xx_never_500(client: FlaskClient, engine: Engine, body: bytes) -> None:
+    seed_school(engine)
+    _, token = enroll(engine)
+    response = client.post("/api/sync/push", data=body, headers={**bearer(token), "Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500 or (response.status_code == 200 and response.json["rejected"])
+    assert (response.json and response.json.get("message")) or response.json.get("rejected")
+
+
+def test_oversized_push_gets_413_with_a_message(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    terminal_id, token = enroll(engine)
+    response = client.post("/api/sync/push", json={"events": [event(terminal_id, i + 1) for i in range(5001)]},
+                           headers=bearer(token))
+    assert response.status_code == 413 and "5000" in response.json["message"]
+
+
+def test_push_twice_or_cut_halfway_stores_each_event_once(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    terminal_id, token = enroll(engine)
+    events = [event(terminal_id, i + 1, student_id=f"s{i % 6 + 1}") for i in range(10)]
+    first = client.post("/api/sync/push", json={"events": events[:4]}, headers=bearer(token)).json
+    assert len(first["stored"]) == 4
+    again = client.post("/api/sync/push", json={"events": events + events[:2]}, headers=bearer(token)).json
+    assert sorted(again["stored"]) == sorted(e["id"] for e in events[4:])
+    assert len(again["duplicate"]) == 6
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Event)).scalar() == 10
+
+
+def test_paid_serve_debits_the_account_and_its_reversal_refunds(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    terminal_id, token = enroll(engine)
+    paid = event(terminal_id, 1, student_id="s4", outcome="serve_paid", paid_kopecks=7500, free_kopecks=0)
+    client.post("/api/sync/push", json={"events": [paid, paid]}, headers=bearer(token))
+
+    def balance() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(select(Student.balance_kopecks).where(Student.id == "s4")).scalar_one())
+
+    assert balance() == 50000 - 7500
+    undo = event(terminal_id, 2, kind="reversal", student_id="s4", outcome="refuse", reason="reversal",
+                 paid_kopecks=-7500, free_kopecks=0, ref_event_id=paid["id"])
+    client.post("/api/sync/push", json={"events": [undo]}, headers=bearer(token))
+    assert balance() == 50000
+
+
+def test_unknown_student_and_card_are_stored_and_flagged(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    terminal_id, token = enroll(engine)
+    events = [event(terminal_id, 1, student_id="ghost"), event(terminal_id, 2, card_uid="EM:00DEADBEEF"),
+              event(terminal_id, 3, card_uid="D10:0000000003")]  # card 3 registered as EM:0000000003
+    answer = client.post("/api/sync/push", json={"events": events}, headers=bearer(token)).json
+    assert len(answer["stored"]) == 3
+    with engine.connect() as conn:
+        flags = dict(conn.execute(select(Event.seq, Event.server_flags)).tuples().all())
+    assert "unknown_student" in flags[1] and "unknown_card" in flags[2] and "unknown_card" not in flags[3]
+
+
+def test_bad_event_is_rejected_alone_and_the_rest_stored(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    terminal_id, token = enroll(engine)
+    good, bad, foreign = event(terminal_id, 1), event(terminal_id, 2, meal="dinner"), event("other-T1", 3)
+    answer = client.post("/api/sync/push", json={"events": [good, bad, foreign]}, headers=bearer(token)).json
+    assert answer["stored"] == [good["id"]]
+    reasons = {r["id"]: r["reason"] for r in answer["rejected"]}
+    assert reasons == {bad["id"]: "invalid", foreign["id"]: "wrong_terminal"}
+
+
+def test_served_without_a_recent_pull_is_flagged_stale(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    terminal_id, token = enroll(engine)
+    early = event(terminal_id, 1)
+    client.post("/api/sync/pull", json={}, headers=bearer(token))
+    late = event(terminal_id, 2)
+    client.post("/api/sync/push", json={"events": [early, late]}, headers=bearer(token))
+    with engine.connect() as conn:
+        flags = dict(conn.execute(select(Event.seq, Event.server_flags)).tuples().all())
+    assert flags[1] == "stale_data" and flags[2] == ""
+
+
+def test_pull_snapshot_then_delta_carries_only_changes(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    _, token = enroll(engine)
+    snap = client.post("/api/sync/pull", json={"cursor": ""}, headers=bearer(token)).json
+    assert snap["snapshot"] and len(snap["students"]) == 6 and len(snap["orders"]) == 10
+    assert set(snap["students"][0]) == {"id", "full_name", "class_id", "birth_date", "diet_note",
+                                        "daily_limit_kopecks", "balance_kopecks", "active"}
+    assert snap["school"]["timezone"] == "Asia/Krasnoyarsk" and "policy" in snap["school"]
+    same = client.post("/api/sync/pull", json={"cursor": snap["cursor"]}, headers=bearer(token)).json
+    assert not same["snapshot"] and same["students"] == [] and same["orders"] == [] and "school" not in same
+    from server.importer import import_rows
+
+    with engine.begin() as conn:
+        import_rows(conn, "sch1", "orders", [{"student_id": "s1", "day": school_today().isoformat(), "meals": ""}])
+    delta = client.post("/api/sync/pull", json={"cursor": snap["cursor"]}, headers=bearer(token)).json
+    assert delta["deleted"] == {"orders": [["s1", school_today().isoformat(), "breakfast"]]}
+    assert delta["students"] == [] and delta["cards"] == []
+
+
+def test_birth_dates_leave_the_server_only_when_prices_depend_on_age(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    _, token = enroll(engine)
+    snap = client.post("/api/sync/pull", json={}, headers=bearer(token)).json
+    assert all(s["birth_date"] for s in snap["students"])  # Nazarovo prices by age
+    with engine.begin() as conn:
+        add_school(conn, school_id="sch1", name="Школа", timezone="Asia/Krasnoyarsk",
+                   policy_text=(__import__("pos.policy").policy.shipped_policies()["kirovsk-2020"]
+                                .read_text(encoding="utf-8")), week_days="1,2,3,4,5,6,7")
+    snap = client.post("/api/sync/pull", json={"full": True}, headers=bearer(token)).json
+    assert not any(s["birth_date"] for s in snap["students"])
