@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import Engine
 from textual import work
@@ -28,13 +27,13 @@ from pos.domain import Meal
 from pos.queries import class_counts, current_break, expected_cards
 from terminal.clock import Clock
 from terminal.config import TerminalConfig
-from terminal.messages import Board, ReaderMessage, Refreshed
+from terminal.messages import Board, ReaderMessage, Refreshed, SyncFinished
 from terminal.readers import down, keyboard_wedge, make_sink
 from terminal.screens.dialogs import HelpScreen, MealScreen, ReasonScreen
 from terminal.screens.search import SearchScreen
 from terminal.screens.serving import ServingScreen
 from terminal.screens.summary import SummaryScreen
-from terminal.syncstatus import read_sync_status
+from terminal.syncstatus import BackgroundSync, read_sync_status
 from terminal.texts import REFUSE, tone_of
 from terminal.widgets.status import ReaderState
 
@@ -59,7 +58,8 @@ class CanteenApp(App[None]):
     TITLE = "Терминал раздачи"
 
     def __init__(self, *, counter: Counter, read_engine: Engine, clock: Clock, config: TerminalConfig,
-                 reader: Reader | None, reader_error: str = "", measure: bool = False) -> None:
+                 reader: Reader | None, reader_error: str = "", measure: bool = False,
+                 start_sync: bool = True) -> None:
         super().__init__()
         self.counter = counter
         self.read_engine = read_engine
@@ -75,6 +75,8 @@ class CanteenApp(App[None]):
         self.timings: list[TapTiming] | None = [] if measure else None
         self._presented: set[str] = set()
         self.serving = ServingScreen(history=config.history)
+        self.sync: BackgroundSync | None = None
+        self._start_sync = start_sync and config.sync.configured
 
     def get_default_screen(self) -> Screen[None]:
         return self.serving
@@ -82,9 +84,36 @@ class CanteenApp(App[None]):
     def on_mount(self) -> None:
         if self.reader is not None:
             self.run_reader(self.reader)
+        if self._start_sync:
+            self.start_sync()
         self.set_interval(1.0, self.serving.tick)
         self.set_interval(BOARD_EVERY_S, self.refresh_board)
         self.refresh_board()
+
+    # -- sync -------------------------------------------------------------------------------------------
+
+    def start_sync(self) -> None:
+        try:
+            self.sync = BackgroundSync(
+                self.counter.engine, self.config.sync,
+                on_applied=lambda _result: self._post(SyncFinished(applied=True)),
+                on_result=lambda _result: self._post(SyncFinished(applied=False)))
+            self.sync.start()
+        except Exception as exc:  # a sync that cannot start must not stop the serving
+            log.exception("sync did not start")
+            self.notify(f"Синхронизация не запущена: {exc}", severity="error", timeout=10)
+
+    def _post(self, message: SyncFinished) -> None:
+        self.post_message(message)  # thread-safe; called from the scheduler's thread
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        if message.applied:
+            self.counter.reload()  # new lists, orders or schedule: the engine's cached settings too
+        self.refresh_board()
+
+    def on_unmount(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
 
     # -- readers ------------------------------------------------------------------------------------
 
@@ -169,8 +198,7 @@ class CanteenApp(App[None]):
             brk = current_break(conn, local, early_min=settings.window_early_min,
                                 late_min=settings.window_late_min, meal=self.meal_choice)
             counts = class_counts(conn, local.date(), [(c.class_id, c.meal) for c in brk.classes]) if brk else []
-            sync = read_sync_status(conn, configured=self.config.sync.configured, now=now,
-                                    stale_after=timedelta(hours=self.config.sync.stale_after_h))
+            sync = read_sync_status(conn, configured=self.config.sync.configured, now=now)
         self.post_message(Refreshed(Board(local.date(), self.counter.is_school_day(local.date()), brk, counts, sync)))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

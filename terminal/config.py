@@ -49,9 +49,7 @@ class SyncConfig:
     interval_s: int = 120
     """Seconds between two sync runs while online."""
     nightly_at: str = "02:30"
-    """Local time (HH:MM) of the full nightly sync."""
-    stale_after_h: int = 24
-    """Hours after which the school's data (lists, orders) pulled from the server counts as stale."""
+    """Local time (HH:MM) of the full nightly sync; empty to disable."""
 
     @property
     def configured(self) -> bool:
@@ -138,12 +136,13 @@ def _parse_sync(table: Any, where: str) -> SyncConfig:
     sync = SyncConfig(**values)
     if sync.interval_s < 5:
         raise ConfigError(f"{where}: [sync] interval_s должен быть не меньше 5 секунд, а не {sync.interval_s}")
-    if sync.stale_after_h < 1:
-        raise ConfigError(f"{where}: [sync] stale_after_h должен быть не меньше 1 часа")
     try:
-        time.fromisoformat(sync.nightly_at)
+        if sync.nightly_at:
+            time.fromisoformat(sync.nightly_at)
     except ValueError:
         raise ConfigError(f"{where}: [sync] nightly_at должен быть временем ЧЧ:ММ, а не {sync.nightly_at!r}") from None
+    if sync.server_url and not sync.token:
+        raise ConfigError(f"{where}: [sync] нужен token, выданный администратором сервера")
     if sync.server_url and not sync.server_url.startswith(("http://", "https://")):
         raise ConfigError(f"{where}: [sync] server_url должен начинаться с http:// или https://, "
                           f"а не {sync.server_url!r}")

@@ -36,3 +36,11 @@ class Refreshed(Message):
     def __init__(self, board: Board) -> None:
         super().__init__()
         self.board = board
+
+
+class SyncFinished(Message):
+    """A sync run ended (from the scheduler's thread); `applied`: the school's data changed."""
+
+    def __init__(self, applied: bool) -> None:
+        super().__init__()
+        self.applied = applied

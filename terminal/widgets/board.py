@@ -16,6 +16,7 @@ class BreakBoard(Vertical):
         yield Static("", id="meal-now")
         yield Static("", id="break-now")
         table: DataTable[str | Text] = DataTable(id="counts", cursor_type="none", zebra_stripes=True)
+        table.can_focus = False  # the serving screen keeps the keyboard (for keyboard-wedge readers)
         table.add_column("Класс", key="class")
         table.add_column("Приём", key="meal")
         table.add_column("Заказ", key="ordered")

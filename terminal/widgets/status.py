@@ -37,26 +37,28 @@ def status_parts(reader: ReaderState, sync: SyncView | None, tz: ZoneInfo, *, te
         items.append("Считыватель: НЕТ СВЯЗИ")
         alarms.append(f"СЧИТЫВАТЕЛЬ ОТКЛЮЧЁН — {reader.detail}" if reader.detail else "СЧИТЫВАТЕЛЬ ОТКЛЮЧЁН")
     if sync is not None:
-        if not sync.configured:
+        configured, sync_st = sync.configured, sync.status
+        if not configured:
             items.append("офлайн (сервер не настроен)")
-        elif sync.online:
+        elif sync_st.online:
             items.append("онлайн")
         else:
-            since = f" с {_hm(sync.offline_since, tz)}" if sync.offline_since else ""
-            items.append(f"ОФЛАЙН{since}")
-        if sync.configured:
-            items.append(f"синхр.: {_hm(sync.last_ok_at, tz)}")
-        items.append(f"к отправке: {sync.waiting}")
-        if sync.rejected:
-            items.append(f"отклонено: {sync.rejected}")
-            alarms.append(f"СЕРВЕР ОТКЛОНИЛ {sync.rejected} ЗАП. — вызовите администратора")
-        if sync.stale:
-            as_of = _hm(sync.data_as_of, tz) if sync.data_as_of else "никогда не загружались"
+            since = f" с {_hm(sync_st.offline_since, tz)}" if sync_st.offline_since else ""
+            error = f" ({sync_st.last_error[:60]})" if sync_st.last_error else ""
+            items.append(f"ОФЛАЙН{since}{error}")
+        if configured:
+            items.append(f"синхр.: {_hm(sync_st.last_ok_at, tz)}")
+        items.append(f"к отправке: {sync_st.waiting}")
+        if sync_st.rejected:
+            items.append(f"отклонено: {sync_st.rejected}")
+            alarms.append(f"СЕРВЕР ОТКЛОНИЛ {sync_st.rejected} ЗАП. — вызовите администратора")
+        if sync_st.stale:
+            as_of = _hm(sync_st.data_as_of, tz) if sync_st.data_as_of else "никогда не загружались"
             items.append("ДАННЫЕ УСТАРЕЛИ")
             alarms.append(f"ДАННЫЕ УСТАРЕЛИ (списки и заявки на {as_of}) — проверьте связь с сервером")
-        if sync.clock_trouble and sync.drift_s is not None:
+        if sync_st.clock_trouble and sync_st.drift_s is not None:
             items.append("ЧАСЫ НЕВЕРНЫ")
-            alarms.append(f"ЧАСЫ ТЕРМИНАЛА РАСХОДЯТСЯ С СЕРВЕРОМ НА {abs(sync.drift_s) / 60:.0f} МИН — "
+            alarms.append(f"ЧАСЫ ТЕРМИНАЛА РАСХОДЯТСЯ С СЕРВЕРОМ НА {abs(sync_st.drift_s) / 60:.0f} МИН — "
                           "исправьте время")
     items.append(f"терминал {terminal_id}")
     items.append(f"на раздаче: {staff or 'не указан'}")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select
+from textual import events
 
 from drivers.card import to_decimal10
 from pos.decide import Reason
@@ -52,7 +53,7 @@ async def test_a_class_arrives_and_taps_each_child_is_served_and_counted(make_ap
             await tap(pilot, card)
             assert app.last_verdict is not None and app.last_verdict.served
         assert app.serving.query_one(VerdictPanel).has_class("-serve")
-        assert "ВЫДАТЬ" == app.serving.query_one(VerdictPanel).view.headline  # type: ignore[union-attr]
+        assert app.serving.query_one(VerdictPanel).view.headline == "ВЫДАТЬ"  # type: ignore[union-attr]
         assert "Бесплатно: завтрак" in panel_text(app)
         assert len(app.serving.query_one(History).lines) == 4
         await until(pilot, lambda: counts(app)["1а"] == (24, 5, 19))
@@ -202,11 +203,26 @@ async def test_a_keyboard_wedge_burst_is_served_like_a_card(make_app: AppFactory
     assert number is not None
     async with app.run_test(size=(140, 40)) as pilot:
         await ready(pilot)
-        await pilot.press(*number, "enter")
+        # A wedge reader types a whole number in a few milliseconds; the pilot's press() waits for
+        # the app to go idle after every key (~60 ms here), slower than any reader, so the key
+        # events are posted back to back as the terminal would receive them.
+        for key in [*number, "enter"]:
+            app.serving.post_message(events.Key(key, key if len(key) == 1 else None))
         await until(pilot, lambda: app.last_verdict is not None)
         verdict = app.last_verdict
         assert verdict is not None and verdict.served and verdict.student is not None
         assert verdict.student.id == FIRST_1A
+
+
+async def test_a_person_typing_digits_slowly_is_not_a_card(make_app: AppFactory, engine: Engine) -> None:
+    app = make_app()
+    number = to_decimal10(card_of(engine, FIRST_1A))
+    assert number is not None
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press(*[k for digit in number for k in (digit, "wait:80")], "enter")  # a person's pace
+        await pilot.pause(0.2)
+        assert app.last_verdict is None
 
 
 async def test_switching_the_meal_by_hand_serves_that_meal(make_app: AppFactory, engine: Engine) -> None:
@@ -272,7 +288,7 @@ async def test_it_starts_offline_with_a_server_configured_and_still_serves(make_
         await tap(pilot, card_of(engine, FIRST_1A))
         assert app.last_verdict is not None and app.last_verdict.served
         await until(pilot, lambda: app.board is not None and app.board.sync is not None
-                    and app.board.sync.waiting == 1)
+                    and app.board.sync.status.waiting == 1)
 
 
 async def test_a_far_clock_at_the_last_sync_is_impossible_to_miss(make_app: AppFactory, engine: Engine) -> None:
