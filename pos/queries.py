@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Connection, Row, and_, func, select
 
 from pos.domain import Meal
-from pos.models import Break, Card, MealSlot, MenuPrice, Meta, Order, Outbox, SchoolClass, Served, Student
+from pos.models import Break, Card, Event, MealSlot, MenuPrice, Meta, Order, Outbox, SchoolClass, Served, Student
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,12 @@ def expected_cards(conn: Connection, day: date, shift: int, break_no: int) -> li
                Student.active.is_(True))
         .order_by(Student.class_id, Student.id)).tuples().all()
     return [ExpectedCard(uid, sid, Meal(meal), (sid, meal) in served) for uid, sid, meal in rows]
+
+
+def last_event_at(conn: Connection) -> datetime | None:
+    """When the journal's latest event happened (aware UTC), or None for an empty journal."""
+    value = conn.execute(select(func.max(Event.at_utc))).scalar()
+    return value.replace(tzinfo=UTC) if value is not None else None
 
 
 def outbox_count(conn: Connection) -> int:

@@ -8,7 +8,7 @@ is "now"; the screen says the clock is simulated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from pos import demo as school
 from pos.counter import Counter
-from pos.queries import current_break, priced_days
+from pos.queries import current_break, last_event_at, priced_days
 from pos.store import StoreError, make_engine
 from terminal.clock import Clock, DemoClock, SystemClock
 from terminal.config import TerminalConfig
@@ -69,8 +69,13 @@ def open_demo(config: TerminalConfig, *, at: datetime | None = None, fresh: bool
         with engine.connect() as conn:
             brk = current_break(conn, real, early_min=counter.settings.window_early_min,
                                 late_min=counter.settings.window_late_min)
+            last = last_event_at(conn)
         serving_now = real.date() == day and brk is not None and brk.in_window
-        clock = SystemClock() if serving_now else DemoClock(datetime.combine(day, DEMO_START, tzinfo=tz))
+        start = datetime.combine(day, DEMO_START, tzinfo=tz)
+        if last is not None and last.astimezone(tz).date() == day and last > start:
+            # A restarted demo goes on from its last tap: a clock that went back would flag every serve.
+            start = last + timedelta(seconds=1)
+        clock = SystemClock() if serving_now else DemoClock(start)
     return Session(counter, make_engine(config.db, readonly=True, create=False), clock, built)
 
 
