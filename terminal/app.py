@@ -40,6 +40,7 @@ from terminal.widgets.status import ReaderState
 log = logging.getLogger(__name__)
 
 BOARD_EVERY_S = 5.0
+BOARD_AFTER_TAP_S = 0.3
 ACTION_ERRORS = (Reason.NOTHING_TO_UNDO,)
 
 
@@ -74,6 +75,7 @@ class CanteenApp(App[None]):
         self.bells = 0
         self.timings: list[TapTiming] | None = [] if measure else None
         self._presented: set[str] = set()
+        self._board_due = False
         self.serving = ServingScreen(history=config.history)
         self.sync: BackgroundSync | None = None
         self._start_sync = start_sync and config.sync.configured
@@ -180,6 +182,14 @@ class CanteenApp(App[None]):
         self.serving.show_verdict(verdict, self.counter.local(self.clock.now()))
         if tone_of(verdict) == REFUSE:
             self.ring()
+        if not self._board_due:
+            # In a queue taps come every few seconds; the counters catch up a moment later, so a
+            # burst of taps costs one board read, and the verdict is painted first.
+            self._board_due = True
+            self.set_timer(BOARD_AFTER_TAP_S, self._board_after_tap)
+
+    def _board_after_tap(self) -> None:
+        self._board_due = False
         self.refresh_board()
 
     def ring(self) -> None:

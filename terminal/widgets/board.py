@@ -12,6 +12,12 @@ from terminal.texts import break_label, meal_title
 
 
 class BreakBoard(Vertical):
+    _keys: list[str] | None = None
+
+    @staticmethod
+    def _to_come(c: ClassCount) -> Text:
+        return Text(str(c.to_come), style="bold" if c.to_come else "dim")
+
     def compose(self) -> ComposeResult:
         yield Static("", id="meal-now")
         yield Static("", id="break-now")
@@ -46,10 +52,18 @@ class BreakBoard(Vertical):
                 meal_now.update(f"Перемены нет · следующая: {meals}")
             break_now.update(label)
         table = self.query_one("#counts", DataTable)
-        table.clear()
-        for c in counts:
-            to_come = Text(str(c.to_come), style="bold" if c.to_come else "dim")
-            table.add_row(c.name, c.meal.ru, str(c.ordered), str(c.served), to_come, key=f"{c.class_id}:{c.meal}")
+        keys = [f"{c.class_id}:{c.meal}" for c in counts]
+        if keys == self._keys:
+            # The same classes as before (every refresh in a break): change the cells, keep the layout.
+            for key, c in zip(keys, counts, strict=True):
+                table.update_cell(key, "served", str(c.served))
+                table.update_cell(key, "ordered", str(c.ordered))
+                table.update_cell(key, "to_come", self._to_come(c))
+        else:
+            table.clear()
+            for key, c in zip(keys, counts, strict=True):
+                table.add_row(c.name, c.meal.ru, str(c.ordered), str(c.served), self._to_come(c), key=key)
+            self._keys = keys
         ordered, served, to_come_n = (sum(c.ordered for c in counts), sum(c.served for c in counts),
                                       sum(c.to_come for c in counts))
         self.query_one("#totals", Static).update(

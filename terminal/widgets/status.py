@@ -67,7 +67,7 @@ def status_parts(reader: ReaderState, sync: SyncView | None, tz: ZoneInfo, *, te
 
 class StatusLine(Static):
     def show(self, items: list[str]) -> None:
-        self.update(" │ ".join(items))
+        self.update(" │ ".join(items), layout=False)
 
 
 class AlarmBar(Static):

@@ -31,8 +31,8 @@ class VerdictPanel(Vertical):
 
     def on_mount(self) -> None:
         self.set_tone("idle")
-        self.query_one("#warnings").display = False
-        self.query_one("#diet").display = False
+        self.query_one("#warnings").add_class("-empty")
+        self.query_one("#diet").add_class("-empty")
 
     def set_tone(self, tone: str) -> None:
         for name in TONES:
@@ -41,17 +41,19 @@ class VerdictPanel(Vertical):
     def show(self, view: VerdictView) -> None:
         self.view = view
         self.set_tone(view.tone)
-        self.query_one("#headline", Static).update(big(view.headline))
+        # Every part has a fixed height (see app.tcss) and is updated without a layout pass, and the
+        # optional bars are blanked (a class), not hidden (visibility is a layout rule): a tap repaints the panel only, never the screen.
+        self.query_one("#headline", Static).update(big(view.headline), layout=False)
         who = view.who or "Ученик не найден"
-        self.query_one("#who", Static).update(f"{who}" + (f"  ·  {view.meal}" if view.meal else ""))
-        self.query_one("#message", Static).update(view.message)
-        self.query_one("#money", Static).update(view.money)
+        self.query_one("#who", Static).update(f"{who}" + (f"  ·  {view.meal}" if view.meal else ""), layout=False)
+        self.query_one("#message", Static).update(view.message, layout=False)
+        self.query_one("#money", Static).update(view.money, layout=False)
         warnings = self.query_one("#warnings", Static)
-        warnings.update("\n".join(f"⚠ {w}" for w in view.warnings))
-        warnings.display = bool(view.warnings) and view.tone != SERVE
+        warnings.update("\n".join(f"⚠ {w}" for w in view.warnings), layout=False)
+        warnings.set_class(not (view.warnings and view.tone != SERVE), "-empty")
         diet = self.query_one("#diet", Static)
-        diet.update(f"ВНИМАНИЕ, ПИТАНИЕ: {view.diet}" if view.diet else "")
-        diet.display = bool(view.diet)
+        diet.update(f"\nВНИМАНИЕ, ПИТАНИЕ: {view.diet}" if view.diet else "", layout=False)
+        diet.set_class(not view.diet, "-empty")
 
 
 class History(Static):
@@ -66,4 +68,4 @@ class History(Static):
         if self.size_limit == 0:
             return
         self.lines.appendleft(line)
-        self.update("\n".join(self.lines))
+        self.update("\n".join(self.lines), layout=False)
