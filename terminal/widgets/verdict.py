@@ -41,8 +41,9 @@ class VerdictPanel(Vertical):
     def show(self, view: VerdictView) -> None:
         self.view = view
         self.set_tone(view.tone)
-        # Every part has a fixed height (see app.tcss) and is updated without a layout pass, and the
-        # optional bars are blanked (a class), not hidden (visibility is a layout rule): a tap repaints the panel only, never the screen.
+        # Every part has a fixed height (see app.tcss) and is updated without a layout pass; the
+        # optional bars are blanked by a class, not hidden (visibility is a layout rule): a tap
+        # repaints the panel, not the whole screen.
         self.query_one("#headline", Static).update(big(view.headline), layout=False)
         who = view.who or "Ученик не найден"
         self.query_one("#who", Static).update(f"{who}" + (f"  ·  {view.meal}" if view.meal else ""), layout=False)
