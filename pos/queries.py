@@ -1,0 +1,226 @@
+"""Read models for the serving window's screens: plain SQLAlchemy Core selects over the local store.
+
+Nothing here decides or writes anything: which break is on now (from the schedule), how many
+students of each class ordered / got / have still to come for a meal, who is still missing, a
+name-or-class search for a forgotten card, and the few numbers the status line shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Connection, Row, and_, func, select
+
+from pos.domain import Meal
+from pos.models import Break, Card, Event, MealSlot, MenuPrice, Meta, Order, Outbox, SchoolClass, Served, Student
+
+
+@dataclass(frozen=True)
+class ExpectedClass:
+    """A class expected at a break, and the meal it eats there."""
+
+    class_id: str
+    name: str
+    meal: Meal
+
+
+@dataclass(frozen=True)
+class BreakNow:
+    """The break being served (or the nearest one), with the classes expected at it."""
+
+    shift: int
+    number: int
+    starts: str  # local "08:40"
+    ends: str
+    in_window: bool  # the clock is inside the break's serving window (with the school's tolerance)
+    classes: tuple[ExpectedClass, ...]
+
+    @property
+    def meals(self) -> tuple[Meal, ...]:
+        """The meals of this break, most classes first (a break may serve lunch and a snack)."""
+        counts: dict[Meal, int] = {}
+        for c in self.classes:
+            counts[c.meal] = counts.get(c.meal, 0) + 1
+        return tuple(sorted(counts, key=lambda m: -counts[m]))
+
+
+def _minutes(hhmm: str) -> int:
+    t = time.fromisoformat(hhmm)
+    return t.hour * 60 + t.minute
+
+
+def current_break(conn: Connection, local: datetime, *, early_min: int = 10, late_min: int = 10,
+                  meal: Meal | None = None) -> BreakNow | None:
+    """The break whose serving window holds `local`, else the next one today, else the last one.
+
+    With `meal`, only breaks where some class eats that meal count (staff switched the meal by hand).
+    """
+    slots = conn.execute(
+        select(MealSlot.shift, MealSlot.break_no, MealSlot.class_id, SchoolClass.name, MealSlot.meal)
+        .join(SchoolClass, SchoolClass.id == MealSlot.class_id)
+        .order_by(MealSlot.shift, MealSlot.break_no, SchoolClass.id)).all()
+    by_break: dict[tuple[int, int], list[ExpectedClass]] = {}
+    for shift, number, class_id, name, slot_meal in slots:
+        if meal is None or slot_meal == meal.value:
+            by_break.setdefault((shift, number), []).append(ExpectedClass(class_id, name, Meal(slot_meal)))
+    breaks = [b for b in conn.execute(select(Break.shift, Break.number, Break.starts, Break.ends)
+                                      .order_by(Break.starts)).all()
+              if (b.shift, b.number) in by_break]
+    if not breaks:
+        return None
+    now = local.hour * 60 + local.minute
+
+    def make(b: Row[tuple[int, int, str, str]], inside: bool) -> BreakNow:
+        return BreakNow(b.shift, b.number, b.starts, b.ends, inside, tuple(by_break[(b.shift, b.number)]))
+
+    for b in breaks:
+        if _minutes(b.starts) - early_min <= now <= _minutes(b.ends) + late_min:
+            return make(b, True)
+    upcoming = [b for b in breaks if _minutes(b.starts) > now]
+    return make(upcoming[0] if upcoming else breaks[-1], False)
+
+
+@dataclass(frozen=True)
+class ClassCount:
+    """Ordered / served / still to come for one class and meal on one day."""
+
+    class_id: str
+    name: str
+    meal: Meal
+    ordered: int
+    served: int
+    to_come: int  # ordered and not served yet
+
+
+def class_counts(conn: Connection, day: date, expected: Iterable[tuple[str, Meal]]) -> list[ClassCount]:
+    """Counts for each (class id, meal), in the order given."""
+    pairs = list(expected)
+    if not pairs:
+        return []
+    class_ids = sorted({c for c, _ in pairs})
+    names = dict(conn.execute(
+        select(SchoolClass.id, SchoolClass.name).where(SchoolClass.id.in_(class_ids))).tuples().all())
+    ordered = {(c, m): n for c, m, n in conn.execute(
+        select(Student.class_id, Order.meal, func.count())
+        .join(Student, Student.id == Order.student_id)
+        .where(Order.day == day, Student.class_id.in_(class_ids), Student.active.is_(True))
+        .group_by(Student.class_id, Order.meal)).tuples()}
+    served = {(c, m): n for c, m, n in conn.execute(
+        select(Student.class_id, Served.meal, func.count())
+        .join(Student, Student.id == Served.student_id)
+        .where(Served.local_date == day, Student.class_id.in_(class_ids))
+        .group_by(Student.class_id, Served.meal)).tuples()}
+    served_ordered = {(c, m): n for c, m, n in conn.execute(
+        select(Student.class_id, Served.meal, func.count())
+        .join(Student, Student.id == Served.student_id)
+        .join(Order, and_(Order.student_id == Served.student_id, Order.day == Served.local_date,
+                          Order.meal == Served.meal))
+        .where(Served.local_date == day, Student.class_id.in_(class_ids))
+        .group_by(Student.class_id, Served.meal)).tuples()}
+    result = []
+    for class_id, meal in pairs:
+        key = (class_id, meal.value)
+        n_ordered = ordered.get(key, 0)
+        result.append(ClassCount(class_id, names.get(class_id, class_id), meal, n_ordered, served.get(key, 0),
+                                 n_ordered - served_ordered.get(key, 0)))
+    return result
+
+
+def day_summary(conn: Connection, day: date) -> list[ClassCount]:
+    """Every class and meal of the schedule, shift and break order, for the day's summary."""
+    pairs = conn.execute(
+        select(MealSlot.class_id, MealSlot.meal).order_by(MealSlot.shift, MealSlot.break_no, MealSlot.class_id)
+    ).tuples().all()
+    return class_counts(conn, day, [(c, Meal(m)) for c, m in pairs])
+
+
+@dataclass(frozen=True)
+class StudentHit:
+    id: str
+    full_name: str
+    class_id: str
+    class_name: str
+
+
+def missing_students(conn: Connection, day: date, class_id: str, meal: Meal) -> list[StudentHit]:
+    """Students of a class who ordered the meal for the day and have not had it yet."""
+    served = select(Served.student_id).where(Served.local_date == day, Served.meal == meal.value)
+    rows = conn.execute(
+        select(Student.id, Student.full_name, Student.class_id, SchoolClass.name)
+        .join(SchoolClass, SchoolClass.id == Student.class_id)
+        .join(Order, Order.student_id == Student.id)
+        .where(Student.class_id == class_id, Student.active.is_(True), Order.day == day, Order.meal == meal.value,
+               Student.id.not_in(served))
+        .order_by(Student.full_name)).all()
+    return [StudentHit(*r) for r in rows]
+
+
+def search_students(conn: Connection, text: str, *, limit: int = 30) -> list[StudentHit]:
+    """Active students whose every search word starts a word of the name or is the class name.
+
+    Matching is done in Python: SQLite's LIKE folds case for ASCII only, and names are Cyrillic.
+    A school has at most a few thousand students, so one scan is a few milliseconds.
+    """
+    words = [w.casefold().replace("ё", "е") for w in text.split()]
+    if not words:
+        return []
+    rows = conn.execute(
+        select(Student.id, Student.full_name, Student.class_id, SchoolClass.name)
+        .join(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(Student.active.is_(True))
+        .order_by(SchoolClass.grade, SchoolClass.name, Student.full_name)).all()
+    hits = []
+    for row in rows:
+        name_words = row.full_name.casefold().replace("ё", "е").split()
+        class_name = row.name.casefold().replace(" ", "")
+        if all(class_name == w or any(n.startswith(w) for n in name_words) for w in words):
+            hits.append(StudentHit(*row))
+            if len(hits) >= limit:
+                break
+    return hits
+
+
+@dataclass(frozen=True)
+class ExpectedCard:
+    uid: str
+    student_id: str
+    meal: Meal
+    served: bool
+
+
+def expected_cards(conn: Connection, day: date, shift: int, break_no: int) -> list[ExpectedCard]:
+    """The unblocked cards of the students expected at a break, class by class (the demo's queue)."""
+    served = {(s, m) for s, m in conn.execute(
+        select(Served.student_id, Served.meal).where(Served.local_date == day)).tuples()}
+    rows = conn.execute(
+        select(Card.uid, Student.id, MealSlot.meal)
+        .join(Student, Student.id == Card.student_id)
+        .join(MealSlot, MealSlot.class_id == Student.class_id)
+        .where(MealSlot.shift == shift, MealSlot.break_no == break_no, Card.blocked.is_(False),
+               Student.active.is_(True))
+        .order_by(Student.class_id, Student.id)).tuples().all()
+    return [ExpectedCard(uid, sid, Meal(meal), (sid, meal) in served) for uid, sid, meal in rows]
+
+
+def last_event_at(conn: Connection) -> datetime | None:
+    """When the journal's latest event happened (aware UTC), or None for an empty journal."""
+    value = conn.execute(select(func.max(Event.at_utc))).scalar()
+    return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def outbox_count(conn: Connection) -> int:
+    """Journal events not yet acknowledged by the server."""
+    return int(conn.execute(select(func.count()).select_from(Outbox)).scalar() or 0)
+
+
+def meta_values(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
+    return dict(conn.execute(select(Meta.key, Meta.value).where(Meta.key.in_(list(keys)))).tuples().all())
+
+
+def priced_days(conn: Connection, since: date, days: int = 1) -> set[date]:
+    """Days from `since` on (for `days` days) that have menu prices: the store has data for them."""
+    until = since + timedelta(days=days)
+    return set(conn.execute(
+        select(MenuPrice.day).where(MenuPrice.day >= since, MenuPrice.day < until).distinct()).scalars())

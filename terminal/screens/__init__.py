@@ -1,0 +1,1 @@
+"""Screens of the terminal, one per job: serving, finding a student, the day's summary, dialogs."""

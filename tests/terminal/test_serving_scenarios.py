@@ -1,0 +1,329 @@
+"""Whole scenarios at the window under Textual's pilot: taps through the simulated reader, keys, dialogs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+from textual import events
+
+from drivers.card import to_decimal10
+from pos.decide import Reason
+from pos.domain import Meal
+from pos.models import Event, Served
+from terminal.app import CanteenApp
+from terminal.clock import FixedClock
+from terminal.widgets.board import BreakBoard
+from terminal.widgets.status import AlarmBar, StatusLine
+from terminal.widgets.verdict import History, VerdictPanel
+from tests.terminal.conftest import (
+    FIRST_1A,
+    NOT_ORDERED_1B,
+    PAID_5A,
+    AppFactory,
+    board_read,
+    card_of,
+    cards_of_class,
+    ready,
+    tap,
+    until,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+def panel_text(app: CanteenApp) -> str:
+    panel = app.serving.query_one(VerdictPanel)
+    return "\n".join(str(w.render()) for w in panel.children if w.display)
+
+
+def counts(app: CanteenApp) -> dict[str, tuple[int, int, int]]:
+    assert app.board is not None
+    return {c.name: (c.ordered, c.served, c.to_come) for c in app.board.counts}
+
+
+async def test_a_class_arrives_and_taps_each_child_is_served_and_counted(make_app: AppFactory, engine: Engine) -> None:
+    app = make_app()
+    cards = cards_of_class(engine, "1а")[:5]
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        assert counts(app)["1а"] == (24, 0, 24)
+        for card in cards:
+            await tap(pilot, card)
+            assert app.last_verdict is not None and app.last_verdict.served
+        assert app.serving.query_one(VerdictPanel).has_class("-serve")
+        assert app.serving.query_one(VerdictPanel).view.headline == "ВЫДАТЬ"  # type: ignore[union-attr]
+        assert "Бесплатно: завтрак" in panel_text(app)
+        assert len(app.serving.query_one(History).lines) == 4
+        await until(pilot, lambda: counts(app)["1а"] == (24, 5, 19))
+        assert app.bells == 0
+
+
+async def test_a_repeat_tap_is_refused_in_red_with_the_time_of_the_first(make_app: AppFactory, engine: Engine) -> None:
+    app = make_app()
+    card = card_of(engine, FIRST_1A)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await tap(pilot, card)
+        assert isinstance(app.clock, FixedClock)
+        app.clock.advance(90)
+        await tap(pilot, card)
+        assert app.last_verdict is not None and app.last_verdict.reason is Reason.ALREADY_SERVED
+        assert app.serving.query_one(VerdictPanel).has_class("-refuse")
+        assert "Уже получил завтрак сегодня в 08:41" in panel_text(app)
+        assert app.bells == 1
+
+
+async def test_an_unknown_card_is_refused_and_rings(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await tap(pilot, "EM:00DEADBEEF")
+        assert app.serving.query_one(VerdictPanel).has_class("-refuse")
+        assert "Карта не зарегистрирована" in panel_text(app)
+        assert "Ученик не найден" in panel_text(app)
+        assert app.bells == 1
+
+
+async def test_the_bell_can_be_switched_off(make_app: AppFactory) -> None:
+    app = make_app(bell_on_refuse=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await tap(pilot, "EM:00DEADBEEF")
+        assert app.bells == 0
+
+
+async def test_an_override_serves_a_refused_child_in_amber_with_the_reason(make_app: AppFactory,
+                                                                          engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await tap(pilot, card_of(engine, NOT_ORDERED_1B))
+        assert app.last_verdict is not None and app.last_verdict.reason is Reason.NOT_ORDERED
+        await pilot.press("f3")
+        await pilot.press(*"мама звонила")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.last_verdict is not None and app.last_verdict.reason is Reason.OVERRIDE)
+        panel = app.serving.query_one(VerdictPanel)
+        assert panel.has_class("-warn") and panel.view is not None and panel.view.headline == "ВЫДАТЬ"
+        assert "Причина: мама звонила" in panel_text(app)
+    with engine.connect() as conn:
+        event = conn.execute(select(Event).where(Event.kind == "override")).one()
+    assert (event.note, event.staff, event.student_id) == ("мама звонила", "Петрова М. И.", NOT_ORDERED_1B)
+
+
+async def test_an_override_without_a_refusal_only_warns(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f3")
+        await pilot.pause()
+        assert len(app.screen_stack) == 1  # no dialog opened
+
+
+async def test_undo_reverses_the_last_serve_and_the_child_can_be_served_again(make_app: AppFactory,
+                                                                             engine: Engine) -> None:
+    app = make_app()
+    card = card_of(engine, PAID_5A)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await tap(pilot, card)
+        assert app.last_verdict is not None and app.last_verdict.paid_kopecks == 7500
+        assert "Списано со счёта 75,00 ₽ · остаток 425,00 ₽" in panel_text(app)
+        await pilot.press("f4")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.last_verdict is not None and app.last_verdict.reason is Reason.REVERSAL)
+        panel = app.serving.query_one(VerdictPanel)
+        assert panel.has_class("-undo") and panel.view is not None and panel.view.headline == "ОТМЕНЕНО"
+        assert "Возвращено на счёт 75,00 ₽" in panel_text(app)
+        assert isinstance(app.clock, FixedClock)
+        app.clock.advance(30)
+        await tap(pilot, card)
+        assert app.last_verdict is not None and app.last_verdict.served
+        assert "остаток 425,00 ₽" in panel_text(app)
+
+
+async def test_undo_with_nothing_served_keeps_the_panel(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f4", "enter")
+        await pilot.pause()
+        assert app.last_verdict is None
+        assert app.serving.query_one(VerdictPanel).has_class("-idle")
+
+
+async def test_a_forgotten_card_is_served_by_name_and_recorded_as_such(make_app: AppFactory,
+                                                                      engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f2")
+        await pilot.press(*"орлов 1а")
+        await pilot.pause()
+        await pilot.press("enter")  # the first hit
+        await pilot.pause()
+        await pilot.press("enter")  # the reason: «Забыл карту»
+        await until(pilot, lambda: app.last_verdict is not None)
+        verdict = app.last_verdict
+        assert verdict is not None and verdict.served and verdict.student is not None
+        assert verdict.student.full_name.startswith("Орлов") and verdict.student.class_name == "1а"
+        assert "Выдано без карты: Забыл карту" in panel_text(app)
+    with engine.connect() as conn:
+        event = conn.execute(select(Event).where(Event.id == verdict.event_id)).one()
+    assert (event.source, event.note, event.card_uid) == ("manual", "Забыл карту", None)
+
+
+async def test_the_reader_unplugged_raises_the_alarm_and_back_clears_it(make_app: AppFactory,
+                                                                        engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        assert app.reader is not None and app.reader.connected
+        alarm = app.serving.query_one(AlarmBar)
+        assert not alarm.display
+        app.reader.present("unplug")  # type: ignore[attr-defined]
+        await until(pilot, lambda: not app.reader_state.connected)
+        await pilot.pause()
+        assert alarm.display and "СЧИТЫВАТЕЛЬ ОТКЛЮЧЁН" in str(alarm.render())
+        assert "НЕТ СВЯЗИ" in str(app.serving.query_one(StatusLine).render())
+        assert app.bells == 1
+        app.reader.present("plug")  # type: ignore[attr-defined]
+        await until(pilot, lambda: app.reader_state.connected)
+        await pilot.pause()
+        assert not alarm.display
+        await tap(pilot, card_of(engine, FIRST_1A))
+        assert app.last_verdict is not None and app.last_verdict.served
+
+
+async def test_a_keyboard_wedge_burst_is_served_like_a_card(make_app: AppFactory, engine: Engine) -> None:
+    app = make_app()
+    number = to_decimal10(card_of(engine, FIRST_1A))
+    assert number is not None
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        # A wedge reader types a whole number in a few milliseconds; the pilot's press() waits for
+        # the app to go idle after every key (~60 ms here), slower than any reader, so the key
+        # events are posted back to back as the terminal would receive them.
+        for key in [*number, "enter"]:
+            app.serving.post_message(events.Key(key, key if len(key) == 1 else None))
+        await until(pilot, lambda: app.last_verdict is not None)
+        verdict = app.last_verdict
+        assert verdict is not None and verdict.served and verdict.student is not None
+        assert verdict.student.id == FIRST_1A
+
+
+async def test_a_person_typing_digits_slowly_is_not_a_card(make_app: AppFactory, engine: Engine) -> None:
+    app = make_app()
+    number = to_decimal10(card_of(engine, FIRST_1A))
+    assert number is not None
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        for key in [*number, "enter"]:  # a person's pace: each key handled, then 80 ms to the next
+            await pilot.press(key)
+            await pilot.pause(0.08)
+        await pilot.pause(0.2)
+        assert app.last_verdict is None
+
+
+async def test_switching_the_meal_by_hand_serves_that_meal(make_app: AppFactory, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f6")
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")  # auto, breakfast, [lunch]
+        await until(pilot, lambda: app.meal_choice is Meal.LUNCH)
+        await board_read(pilot)
+        assert "Вручную: Обед" in str(app.serving.query_one("#meal-now").render())
+        board = app.serving.query_one(BreakBoard)
+        assert board.display
+        assert app.board is not None and all(c.meal is Meal.LUNCH for c in app.board.counts)
+        await tap(pilot, card_of(engine, FIRST_1A))
+        assert app.last_verdict is not None and app.last_verdict.meal is Meal.LUNCH
+
+
+async def test_the_day_summary_shows_ordered_served_and_who_is_missing(make_app: AppFactory,
+                                                                      engine: Engine) -> None:
+    app = make_app()
+    cards = cards_of_class(engine, "1а")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        for card in cards[:-1]:
+            await tap(pilot, card)
+        await pilot.press("f7")
+        await pilot.pause()
+        summary = app.screen
+        assert summary.query_one("#missing-title").render().__str__() == "1а, завтрак: не пришли (1)"
+        with engine.connect() as conn:
+            served = set(conn.execute(select(Served.student_id)).scalars())
+        assert len(served) == 23
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.serving
+
+
+async def test_the_demo_key_taps_the_next_child_of_the_break(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        names = []
+        for _ in range(3):
+            before = app.last_verdict
+            await pilot.press("space")
+            await until(pilot, lambda b=before: app.last_verdict is not b)  # type: ignore[misc]
+            assert app.last_verdict is not None and app.last_verdict.student is not None
+            names.append(app.last_verdict.student.id)
+        assert names == ["s00001", "s00002", "s00003"]
+
+
+async def test_it_starts_offline_with_a_server_configured_and_still_serves(make_app: AppFactory,
+                                                                           engine: Engine) -> None:
+    from terminal.config import SyncConfig
+
+    app = make_app(sync=SyncConfig(server_url="http://127.0.0.1:9"))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        status = str(app.serving.query_one(StatusLine).render())
+        assert "ОФЛАЙН" in status and "ДАННЫЕ УСТАРЕЛИ" in status
+        await tap(pilot, card_of(engine, FIRST_1A))
+        assert app.last_verdict is not None and app.last_verdict.served
+        await until(pilot, lambda: app.board is not None and app.board.sync is not None
+                    and app.board.sync.status.waiting == 1)
+
+
+async def test_a_far_clock_at_the_last_sync_is_impossible_to_miss(make_app: AppFactory, engine: Engine) -> None:
+    from pos.counter import write_meta
+    from terminal.config import SyncConfig
+
+    with engine.begin() as conn:
+        write_meta(conn, {"sync.clock_drift_s": "-900", "sync.last_ok_at": "2026-11-23T00:30:00+00:00",
+                          "sync.data_as_of": "2026-11-23T00:30:00+00:00"})
+    app = make_app(sync=SyncConfig(server_url="http://127.0.0.1:9"))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        alarm = app.serving.query_one(AlarmBar)
+        assert alarm.display and "ЧАСЫ ТЕРМИНАЛА РАСХОДЯТСЯ С СЕРВЕРОМ НА 15 МИН" in str(alarm.render())
+        assert "ДАННЫЕ УСТАРЕЛИ" not in str(alarm.render())
+
+
+async def test_the_clock_line_says_when_the_time_is_simulated(make_app: AppFactory) -> None:
+    app = make_app()
+    assert isinstance(app.clock, FixedClock)
+    app.clock.simulated = True
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        top = str(app.serving.query_one("#topline").render())
+        assert "23.11.2026 08:41:00" in top and "ДЕМО-ЧАСЫ" in top
+
+
+async def test_outside_the_class_window_the_serve_is_amber(make_app: AppFactory, engine: Engine) -> None:
+    from tests.terminal.conftest import BREAKFAST_1
+
+    app = make_app(at=BREAKFAST_1 + timedelta(hours=1))  # 09:41: 1а's breakfast was at 08:40
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await tap(pilot, card_of(engine, FIRST_1A))
+        assert app.serving.query_one(VerdictPanel).has_class("-warn")
+        assert "Не время класса 1а" in panel_text(app)

@@ -1,0 +1,109 @@
+"""Snapshots of the main states, so a layout regression is seen (pytest-textual-snapshot).
+
+Deterministic: the demo school built for a fixed day, a fixed clock, the simulated reader.
+Update with ``pytest tests/terminal/test_snapshots.py --snapshot-update`` after checking the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import Engine
+from textual.pilot import Pilot
+
+from terminal.app import CanteenApp
+from tests.terminal.conftest import DIET_4B, FIRST_1A, NOT_ORDERED_1B, PAID_5A, AppFactory, card_of, ready, tap
+
+SIZE = (140, 40)
+Snap = Callable[..., bool]
+
+
+def run(*steps: Callable[[Pilot[None]], Awaitable[None]]) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def before(pilot: Pilot[None]) -> None:
+        await ready(pilot)
+        for step in steps:
+            await step(pilot)
+        await ready(pilot)
+
+    return before
+
+
+def tapping(number: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def step(pilot: Pilot[None]) -> None:
+        await tap(pilot, number)
+
+    return step
+
+
+def pressing(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def step(pilot: Pilot[None]) -> None:
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    return step
+
+
+def snap(snap_compare: Any, app: CanteenApp, *steps: Callable[[Pilot[None]], Awaitable[None]]) -> bool:
+    result: bool = snap_compare(app, terminal_size=SIZE, run_before=run(*steps))
+    return result
+
+
+def test_idle_screen_waits_for_a_card(snap_compare: Any, make_app: AppFactory) -> None:
+    assert snap(snap_compare, make_app())
+
+
+def test_free_serve_in_green(snap_compare: Any, make_app: AppFactory, engine: Engine) -> None:
+    assert snap(snap_compare, make_app(), tapping(card_of(engine, FIRST_1A)))
+
+
+def test_paid_serve_with_the_new_balance(snap_compare: Any, make_app: AppFactory, engine: Engine) -> None:
+    assert snap(snap_compare, make_app(), tapping(card_of(engine, FIRST_1A)), tapping(card_of(engine, PAID_5A)))
+
+
+def test_refusal_in_red_with_the_reason(snap_compare: Any, make_app: AppFactory, engine: Engine) -> None:
+    assert snap(snap_compare, make_app(), tapping(card_of(engine, NOT_ORDERED_1B)))
+
+
+def test_diet_note_no_one_can_miss(snap_compare: Any, make_app: AppFactory, engine: Engine) -> None:
+    assert snap(snap_compare, make_app(), tapping(card_of(engine, DIET_4B)))
+
+
+def test_override_in_amber(snap_compare: Any, make_app: AppFactory, engine: Engine) -> None:
+    assert snap(snap_compare, make_app(), tapping(card_of(engine, NOT_ORDERED_1B)), pressing("f3"),
+                pressing(*"родители оплатят", "enter"))
+
+
+def test_reader_unplugged_alarm(snap_compare: Any, make_app: AppFactory) -> None:
+    async def unplug(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, CanteenApp) and app.reader is not None
+        app.reader.present("unplug")  # type: ignore[attr-defined]
+        while app.reader_state.connected:
+            await pilot.pause(0.01)
+
+    async def wait_alarm(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+
+    app = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=_chain(ready, unplug, wait_alarm))
+
+
+def _chain(*steps: Callable[[Pilot[None]], Awaitable[None]]) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def before(pilot: Pilot[None]) -> None:
+        for step in steps:
+            await step(pilot)
+
+    return before
+
+
+def test_day_summary_screen(snap_compare: Any, make_app: AppFactory, engine: Engine) -> None:
+    assert snap(snap_compare, make_app(), tapping(card_of(engine, FIRST_1A)), pressing("f7"))
+
+
+def test_search_dialog(snap_compare: Any, make_app: AppFactory) -> None:
+    assert snap(snap_compare, make_app(), pressing("f2"), pressing(*"иван"))
+
+
+def test_help_screen(snap_compare: Any, make_app: AppFactory) -> None:
+    assert snap(snap_compare, make_app(), pressing("f1"))
