@@ -54,8 +54,9 @@ def pane(tmp_path: Path) -> Iterator[Pane]:
 
 
 def test_the_demo_serves_a_breakfast_break_in_a_real_terminal(pane: Pane) -> None:
-    screen = pane.wait_for("Приложите карту", timeout=30)
-    assert "ДЕМО-ЧАСЫ" in screen and "23.11.2026 08:4" in screen and "Сейчас: Завтрак" in screen
+    pane.wait_for("Приложите карту", timeout=30)
+    for needle in ("ДЕМО-ЧАСЫ", "23.11.2026 08:4", "Сейчас: Завтрак"):
+        pane.wait_for(needle)
     pane.wait_for("Считыватель: подключён")
     for _ in range(3):
         pane.send("Space")
