@@ -115,13 +115,11 @@ class Holiday(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
 
 
-class Event(Base):
-    """One journal entry: a serve, a refusal, an override or a reversal. Never updated or deleted."""
+class EventFields:
+    """The fields of a journal event, the same on the terminal and on the server (the wire's shape)."""
 
-    __tablename__ = "events"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     terminal_id: Mapped[str] = mapped_column(String(64))
-    seq: Mapped[int] = mapped_column(Integer, unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     at_utc: Mapped[datetime] = mapped_column(DateTime)
     local_date: Mapped[date] = mapped_column(Date)
@@ -139,6 +137,13 @@ class Event(Base):
     staff: Mapped[str] = mapped_column(String(100), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     flags: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Event(EventFields, Base):
+    """One journal entry: a serve, a refusal, an override or a reversal. Never updated or deleted."""
+
+    __tablename__ = "events"
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
 
 
 class Outbox(Base):

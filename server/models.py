@@ -14,6 +14,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from pos.models import EventFields
+
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
@@ -187,7 +189,7 @@ class SyncLog(Base):
     stored: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Event(Base):
+class Event(EventFields, Base):
     """A terminal's journal event as received: stored once by its terminal-made id, never edited.
 
     `server_flags` says what the server found on arrival (unknown student or card, data the
@@ -195,27 +197,8 @@ class Event(Base):
     """
 
     __tablename__ = "events"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     school_id: Mapped[str] = mapped_column(String(64))
-    terminal_id: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(16))
-    at_utc: Mapped[datetime] = mapped_column(DateTime)
-    local_date: Mapped[date] = mapped_column(Date)
-    student_id: Mapped[str | None] = mapped_column(String(64))
-    card_uid: Mapped[str | None] = mapped_column(String(64))
-    meal: Mapped[str | None] = mapped_column(String(16))
-    outcome: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(String(32))
-    message: Mapped[str] = mapped_column(Text, default="")
-    paid_kopecks: Mapped[int] = mapped_column(Integer, default=0)
-    free_kopecks: Mapped[int] = mapped_column(Integer, default=0)
-    budget_line: Mapped[str | None] = mapped_column(String(64))
-    ref_event_id: Mapped[str | None] = mapped_column(String(32))
-    source: Mapped[str] = mapped_column(String(16), default="card")
-    staff: Mapped[str] = mapped_column(String(100), default="")
-    note: Mapped[str] = mapped_column(Text, default="")
-    flags: Mapped[str] = mapped_column(String(200), default="")
     server_flags: Mapped[str] = mapped_column(String(200), default="")
     received_at: Mapped[datetime] = mapped_column(DateTime)
     rev: Mapped[int] = mapped_column(BigInteger)
