@@ -8,9 +8,10 @@ A reader yields a `CardRead` whose `uid` is the card's canonical id, one of:
 - ``UID:04A1B2C3``   an ISO 14443 Type A UID or a FeliCa IDm (NFC), in upper-case hex.
 
 Conversions downwards lose bits (EM -> D10 -> W26), so each reader's fullest form is kept and a
-card registered in one form is matched to a read in another on the weakest common form
-(`match_keys`): a 32-bit key where both sides have one, else the 24-bit W26 key. Two cards may share
-a weak key; the engine treats such a read as ambiguous rather than guessing.
+card registered in one form is matched to a read in another on the widest form both have
+(`weaker_matches`, on the keys of `match_keys`): 32 bits between EM and D10, 24 bits with W26, and
+exactly between two ids of the same width. Two cards may share a weak key; the engine treats such a
+read as ambiguous rather than guessing.
 """
 
 from __future__ import annotations
@@ -114,6 +115,25 @@ def match_keys(uid: str) -> tuple[int | None, int | None]:
         facility, number = body.split(",")
         return None, (int(facility) << 16) | int(number)
     return None, None
+
+
+def weaker_matches(uid: str) -> list[tuple[str, int, frozenset[str]]]:
+    """Where to look when no card is registered under exactly this id, in order.
+
+    Each item is (key column, value, the registered forms it may match). Two ids are compared on the
+    widest form both have: an EM read matches a card registered by its 10-digit number on 32 bits and
+    one registered by its fob's W26 number on 24 bits, but never another EM card (both have 40 bits,
+    so a different EM id is a different card); a D10 read matches an EM card on 32 bits and a W26
+    card on 24; a W26 read matches EM and D10 cards on 24 bits.
+    """
+    prefix = uid.partition(":")[0]
+    key32, key24 = match_keys(uid)
+    tries: list[tuple[str, int, frozenset[str]]] = []
+    if key32 is not None:
+        tries.append(("key32", key32, frozenset({"D10"} if prefix == "EM" else {"EM"})))
+    if key24 is not None:
+        tries.append(("key24", key24, frozenset({"W26"} if prefix in {"EM", "D10"} else {"EM", "D10"})))
+    return tries
 
 
 def to_decimal10(uid: str) -> str | None:

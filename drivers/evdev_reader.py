@@ -21,6 +21,9 @@ _KEYS: dict[str, str] = {f"KEY_{d}": d for d in "0123456789"}
 _KEYS.update({f"KEY_KP{d}": d for d in "0123456789"})
 _KEYS.update({f"KEY_{c}": c for c in "ABCDEF"})
 _KEYS.update({"KEY_COMMA": ",", "KEY_ENTER": "enter", "KEY_KPENTER": "enter"})
+# Readers that type upper-case hex press Shift (or toggle Caps Lock) around the letters: part of the
+# card number's burst, not a key of its own.
+MODIFIERS = frozenset({"KEY_LEFTSHIFT", "KEY_RIGHTSHIFT", "KEY_CAPSLOCK"})
 
 
 class EvdevUnavailable(Exception):
@@ -113,6 +116,8 @@ class EvdevReader(ThreadedReader):
             name = self._ecodes.KEY.get(event.code)
             if isinstance(name, list):
                 name = name[0]
+            if name in MODIFIERS:
+                continue
             char = key_char(str(name))
             at = event.timestamp()
             if char is None:

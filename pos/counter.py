@@ -35,6 +35,7 @@ from pos.policy import Policy, parse_policy
 from pos.store import StoreError, explain_sqlite_error
 
 CLOCK_BACK_TOLERANCE = timedelta(minutes=1)
+UNDO_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class Counter:
         self.engine = engine
         self.debounce = timedelta(seconds=debounce_s)
         self._lock = threading.Lock()
-        self._last_tap: dict[str, tuple[datetime, Verdict]] = {}
+        self._last_tap: dict[tuple[str, Meal | None], tuple[datetime, Verdict]] = {}
         self.reload()
 
     # -- cached reference data ------------------------------------------------------------------
@@ -149,12 +150,14 @@ class Counter:
 
     def tap(self, read: CardRead, *, now: datetime | None = None, meal: Meal | None = None) -> Verdict:
         local = self.local(now)
+        key = (read.uid, meal)
         with self._lock:
-            previous = self._last_tap.get(read.uid)
+            previous = self._last_tap.get(key)
             if previous and abs(local - previous[0]) < self.debounce:
                 return previous[1]
             verdict = self._run(lambda conn: self._tap(conn, read.uid, local, meal))
-            self._last_tap[read.uid] = (local, verdict)
+            if verdict.reason is not Reason.STORE_ERROR:  # a retry after a store error must really retry
+                self._last_tap[key] = (local, verdict)
             if len(self._last_tap) > 512:
                 self._last_tap = {k: v for k, v in self._last_tap.items() if local - v[0] < self.debounce}
             return verdict
@@ -181,16 +184,38 @@ class Counter:
             meal=meal, student=student, balance_after_kopecks=student.balance_kopecks,
             warnings=(f"Вопреки отказу «{refused.message}». Причина: {reason}",), card_uid=refused.card_uid,
         )
+        def record(conn: Connection) -> Verdict:
+            if refused.event_id and conn.execute(select(exists().where(
+                    Event.ref_event_id == refused.event_id, Event.kind == "override"))).scalar():
+                return refuse(Reason.OVERRIDE, "Этот отказ уже отменён решением сотрудника", None)
+            return self._record(conn, verdict, local, kind="override", source="override", staff=staff,
+                                note=reason, ref=refused.event_id)
+
         with self._lock:
-            return self._run(lambda conn: self._record(
-                conn, verdict, local, kind="override", source="override", staff=staff, note=reason,
-                ref=refused.event_id))
+            return self._run(record)
 
     def undo_last(self, *, staff: str = "", reason: str = "", now: datetime | None = None) -> Verdict:
-        """Reverse the last meal served at this window: a reversal event, never a deletion."""
+        """Reverse the last meal served at this window: a reversal event, never a deletion.
+
+        Only a serve of today made in the last `UNDO_WINDOW` can be undone: undo is for the mistake
+        just made at the counter; older corrections are the coordinator's, on the server.
+        """
         local = self.local(now)
         with self._lock:
             return self._run(lambda conn: self._undo(conn, local, staff, reason))
+
+    def undoable(self, *, now: datetime | None = None) -> Verdict | None:
+        """What `undo_last` would reverse now (student, meal, time), for the confirmation dialog."""
+        local = self.local(now)
+        with self.engine.connect() as conn:
+            last = self._last_serve(conn, local)
+            if last is None:
+                return None
+            student = lookup.student(conn, last.student_id)[0] if last.student_id else None
+        meal = Meal(last.meal) if last.meal else None
+        at = last.at_utc.replace(tzinfo=UTC).astimezone(self.tz)
+        return Verdict(Outcome.SERVE_FREE, Reason.OK, f"{meal.ru if meal else ''} в {at:%H:%M}", meal=meal,
+                       student=student, event_id=last.id, card_uid=last.card_uid)
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -261,9 +286,9 @@ class Counter:
     def _record(self, conn: Connection, verdict: Verdict, local: datetime, *, kind: str, source: str = "card",
                 staff: str = "", note: str = "", ref: str | None = None) -> Verdict:
         now_utc = local.astimezone(UTC).replace(tzinfo=None)
-        flags = ""
+        flags = list(verdict.flags)
         if self._last_event_at is not None and now_utc < self._last_event_at - CLOCK_BACK_TOLERANCE:
-            flags = "clock_back"
+            flags.append("clock_back")
             verdict = replace(verdict, warnings=(
                 *verdict.warnings, "Часы терминала ушли назад: проверьте время (запись сохранена)"))
         entry = journal.Entry(
@@ -272,23 +297,31 @@ class Counter:
             card_uid=verdict.card_uid, meal=verdict.meal.value if verdict.meal else None,
             outcome=verdict.outcome.value, reason=verdict.reason.value, message=verdict.message,
             paid_kopecks=verdict.paid_kopecks, free_kopecks=verdict.free_kopecks, budget_line=verdict.budget_line,
-            ref_event_id=ref, source=source, staff=staff, note=note, flags=flags,
+            ref_event_id=ref, source=source, staff=staff[: journal.STAFF_MAX], note=note[: journal.NOTE_MAX],
+            flags=",".join(flags),
         )
         journal.append(conn, entry, served=verdict.served)
         if self._last_event_at is None or now_utc > self._last_event_at:
             self._last_event_at = now_utc
         return verdict.with_event(entry.id)
 
-    def _undo(self, conn: Connection, local: datetime, staff: str, reason: str) -> Verdict:
+    def _last_serve(self, conn: Connection, local: datetime) -> Any:
+        """This window's last serve of today within the undo window that is not yet reversed."""
         reversal = Event.__table__.alias("r")
-        last = conn.execute(
+        since = (local - UNDO_WINDOW).astimezone(UTC).replace(tzinfo=None)
+        return conn.execute(
             select(Event.id, Event.student_id, Event.meal, Event.at_utc, Event.paid_kopecks, Event.free_kopecks,
                    Event.budget_line, Event.card_uid)
             .where(Event.kind.in_(("serve", "override")), Event.terminal_id == self.terminal_id,
+                   Event.local_date == local.date(), Event.at_utc >= since,
                    ~exists().where(reversal.c.ref_event_id == Event.id, reversal.c.kind == "reversal"))
             .order_by(Event.seq.desc()).limit(1)).first()
+
+    def _undo(self, conn: Connection, local: datetime, staff: str, reason: str) -> Verdict:
+        last = self._last_serve(conn, local)
         if last is None:
-            return refuse(Reason.NOTHING_TO_UNDO, "Нечего отменять: выдач ещё не было")
+            minutes = int(UNDO_WINDOW.total_seconds() // 60)
+            return refuse(Reason.NOTHING_TO_UNDO, f"Нечего отменять: за последние {minutes} минут выдач не было")
         student = lookup.student(conn, last.student_id)[0] if last.student_id else None
         meal = Meal(last.meal) if last.meal else None
         served_at = last.at_utc.replace(tzinfo=UTC).astimezone(self.tz)

@@ -105,6 +105,7 @@ class Verdict:
     warnings: tuple[str, ...] = ()
     event_id: str | None = None
     card_uid: str | None = None
+    flags: tuple[str, ...] = ()  # recorded on the journal event for review, e.g. "copay_unpaid"
 
     @property
     def served(self) -> bool:
@@ -169,17 +170,21 @@ def decide(s: Situation) -> Verdict:
         if s.policy.daily_cap is not None:
             free_part = max(0, min(free_part, s.policy.daily_cap - s.free_used_kopecks))
         copay = grant.price_kopecks - free_part
+        flags: tuple[str, ...] = ()
         if copay:
-            problem = _cannot_pay(s, student, copay)
-            if problem:
-                return problem
-            warnings.append(f"Сверх дневного лимита льготы {format_rub(s.policy.daily_cap or 0)}: "
-                            f"доплата {format_rub(copay)} со счёта")
+            cap = format_rub(s.policy.daily_cap or 0)
+            if _cannot_pay(s, student, copay):
+                # The child is entitled to this meal; the unpaid top-up is for the office, not the queue.
+                warnings.append(f"Сверх дневного лимита льготы {cap}: доплата {format_rub(copay)} не списана "
+                                "(на счёте недостаточно средств)")
+                copay, flags = 0, ("copay_unpaid",)
+            else:
+                warnings.append(f"Сверх дневного лимита льготы {cap}: доплата {format_rub(copay)} со счёта")
         return Verdict(
             Outcome.SERVE_FREE, Reason.OK, f"Бесплатно: {meal}",
             meal=s.meal, student=student, paid_kopecks=copay, free_kopecks=free_part,
             budget_line=grant.budget_line, balance_after_kopecks=student.balance_kopecks - copay,
-            warnings=tuple(warnings),
+            warnings=tuple(warnings), flags=flags,
         )
 
     if s.lapsed:

@@ -12,6 +12,9 @@ from sqlalchemy import Connection
 
 from pos.lookup import raw, sql_datetime
 
+STAFF_MAX = 100  # characters; the journal's and the wire's limits
+NOTE_MAX = 2000
+
 _NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM events"
 _EVENT = (
     "INSERT INTO events (id, terminal_id, seq, kind, at_utc, local_date, student_id, card_uid, meal, outcome,"

@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection
 
-from drivers.card import match_keys
+from drivers.card import weaker_matches
 from pos.decide import CardStatus, StudentView
 from pos.domain import Meal
 
-_CARD = "SELECT student_id, blocked, blocked_reason FROM cards WHERE {column} = ?"
+_CARD = "SELECT student_id, blocked, blocked_reason, uid FROM cards WHERE {column} = ?"
 _STUDENT = (
     "SELECT s.id, s.full_name, c.name, c.grade, c.shift, s.birth_date, s.diet_note, s.daily_limit_kopecks,"
     " s.balance_kopecks, s.class_id FROM students s JOIN classes c ON c.id = s.class_id"
@@ -49,14 +49,13 @@ class CardMatch:
 
 
 def find_card(conn: Connection, uid: str) -> CardMatch:
-    """Exact id first; else the weaker 32- and 24-bit forms (a fob's printed number, another reader)."""
+    """Exact id first; else a card registered in a weaker form (a fob's printed number, another reader)."""
     rows = raw(conn).execute(_CARD.format(column="uid"), (uid,)).fetchall()
-    if not rows:
-        key32, key24 = match_keys(uid)
-        if key32 is not None:
-            rows = raw(conn).execute(_CARD.format(column="key32"), (key32,)).fetchall()
-        if not rows and key24 is not None:
-            rows = raw(conn).execute(_CARD.format(column="key24"), (key24,)).fetchall()
+    for column, key, forms in [] if rows else weaker_matches(uid):
+        candidates = raw(conn).execute(_CARD.format(column=column), (key,)).fetchall()
+        rows = [r for r in candidates if r[3].partition(":")[0] in forms]
+        if rows:
+            break
     if not rows:
         return CardMatch(CardStatus.UNKNOWN)
     if len({r[0] for r in rows}) > 1:

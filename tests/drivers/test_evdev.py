@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from drivers.base import EventReader
 from drivers.evdev_reader import EvdevReader, key_char
 from tests.drivers.conftest import Collector
 
@@ -72,3 +73,44 @@ def test_grabbed_virtual_wedge_keyboard_types_a_card_read() -> None:
             assert sink.wait_cards(1) == ["D10:0008315940"]
         finally:
             reader.stop()
+
+
+class _PipeDevice:
+    """An input device as EvdevReader.read_device sees one: a pollable fd and a batch of real evdev
+    events (the kernel side is what this container lacks)."""
+
+    def __init__(self, events: list[object]) -> None:
+        self._read_fd, write_fd = os.pipe()
+        os.write(write_fd, b"x")
+        os.close(write_fd)
+        self.fd = self._read_fd
+        self.events = events
+
+    def read(self) -> list[object]:
+        events, self.events = self.events, []
+        return events
+
+    def close(self) -> None:
+        os.close(self._read_fd)
+
+
+def test_shift_pressed_around_hex_letters_does_not_break_the_card_number() -> None:
+    evdev = pytest.importorskip("evdev")
+    ecodes = evdev.ecodes
+    now = time.time()
+    events = []
+    for i, key in enumerate(["KEY_0", "KEY_4", "KEY_LEFTSHIFT", "KEY_A", "KEY_1", "KEY_LEFTSHIFT", "KEY_B",
+                             "KEY_2", "KEY_C", "KEY_3", "KEY_ENTER"]):
+        at = now + i * 0.005
+        events.append(evdev.InputEvent(int(at), int(at % 1 * 1e6), ecodes.EV_KEY, getattr(ecodes, key), 1))
+    sink = Collector()
+    reader = EvdevReader("/dev/input/event-test", grab=False)
+    EventReader.start(reader, sink)  # the delivery queue only: the device loop is driven by hand
+    device = _PipeDevice(events)
+    reader._device, reader._ecodes = device, ecodes
+    try:
+        reader.read_device()
+    finally:
+        EventReader.stop(reader)
+        device.close()
+    assert [read.uid for read in sink.reads] == ["UID:04A1B2C3"]

@@ -61,13 +61,14 @@ class School:
                     id=f"{student_id}-{n}", student_id=student_id, category=category, starts=starts, ends=ends))
 
 
-def make_school(tmp_path: Path, policy: str = "nazarovo-2021", **meta: str) -> School:
+def make_school(tmp_path: Path, policy: str = "nazarovo-2021", *, policy_text: str | None = None,
+                **meta: str) -> School:
     engine = make_engine(tmp_path / "terminal.db")
     with engine.begin() as conn:
         write_meta(conn, {
             "terminal_id": "T-TEST", "school_id": "school-1", "school_name": "Тестовая школа",
             "timezone": "Asia/Krasnoyarsk", "week_days": "1,2,3,4,5,6",
-            "policy": shipped_policies()[policy].read_text(encoding="utf-8"), **meta,
+            "policy": policy_text or shipped_policies()[policy].read_text(encoding="utf-8"), **meta,
         })
         conn.execute(insert(Break), [
             {"shift": 1, "number": 1, "starts": "08:40", "ends": "09:00"},

@@ -12,6 +12,7 @@ from drivers.card import CardRead
 from pos.decide import Outcome, Reason
 from pos.domain import Meal
 from pos.models import Event, Outbox, Served, Student
+from pos.policy import shipped_policies
 from tests.pos.school import DAY, School, at, make_school
 
 CARD = "EM:55007EE424"
@@ -73,6 +74,14 @@ def test_two_taps_within_the_debounce_window_are_one_tap(school: School) -> None
     assert len(events(school)) == 1
 
 
+def test_a_tap_after_switching_meal_is_a_new_decision_not_the_debounced_one(school: School) -> None:
+    school.add_student("s1", "c1", card=CARD, orders=(Meal.BREAKFAST,))
+    counter = school.counter()
+    assert counter.tap(CardRead(CARD), now=at(8, 45)).meal is Meal.BREAKFAST
+    v = counter.tap(CardRead(CARD), now=at(8, 45) + timedelta(seconds=1), meal=Meal.LUNCH)
+    assert (v.meal, v.reason) == (Meal.LUNCH, Reason.NOT_ORDERED)
+
+
 def test_unknown_card_is_refused_and_journaled_without_student(school: School) -> None:
     v = tap(school, "EM:0000000001")
     assert (v.outcome, v.reason, v.message) == (Outcome.REFUSE, Reason.UNKNOWN_CARD, "Карта не зарегистрирована")
@@ -104,6 +113,21 @@ def test_weak_card_number_shared_by_two_students_is_ambiguous_not_guessed(school
     school.add_student("s2", "c1", card="EM:17007EE424")  # same low 32 bits
     v = school.counter().tap_text("0008315940", now=at(8, 45))
     assert v.reason is Reason.AMBIGUOUS_CARD and v.student is None
+
+
+def test_unregistered_em_card_sharing_low_bits_with_another_em_card_is_unknown(school: School) -> None:
+    school.add_student("s1", "c1", card="EM:01AABBCCDD", balance=50000)
+    counter = school.counter()
+    assert counter.tap(CardRead("EM:02AABBCCDD"), now=at(8, 45)).reason is Reason.UNKNOWN_CARD
+    assert counter.tap(CardRead("EM:0100BBCCDD"), now=at(8, 46)).reason is Reason.UNKNOWN_CARD
+
+
+def test_card_registered_by_its_printed_number_matches_a_full_read(school: School) -> None:
+    school.add_student("s1", "c1", card="W26:126,58404")
+    school.add_student("s2", "c1", card="D10:0000612671")
+    counter = school.counter()
+    assert counter.tap(CardRead("EM:55007EE424"), now=at(8, 45)).student.id == "s1"  # type: ignore[union-attr]
+    assert counter.tap(CardRead("EM:170009593F"), now=at(8, 46)).student.id == "s2"  # type: ignore[union-attr]
 
 
 def test_student_removed_from_roster_is_refused(school: School) -> None:
@@ -224,6 +248,16 @@ def test_override_serves_a_refusal_with_the_reason_and_no_debit(school: School) 
     assert balance(school, "s5") == 100
 
 
+def test_a_refusal_is_overridden_once(school: School) -> None:
+    school.add_student("s5", "c5", card=CARD, birth=date(2015, 1, 1), orders=())
+    counter = school.counter()
+    refused = counter.tap(CardRead(CARD), now=at(9, 45))
+    assert counter.override(refused, reason="ошибка в заявке", now=at(9, 46)).served
+    again = counter.override(refused, reason="ещё раз", now=at(9, 47))
+    assert not again.served and again.message == "Этот отказ уже отменён решением сотрудника"
+    assert [e.kind for e in events(school)] == ["refuse", "override"]
+
+
 def test_override_needs_a_reason(school: School) -> None:
     school.add_student("s5", "c5", card=CARD, birth=date(2015, 1, 1), orders=())
     counter = school.counter()
@@ -248,6 +282,28 @@ def test_undo_reverses_the_last_serve_refunds_and_allows_serving_again(school: S
     assert len(events(school)) == 4
 
 
+def test_undo_is_only_for_the_last_fifteen_minutes_of_today(school: School) -> None:
+    school.add_student("s5", "c5", card=CARD, birth=date(2015, 1, 1), balance=20000)
+    counter = school.counter()
+    served = counter.tap(CardRead(CARD), now=at(9, 45))
+    preview = counter.undoable(now=at(9, 50))
+    assert preview and preview.event_id == served.event_id and preview.message == "завтрак в 09:45"
+    assert preview.student and preview.student.full_name == "Ученик s5"
+    assert counter.undoable(now=at(10, 1)) is None
+    late = counter.undo_last(now=at(10, 1))
+    assert late.reason is Reason.NOTHING_TO_UNDO
+    assert late.message == "Нечего отменять: за последние 15 минут выдач не было"
+    assert counter.undo_last(now=at(9, 44, DAY + timedelta(days=1))).reason is Reason.NOTHING_TO_UNDO
+    assert balance(school, "s5") == 12500
+
+
+def test_long_staff_name_and_reason_are_cut_to_the_journal_limits(school: School) -> None:
+    school.add_student("s1", "c1")
+    school.counter().serve_by_hand("s1", reason="причина " * 400, staff="Я" * 300, now=at(8, 45))
+    [event] = events(school)
+    assert (len(event.staff), len(event.note)) == (100, 2000)
+
+
 def test_forgotten_card_is_served_by_hand_and_recorded_as_such(school: School) -> None:
     school.add_student("s1", "c1")
     v = school.counter().serve_by_hand("s1", reason="забыл карту", staff="Петрова", now=at(8, 45))
@@ -261,17 +317,37 @@ def test_diet_note_travels_with_the_verdict(school: School) -> None:
     assert tap(school).student.diet_note == "Аллергия: орехи"  # type: ignore[union-attr]
 
 
-def test_ryazan_cap_makes_the_rest_of_the_day_a_copay(tmp_path: Path) -> None:
-    school = make_school(tmp_path, policy="ryazan-2024")
+def ryazan_dear_lunch(tmp_path: Path) -> School:
+    """Ryazan's rules with a lunch dearer than the example menu, so the day costs more than the cap."""
+    text = shipped_policies()["ryazan-2024"].read_text(encoding="utf-8").replace('lunch = "85,22"', 'lunch = "95,00"')
+    school = make_school(tmp_path, policy_text=text)
     school.add_class("c6", "6а", 6, slots={Meal.BREAKFAST: (1, 2), Meal.LUNCH: (1, 5)})
+    return school
+
+
+def test_ryazan_cap_makes_the_rest_of_the_day_a_copay(tmp_path: Path) -> None:
+    school = ryazan_dear_lunch(tmp_path)
     school.add_student("s6", "c6", card=CARD, balance=5000, categories=("ovz",), orders=(Meal.BREAKFAST, Meal.LUNCH))
     counter = school.counter()
     breakfast = counter.tap(CardRead(CARD), now=at(9, 45))
-    assert (breakfast.free_kopecks, breakfast.paid_kopecks) == (6500, 0)
+    assert (breakfast.free_kopecks, breakfast.paid_kopecks) == (5700, 0)
     lunch = counter.tap(CardRead(CARD), now=at(12, 40))
-    assert (lunch.outcome, lunch.free_kopecks, lunch.paid_kopecks) == (Outcome.SERVE_FREE, 14222 - 6500, 9500 - 7722)
-    assert lunch.balance_after_kopecks == 5000 - 1778
-    assert "доплата 17,78 ₽" in lunch.warnings[0]
+    assert (lunch.outcome, lunch.free_kopecks, lunch.paid_kopecks) == (Outcome.SERVE_FREE, 14222 - 5700, 9500 - 8522)
+    assert lunch.balance_after_kopecks == 5000 - 978
+    assert "доплата 9,78 ₽ со счёта" in lunch.warnings[0]
+    assert balance(school, "s6") == 5000 - 978
+
+
+def test_entitled_child_who_cannot_pay_the_copay_is_served_and_the_shortfall_flagged(tmp_path: Path) -> None:
+    school = ryazan_dear_lunch(tmp_path)
+    school.add_student("s6", "c6", card=CARD, balance=0, categories=("ovz",), orders=(Meal.BREAKFAST, Meal.LUNCH))
+    counter = school.counter()
+    counter.tap(CardRead(CARD), now=at(9, 45))
+    lunch = counter.tap(CardRead(CARD), now=at(12, 40))
+    assert (lunch.outcome, lunch.free_kopecks, lunch.paid_kopecks) == (Outcome.SERVE_FREE, 8522, 0)
+    assert "доплата 9,78 ₽ не списана" in lunch.warnings[0]
+    assert events(school)[-1].flags == "copay_unpaid"
+    assert balance(school, "s6") == 0
 
 
 def test_clock_jumping_backwards_is_flagged_and_sequence_stays_monotonic(school: School) -> None:

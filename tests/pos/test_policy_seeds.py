@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from pos.policy import Policy, load_policy, shipped_policies
+from pos.policy import Policy, load_policy, parse_policy, shipped_policies
 
 DAY = date(2026, 11, 23)
 REG, PRIM = "0110075660", "01100L3040"
@@ -92,14 +92,21 @@ def test_ryazan_caps_free_meals_at_142_22_a_day() -> None:
     result = ryazan.explain(day=DAY, grade=6, shift=1, categories=["svo_mobilized"], birth_date=born_aged(12))
     assert [(m["meal"], m["budget_line"]) for m in result["meals"]] == [("breakfast", "city"), ("lunch", "city")]
     assert result["cap_kopecks"] == 14222
-    assert result["total_kopecks"] == 14222  # 65,00 + 95,00 = 160,00 capped
+    assert result["total_kopecks"] == 14222  # 57,00 + 85,22: the example menu fits the cap
+
+
+def test_ryazan_cap_limits_the_total_when_the_menu_costs_more() -> None:
+    text = shipped_policies()["ryazan-2024"].read_text(encoding="utf-8").replace('lunch = "85,22"', 'lunch = "95,00"')
+    result = parse_policy(text).explain(day=DAY, grade=9, shift=2, categories=["ovz"], birth_date=None)
+    assert sum(m["price_kopecks"] for m in result["meals"]) == 15200
+    assert result["total_kopecks"] == 14222
 
 
 def test_ryazan_primary_grade_right_is_the_federal_meal_and_benefit_adds_up_to_the_cap() -> None:
     ryazan = load_policy(shipped_policies()["ryazan-2024"])
     plain = ryazan.explain(day=DAY, grade=2, shift=1, categories=[], birth_date=None)
-    assert plain["meals"] == [{"meal": "breakfast", "price_kopecks": 6500, "budget_line": "federal"}]
-    assert plain["total_kopecks"] == 6500
+    assert plain["meals"] == [{"meal": "breakfast", "price_kopecks": 5700, "budget_line": "federal"}]
+    assert plain["total_kopecks"] == 5700
     ovz = ryazan.explain(day=DAY, grade=2, shift=2, categories=["ovz"], birth_date=None)
     assert {m["meal"]: m["budget_line"] for m in ovz["meals"]} == {"breakfast": "city", "lunch": "federal"}
     assert ovz["total_kopecks"] == 14222
