@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import random
 import re
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -121,7 +123,7 @@ def build(engine: Engine, *, day: date, seed: int = 2021, terminal_id: str = "DE
         write_meta(conn, {
             "terminal_id": terminal_id, "school_id": "nazarovo-3", "school_name": "МБОУ «СОШ № 3» г. Назарово",
             "timezone": TIMEZONE, "week_days": "1,2,3,4,5,6", "window_early_min": "10", "window_late_min": "10",
-            "refuse_outside_window": "0", "policy": policy_text,
+            "refuse_outside_window": "0", "policy": policy_text, "demo": "1",
         })
         for shift, bells in BELLS.items():
             conn.execute(insert(Break), [
@@ -232,6 +234,16 @@ def breakfast_script(engine: Engine, day: date) -> Iterator[tuple[datetime, str]
         yield at, uid
     if queue:
         yield at + timedelta(seconds=30), queue[0][0]  # back for seconds
+
+
+def is_demo_store(path: Path) -> bool:
+    """Whether the file is a store this module built (so the demo may rebuild it)."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'demo'").fetchone()
+    except sqlite3.Error:
+        return False
+    return bool(row and row[0] == "1")
 
 
 def default_db() -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from pos.store import StoreError
-from terminal.config import ConfigError, resolve_config
+from terminal.config import ConfigError, TerminalConfig, resolve_config
 
 
 @click.command()
@@ -36,8 +36,7 @@ def terminal(config_path: Path | None, demo: bool, db: Path | None, staff: str |
     except ConfigError as exc:
         click.echo(f"ОШИБКА: {exc}", err=True)
         sys.exit(2)
-    config = replace(config, demo=config.demo or demo, db=db or config.db,
-                     staff=staff if staff is not None else config.staff)
+    config = session_config(config, demo=demo, db=db, staff=staff)
     if (at or fresh) and not config.demo:
         click.echo("ОШИБКА: --at и --fresh только для демо (--demo)", err=True)
         sys.exit(2)
@@ -52,3 +51,15 @@ def terminal(config_path: Path | None, demo: bool, db: Path | None, staff: str |
     app = CanteenApp(counter=session.counter, read_engine=session.read_engine, clock=session.clock, config=config,
                      reader=reader, reader_error=problem)
     app.run()
+
+
+def session_config(config: TerminalConfig, *, demo: bool, db: Path | None, staff: str | None) -> TerminalConfig:
+    """The config with the command line's options applied.
+
+    `--demo` never opens the real terminal's store named in the config: the demo has a file of its own.
+    """
+    from pos.demo import default_db
+
+    demo_db = default_db() if demo and not config.demo else config.db
+    return replace(config, demo=config.demo or demo, db=db or demo_db,
+                   staff=staff if staff is not None else config.staff)

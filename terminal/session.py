@@ -37,6 +37,13 @@ def _remove_db(path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
+def _refuse_unless_demo(path: Path) -> None:
+    """The demo rebuilds its store at will: never a store that is not the demo's own."""
+    if path.exists() and path.stat().st_size and not school.is_demo_store(path):
+        raise StoreError(f"{path}: это не демо-база (в ней данные настоящего терминала); демо её не изменит — "
+                         "укажите другой файл: --db var/demo.db")
+
+
 def _demo_ready(engine: Engine, day: date) -> bool:
     try:
         with engine.connect() as conn:
@@ -52,6 +59,7 @@ def open_demo(config: TerminalConfig, *, at: datetime | None = None, fresh: bool
     real = (now or datetime.now(UTC)).astimezone(tz)
     day = school.next_school_day(at.date() if at else real.date())
     built = False
+    _refuse_unless_demo(config.db)
     if fresh:
         _remove_db(config.db)
     engine = make_engine(config.db)

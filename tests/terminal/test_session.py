@@ -59,3 +59,41 @@ def test_a_restarted_demo_clock_continues_after_the_last_tap(tmp_path: Path) -> 
     for s in (first, second):
         s.read_engine.dispose()
         s.counter.engine.dispose()
+
+
+def test_the_demo_never_rebuilds_or_deletes_a_real_terminals_store(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    import pytest
+    from sqlalchemy import func, select
+
+    from pos.models import Outbox
+    from pos.store import StoreError, make_engine
+    from tests.pos.school import make_school
+
+    real = make_school(tmp_path)  # a real terminal's store, with an event waiting to be sent
+    real.add_class("c1", "1а", 1)
+    real.add_student("s1", "c1")
+    real.counter().serve_by_hand("s1", reason="забыл карту", now=datetime(2026, 11, 23, 1, 45, tzinfo=UTC))
+    real.engine.dispose()
+    config = replace(DEMO_DEFAULTS, db=real.path)
+    for fresh in (False, True):
+        with pytest.raises(StoreError, match="это не демо-база"):
+            open_demo(config, fresh=fresh, now=datetime(2026, 11, 22, 22, 0, tzinfo=TZ))
+    engine = make_engine(real.path)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Outbox)).scalar() == 1
+    engine.dispose()
+
+
+def test_demo_flag_with_a_real_config_opens_the_demos_own_database(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from pos.demo import default_db
+    from terminal.cli import session_config
+
+    real = replace(DEMO_DEFAULTS, demo=False, db=tmp_path / "terminal.db", staff="Петрова")
+    assert session_config(real, demo=True, db=None, staff=None).db == default_db()
+    assert session_config(real, demo=True, db=tmp_path / "x.db", staff=None).db == tmp_path / "x.db"
+    assert session_config(real, demo=False, db=None, staff=None).db == tmp_path / "terminal.db"
+    assert session_config(real, demo=False, db=None, staff="Иванова").staff == "Иванова"
