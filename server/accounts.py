@@ -4,6 +4,10 @@ Tokens are random (192 bits) and stored only as SHA-256 hashes: a leaked databas
 working tokens, and a slow password hash is unnecessary for secrets that cannot be guessed. A
 token names its owner before the dot (``<terminal id>.<secret>``, ``adm-<session>.<secret>``), so
 checking it is one primary-key lookup and a constant-time compare.
+
+Passwords can be guessed, so failed logins are counted per login name and per client address in
+the database (every worker sees them); past the limit, logins are refused until the window passes.
+Setting an administrator's password ends every session of that administrator.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from pos.policy import PolicyError, parse_policy
-from server.models import Admin, AdminSession, School, Terminal
+from server.models import Admin, AdminSession, LoginFailure, School, Terminal
 
 
 class AccountError(ValueError):
@@ -102,6 +106,9 @@ def add_admin(conn: Connection, login: str, password: str, *, school_id: str | N
         raise AccountError("пароль: не короче 8 символов")
     if school_id and conn.execute(select(School.id).where(School.id == school_id)).scalar() is None:
         raise AccountError(f"школа {school_id!r} не найдена")
+    # A new password must lock out whoever had the old one: end the sessions explicitly rather than
+    # trust the foreign key's cascade (SQLite enforces it only with PRAGMA foreign_keys).
+    conn.execute(delete(AdminSession).where(AdminSession.login == login))
     conn.execute(delete(Admin).where(Admin.login == login))
     conn.execute(insert(Admin).values(login=login, password_hash=generate_password_hash(password),
                                       school_id=school_id, created_at=utcnow()))
@@ -119,6 +126,42 @@ def login(conn: Connection, login_name: str, password: str, *, hours: float) -> 
     conn.execute(insert(AdminSession).values(id=session_id, login=login_name, token_hash=_hash(token),
                                              expires_at=expires))
     return token, expires
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """At most `per_login` failed logins of one name and `per_ip` from one address within `window`."""
+
+    per_login: int = 10
+    per_ip: int = 30
+    window: timedelta = timedelta(minutes=10)
+
+
+def _key(value: str) -> str:
+    return value[:64]  # the columns' width; an admin's login is at most 64 characters anyway
+
+
+def login_throttled(conn: Connection, login_name: str, ip: str, limits: LoginLimits,
+                    now: datetime | None = None) -> timedelta | None:
+    """How long this login must wait (too many recent failures of the name or the address), or None."""
+    now = now or utcnow()
+    since = now - limits.window
+    waits = []
+    for column, value, limit in ((LoginFailure.login, _key(login_name), limits.per_login),
+                                 (LoginFailure.ip, _key(ip), limits.per_ip)):
+        recent = conn.execute(select(LoginFailure.at).where(column == value, LoginFailure.at > since)
+                              .order_by(LoginFailure.at.desc()).limit(limit)).scalars().all()
+        if len(recent) >= limit:
+            # Allowed again when the limit-th latest failure leaves the window.
+            waits.append(recent[-1] + limits.window - now)
+    return max(waits) if waits else None
+
+
+def record_login_failure(conn: Connection, login_name: str, ip: str, limits: LoginLimits,
+                         now: datetime | None = None) -> None:
+    now = now or utcnow()
+    conn.execute(delete(LoginFailure).where(LoginFailure.at <= now - limits.window))
+    conn.execute(insert(LoginFailure).values(login=_key(login_name), ip=_key(ip), at=now))
 
 
 def authenticate(conn: Connection, token: str) -> Principal | None:

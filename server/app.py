@@ -1,8 +1,10 @@
 """The Flask application factory: configuration from the environment, one engine, the API blueprints.
 
 Every error leaves as JSON ``{"error": code, "message": Russian text}`` with a 4xx status where the
-request was at fault; nothing is open without a token except the health check and the API's own
-description.
+request was at fault; nothing is open without a token except the health check, the API's own
+description and the administrators' login (rate-limited). Behind reverse proxies
+(`CANTEEN_PROXIES`), the client's address is taken from X-Forwarded-For, so the login limit per
+address sees the clients and not the proxy.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, ClassVar
 from flask import Flask, jsonify
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import ServerConfig
 from server.db import make_server_engine
@@ -24,6 +27,7 @@ MESSAGES = {
     400: "неверный запрос", 401: "нужен токен доступа (Authorization: Bearer …)", 403: "доступ запрещён",
     404: "не найдено", 405: "метод не разрешён для этого адреса", 413: "запрос слишком большой",
     415: "неверный тип содержимого", 422: "данные не прошли проверку",
+    429: "слишком много запросов; повторите позже",
 }
 
 
@@ -32,12 +36,13 @@ class ApiError(Exception):
 
     NAMES: ClassVar[dict[int, str]] = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
                                        404: "not_found", 409: "conflict", 413: "too_large",
-                                       422: "unprocessable"}
+                                       422: "unprocessable", 429: "too_many_requests"}
 
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 @dataclass
@@ -58,6 +63,10 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=cfg.secret_key, MAX_CONTENT_LENGTH=cfg.max_content_length, JSON_SORT_KEYS=False)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["canteen"] = State(cfg, make_server_engine(cfg.database_url))
+    if cfg.proxies:
+        # Trust exactly as many X-Forwarded-For hops as there are proxies of ours; more would let a
+        # client pick its own address and escape the login limit.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.proxies, x_proto=cfg.proxies)  # type: ignore[method-assign]
 
     from server.api.admin import bp as admin_bp
     from server.api.sync import bp as sync_bp
@@ -67,7 +76,7 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Any:
-        return jsonify(error=ApiError.NAMES.get(exc.code, "error"), message=exc.message), exc.code
+        return jsonify(error=ApiError.NAMES.get(exc.code, "error"), message=exc.message), exc.code, exc.headers
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

@@ -22,6 +22,14 @@ class ServerConfig:
     """CANTEEN_SESSION_HOURS: how long an administrator's login token lives."""
     stale_hours: float = 36.0
     """CANTEEN_STALE_HOURS: a meal served this long after the terminal's last pull is flagged stale."""
+    login_max_failures: int = 10
+    """CANTEEN_LOGIN_MAX_FAILURES: failed logins of one login name within the window before 429."""
+    login_ip_max_failures: int = 30
+    """CANTEEN_LOGIN_IP_MAX_FAILURES: failed logins from one address within the window before 429."""
+    login_window_min: float = 10.0
+    """CANTEEN_LOGIN_WINDOW_MIN: the window (minutes) the failed logins are counted in."""
+    proxies: int = 0
+    """CANTEEN_PROXIES: reverse proxies (nginx) in front that set X-Forwarded-For; 0 = clients connect directly."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ServerConfig:
@@ -33,6 +41,10 @@ class ServerConfig:
             max_batch=int(env.get("CANTEEN_MAX_BATCH", cls.max_batch)),
             session_hours=float(env.get("CANTEEN_SESSION_HOURS", cls.session_hours)),
             stale_hours=float(env.get("CANTEEN_STALE_HOURS", cls.stale_hours)),
+            login_max_failures=int(env.get("CANTEEN_LOGIN_MAX_FAILURES", cls.login_max_failures)),
+            login_ip_max_failures=int(env.get("CANTEEN_LOGIN_IP_MAX_FAILURES", cls.login_ip_max_failures)),
+            login_window_min=float(env.get("CANTEEN_LOGIN_WINDOW_MIN", cls.login_window_min)),
+            proxies=int(env.get("CANTEEN_PROXIES", cls.proxies)),
         )
 
     def with_overrides(self, overrides: dict[str, Any]) -> ServerConfig:

@@ -2,11 +2,20 @@
 not ordered, served twice, served by staff override, or served free without an entitlement on the
 server's books — with the counts per class and the money at stake.
 
-Served means serve/override events that no reversal cancelled. "Without entitlement" is the
-server's own check: the region's policy, applied to the student's class and the benefits valid on
-that day, does not give this meal free, yet the terminal did (it served on stale data, or the
-benefit was withdrawn). Money at stake is the meals times their price: the event's own amount
-where it has one, else the policy price (free meals) or the day's menu price.
+Served means serve/override events that no reversal cancelled, whenever the reversal happened
+(one arriving days later still cancels the serve in a report of the serve's day). "Without
+entitlement" is the server's own check: the region's policy, applied to the student's class and the
+benefits valid on that day, does not give this meal free, yet the terminal did (it served on stale
+data, or the benefit was withdrawn). Money at stake is the meals times their price: the event's own
+amount where it has one, else the policy price (free meals) or the day's menu price.
+
+Each extra meal of a day is counted once: a staff override (of an "already served" refusal, say)
+is an `override`, not also `served_twice`, which is left for duplicates nobody decided on.
+
+Limitation: the server keeps no history of a student's class or of the school's policy, so a past
+day is judged with the class and policy of today (benefits are dated and are judged as of the day;
+served amounts are the events' own). A report over a class change (1 September) or a policy change
+can misjudge `without_entitlement` and the price of `ordered_not_served` for the days before it.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import aliased
 
 from pos.domain import Meal, age_on
 from pos.money import format_rub
@@ -111,11 +121,18 @@ def report(conn: Connection, school_id: str, start: date, end: date) -> dict[str
         select(Event.id, Event.kind, Event.student_id, Event.local_date, Event.meal, Event.at_utc, Event.paid_kopecks,
                Event.free_kopecks, Event.ref_event_id)
         .where(Event.school_id == school_id, Event.local_date >= start, Event.local_date <= end,
-               Event.kind.in_(("serve", "override", "reversal")))).all()
-    reversed_ids = {e.ref_event_id for e in events if e.kind == "reversal"}
+               Event.kind.in_(("serve", "override")))).all()
+    # A reversal cancels its serve whatever day it was made or arrived on, so look them up by the
+    # serves' ids, not by the period (a late reversal would leave the serve counted otherwise).
+    serve = aliased(Event)  # an alias, or the subquery would be correlated with the outer events
+    serve_ids = select(serve.id).where(serve.school_id == school_id, serve.local_date >= start,
+                                       serve.local_date <= end, serve.kind.in_(("serve", "override")))
+    reversed_ids = set(conn.execute(
+        select(Event.ref_event_id).where(Event.school_id == school_id, Event.kind == "reversal",
+                                         Event.ref_event_id.in_(serve_ids))).scalars())
     served: dict[tuple[str, date, str], list[Any]] = defaultdict(list)
     for e in events:
-        if e.kind != "reversal" and e.id not in reversed_ids and e.student_id and e.meal:
+        if e.id not in reversed_ids and e.student_id and e.meal:
             served[(e.student_id, e.local_date, e.meal)].append(e)
     ordered = {(o.student_id, o.day, o.meal) for o in conn.execute(
         select(Order.student_id, Order.day, Order.meal).where(
@@ -148,8 +165,11 @@ def _judge(books: _Books, key: tuple[str, date, str], ordered: bool, serves: lis
         out.append(item("ordered_not_served", 1, books.price(student_id, day, meal), []))
     if serves and not ordered:
         out.append(item("served_not_ordered", 1, _amount(books, serves[0]), serves[:1]))
-    if len(serves) > 1:
-        extra = serves[1:]
+    # The first meal is the student's; every other one is either a staff override (counted below,
+    # with its reason on the terminal) or a duplicate nobody decided on — never both, or the money
+    # at stake would be counted twice.
+    extra = [e for e in serves[1:] if e.kind != "override"]
+    if extra:
         out.append(item("served_twice", len(extra), sum(_amount(books, e) for e in extra), extra))
     overrides = [e for e in serves if e.kind == "override"]
     if overrides:

@@ -222,6 +222,20 @@ class AdminSession(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class LoginFailure(Base):
+    """A failed administrator login, counted for the rate limit of `/api/auth/login`.
+
+    Kept in the database, not in a worker's memory, so the limit holds across gunicorn workers;
+    rows older than the window are deleted as new failures come.
+    """
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
 for _table in (SchoolClass, Break, MealSlot, Student, Card, Entitlement, Order, MenuPrice, Holiday, Tombstone):
     Index(f"ix_{_table.__tablename__}_school_rev", _table.school_id, _table.rev)
 Index("ix_orders_school_day", Order.school_id, Order.day)
@@ -234,3 +248,6 @@ Index("ix_events_school_day", Event.school_id, Event.local_date)
 Index("ix_events_terminal_seq", Event.terminal_id, Event.seq)
 Index("ix_events_ref", Event.ref_event_id)
 Index("ix_sync_log_terminal_at", SyncLog.terminal_id, SyncLog.at)
+Index("ix_login_failures_login_at", LoginFailure.login, LoginFailure.at)
+Index("ix_login_failures_ip_at", LoginFailure.ip, LoginFailure.at)
+Index("ix_login_failures_at", LoginFailure.at)

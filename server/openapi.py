@@ -63,9 +63,11 @@ def spec() -> dict[str, Any]:
         "paths": {
             "/api/health": {"get": _op("Сервер работает; его время (UTC)", auth=None, errors=())},
             "/api/openapi.json": {"get": _op("Это описание API", auth=None, errors=())},
-            "/api/auth/login": {"post": _op("Вход администратора: токен на время сессии", auth=None, body={
-                "type": "object", "required": ["login", "password"],
-                "properties": {"login": {"type": "string"}, "password": {"type": "string"}}}, errors=("400", "401"))},
+            "/api/auth/login": {"post": _op(
+                "Вход администратора: токен на время сессии; после многих неудачных попыток — 429", auth=None,
+                errors=("400", "401", "429"), body={
+                    "type": "object", "required": ["login", "password"],
+                    "properties": {"login": {"type": "string"}, "password": {"type": "string"}}})},
             "/api/sync/push": {"post": _op(
                 "Отправка журнала терминала: каждое событие сохраняется один раз по id; ответ по каждому",
                 auth="терминала", errors=("400", "401", "403", "413"), body={

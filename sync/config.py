@@ -20,7 +20,7 @@ class SyncConfig:
     interval_s: float = 180.0
     """Seconds between syncs while the server answers."""
     nightly_at: str | None = "02:30"
-    """Local time of the nightly full run (HH:MM); empty to disable."""
+    """School time (HH:MM, in the school's time zone) of the nightly full run; empty to disable."""
     db: str | None = None
     """The terminal store, if the config names it (``[store] path`` or top-level ``db``)."""
 

@@ -100,6 +100,17 @@ def _stale(data_as_of: datetime | None, now: datetime, timezone: str, drift: flo
     return data_as_of.astimezone(tz).date() != now.astimezone(tz).date()
 
 
+def school_timezone(conn: Connection) -> ZoneInfo | None:
+    """The school's time zone from `meta` (written by sync), or None before the first sync or if garbled."""
+    name = conn.execute(select(Meta.value).where(Meta.key == "timezone")).scalar()
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def server_now(conn: Connection, *, now: datetime | None = None) -> datetime:
     """The wall clock corrected by the last measured drift: what the server's clock says now.
 

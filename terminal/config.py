@@ -49,7 +49,7 @@ class SyncConfig:
     interval_s: int = 120
     """Seconds between two sync runs while online."""
     nightly_at: str = "02:30"
-    """Local time (HH:MM) of the full nightly sync; empty to disable."""
+    """School time (HH:MM, the school's time zone, not the OS's) of the full nightly sync; empty to disable."""
 
     @property
     def configured(self) -> bool:

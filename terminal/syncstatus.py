@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import Connection, Engine
 
 from sync.client import SyncClient, SyncResult
 from sync.schedule import SyncScheduler
-from sync.status import SyncStatus, read_status
+from sync.status import SyncStatus, read_status, school_timezone
 from terminal.config import SyncConfig
 
 
@@ -41,7 +41,14 @@ class BackgroundSync:
         self.client = SyncClient(engine, config.server_url, config.token)
         self.scheduler = SyncScheduler(self.client, interval_s=float(config.interval_s),
                                        nightly_at=config.nightly_at or None, on_applied=on_applied,
-                                       on_result=on_result)
+                                       on_result=on_result, tz=lambda: self._school_tz(engine))
+
+    @staticmethod
+    def _school_tz(engine: Engine) -> tzinfo | None:
+        # `nightly_at` is school time; the kiosk's OS zone is often UTC. Read at every run, because
+        # a fresh terminal learns its school's zone only with the first sync.
+        with engine.connect() as conn:
+            return school_timezone(conn)
 
     def start(self) -> None:
         self.scheduler.start()

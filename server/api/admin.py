@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from server import accounts
 from server.api import engine, fail, json_body, principal, requires
-from server.app import state
+from server.app import ApiError, state
 from server.importer import COLUMNS, ImportFailed, import_file, import_rows
 from server.mismatches import report, to_csv
 from server.models import School, Student, Terminal
@@ -37,8 +38,20 @@ def login() -> Any:
     name, password = body.get("login"), body.get("password")
     if not isinstance(name, str) or not isinstance(password, str) or len(password) > 1000:
         fail(400, "нужны поля login и password (строки)")
+    config = state(current_app).config
+    limits = accounts.LoginLimits(per_login=config.login_max_failures, per_ip=config.login_ip_max_failures,
+                                  window=timedelta(minutes=config.login_window_min))
+    ip = request.remote_addr or ""
     with engine().begin() as conn:
-        result = accounts.login(conn, name, password, hours=state(current_app).config.session_hours)
+        # Checked before the password, so a throttled guess learns nothing and costs no hash.
+        wait = accounts.login_throttled(conn, name, ip, limits)
+        result = None if wait else accounts.login(conn, name, password, hours=config.session_hours)
+        if not wait and result is None:
+            accounts.record_login_failure(conn, name, ip, limits)
+    if wait:
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        raise ApiError(429, f"слишком много неудачных попыток входа; повторите через {minutes} мин.",
+                       headers={"Retry-After": str(max(1, math.ceil(wait.total_seconds())))})
     if result is None:
         fail(401, "неверный логин или пароль")
     return jsonify(token=result[0], expires_at=utc_iso(result[1]))

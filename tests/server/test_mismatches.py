@@ -1,0 +1,70 @@
+"""The served-vs-ordered report on its own (SQLite and PostgreSQL): each extra meal counted once, and
+reversals found whatever day they came."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, insert
+
+from server.mismatches import report
+from server.models import Event
+from tests.server.kit import seed_school
+
+DAY = date(2026, 3, 10)
+
+
+def store(engine: Engine, *events: dict[str, Any]) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(Event), list(events))
+
+
+def event(seq: int, kind: str = "serve", *, day: date = DAY, student_id: str = "s1", **over: Any) -> dict[str, Any]:
+    at = datetime(day.year, day.month, day.day, 1, 40) + timedelta(minutes=seq)  # 08:40+ in Krasnoyarsk
+    base = {"id": uuid.uuid4().hex, "terminal_id": "sch1-T1", "school_id": "sch1", "seq": seq, "kind": kind,
+            "at_utc": at, "local_date": day, "student_id": student_id, "card_uid": None, "meal": "breakfast",
+            "outcome": "serve_free", "reason": "ok", "message": "", "paid_kopecks": 0, "free_kopecks": 4858,
+            "budget_line": "01100L3040", "ref_event_id": None, "source": "card", "staff": "", "note": "",
+            "flags": "", "server_flags": "", "received_at": datetime.now(UTC).replace(tzinfo=None), "rev": seq}
+    return {**base, **over}
+
+
+def found(engine: Engine, start: date = DAY, end: date = DAY) -> list[tuple[str, str, int, int]]:
+    """The report's items of s1 and s5 (the seeded school's other ordered students never come)."""
+    with engine.connect() as conn:
+        data = report(conn, "sch1", start, end)
+    return sorted((i["student_id"], i["kind"], i["count"], i["kopecks"]) for i in data["items"]
+                  if i["student_id"] in ("s1", "s5"))
+
+
+def test_an_override_of_already_served_is_counted_once_as_override(engine: Engine) -> None:
+    seed_school(engine, day=DAY)
+    first = event(1)
+    refusal = event(2, "refuse", outcome="refuse", reason="already_served", free_kopecks=0, budget_line=None)
+    override = event(3, "override", reason="override", free_kopecks=0, budget_line=None, ref_event_id=refusal["id"],
+                     source="override", staff="Повар", note="просыпал кашу")
+    store(engine, first, refusal, override)
+    assert found(engine) == [("s1", "override", 1, 4858)]
+
+
+def test_a_duplicate_nobody_decided_on_is_still_served_twice(engine: Engine) -> None:
+    seed_school(engine, day=DAY)
+    store(engine, event(1), event(2, terminal_id="sch1-T2"))  # two windows, one offline
+    assert found(engine) == [("s1", "served_twice", 1, 4858)]
+
+
+def test_a_reversal_made_on_a_later_day_cancels_the_serve(engine: Engine) -> None:
+    seed_school(engine, day=DAY)
+    ordered = event(1)  # s1 ordered breakfast
+    unordered = event(2, student_id="s5", outcome="serve_paid", paid_kopecks=7500, free_kopecks=0, budget_line=None)
+    later = DAY + timedelta(days=1)
+    store(engine, ordered, unordered,
+          event(3, "reversal", day=later, outcome="refuse", reason="reversal", free_kopecks=-4858,
+                ref_event_id=ordered["id"]),
+          event(4, "reversal", day=later, student_id="s5", outcome="refuse", reason="reversal", paid_kopecks=-7500,
+                free_kopecks=0, ref_event_id=unordered["id"]))
+    assert found(engine) == [("s1", "ordered_not_served", 1, 4858)]
+    # The orders of the next day are not served either; the reversals themselves count as nothing.
+    assert found(engine, later, later) == [("s1", "ordered_not_served", 1, 4858)]
