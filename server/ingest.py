@@ -5,6 +5,10 @@ halfway and sent again, changes nothing), debit the accounts for the paid meals 
 stored, and take revs so the other windows of the school learn of these meals on their next pull.
 What the server cannot accept is rejected per event with a reason; what it can store but doubts
 (unknown student or card, served on stale data) is stored and flagged, never dropped.
+
+A batch is thousands of events, so the events travel as plain tuples (`sync.wire.EventRow`) and
+go into the table with one driver-level statement: an ``executemany`` on SQLite, one
+``INSERT ... SELECT FROM unnest(...) ... RETURNING id`` round trip on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,11 +24,20 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from drivers.card import match_keys
 from server.accounts import Principal, utcnow
-from server.db import insert_ignore, take_revs
+from server.db import take_revs
 from server.models import Card, Event, Student, SyncLog, Terminal
-from sync.wire import SERVED_KINDS, WireError, parse_event
+from sync.wire import EVENT_FIELDS, ROW, SERVED_KINDS, EventRow, WireError, parse_event
 
 CHUNK = 900  # IN-list size that every SQLite build accepts
+
+# Column positions in an EventRow.
+_ID, _TERMINAL, _KIND, _AT = ROW["id"], ROW["terminal_id"], ROW["kind"], ROW["at_utc"]
+_STUDENT, _CARD, _PAID = ROW["student_id"], ROW["card_uid"], ROW["paid_kopecks"]
+# What the server adds to each event; the insert's columns are EVENT_FIELDS + these.
+SERVER_FIELDS = ("school_id", "server_flags", "received_at", "rev")
+INSERT_COLUMNS = EVENT_FIELDS + SERVER_FIELDS
+# The SQLite insert converts the time and date columns by position (slices, for speed).
+assert [INSERT_COLUMNS.index(c) for c in ("at_utc", "local_date", "received_at")] == [4, 5, 22]
 
 
 @dataclass
@@ -69,12 +82,9 @@ def _pull_times(conn: Connection, terminal_id: str, since: datetime, until: date
 
 def ingest(conn: Connection, who: Principal, raw_events: Sequence[Any], *, stale_hours: float = 36.0,
            drift_s: float | None = None) -> PushOutcome:
-    """Validate, flag and store one batch from terminal `who`; returns the per-event answer."""
-    assert who.kind == "terminal" and who.school_id is not None
-    school_id = who.school_id
+    """Validate, flag and store one batch of JSON events from terminal `who`; returns the per-event answer."""
     out = PushOutcome()
-    valid: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    rows: list[EventRow] = []
     for raw in raw_events:
         try:
             event = parse_event(raw)
@@ -83,65 +93,108 @@ def ingest(conn: Connection, who: Principal, raw_events: Sequence[Any], *, stale
             out.rejected.append({"id": raw_id if isinstance(raw_id, str) else None, "reason": exc.reason,
                                  "message": exc.message})
             continue
-        if event["terminal_id"] != who.name:
-            out.rejected.append({"id": event["id"], "reason": "wrong_terminal",
-                                 "message": f"событие терминала {event['terminal_id']}, а токен — {who.name}"})
-            continue
-        if event["id"] in seen:
-            out.duplicate.append(event["id"])
-            continue
-        seen.add(event["id"])
-        valid.append(event)
+        rows.append(tuple(event[name] for name in EVENT_FIELDS))
+    return ingest_rows(conn, who, rows, out, received=len(raw_events), stale_hours=stale_hours, drift_s=drift_s)
+
+
+def ingest_rows(conn: Connection, who: Principal, rows: Sequence[EventRow], out: PushOutcome | None = None, *,
+                received: int | None = None, stale_hours: float = 36.0, drift_s: float | None = None) -> PushOutcome:
+    """Store events already validated by `sync.wire` (`decode_push` or `parse_event`); `out` may hold
+    the rejections of the batch's invalid events, and `received` counts those too."""
+    assert who.kind == "terminal" and who.school_id is not None
+    out = out or PushOutcome()
+    valid: list[EventRow] = []
+    seen: set[str] = set()
+    for row in rows:
+        event_id = row[_ID]
+        if row[_TERMINAL] != who.name:
+            out.rejected.append({"id": event_id, "reason": "wrong_terminal",
+                                 "message": f"событие терминала {row[_TERMINAL]}, а токен — {who.name}"})
+        elif event_id in seen:
+            out.duplicate.append(event_id)
+        else:
+            seen.add(event_id)
+            valid.append(row)
     now = utcnow()
     if valid:
-        _store(conn, school_id, who.name, valid, out, now, stale_hours)
+        _store(conn, who.school_id, who.name, valid, out, now, stale_hours)
     conn.execute(update(Terminal).where(Terminal.id == who.name).values(last_seen_at=now, clock_drift_s=drift_s))
     conn.execute(insert(SyncLog).values(terminal_id=who.name, at=now, kind="push", drift_s=drift_s,
-                                        events=len(raw_events), stored=len(out.stored)))
+                                        events=len(rows) if received is None else received,
+                                        stored=len(out.stored)))
     return out
 
 
-def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[dict[str, Any]], out: PushOutcome,
+def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[EventRow], out: PushOutcome,
            now: datetime, stale_hours: float) -> None:
     last_rev = take_revs(conn, school_id, len(valid))
-    students = _known(conn, Student.id, Student.school_id, school_id,
-                      {e["student_id"] for e in valid if e["student_id"]})
-    cards = _known_cards(conn, school_id, {e["card_uid"] for e in valid if e["card_uid"]})
+    students = _known(conn, Student.id, Student.school_id, school_id, {r[_STUDENT] for r in valid if r[_STUDENT]})
+    cards = _known_cards(conn, school_id, {r[_CARD] for r in valid if r[_CARD]})
     stale = timedelta(hours=stale_hours)
-    served_at = [e["at_utc"] for e in valid if e["kind"] in SERVED_KINDS]
+    served_at = [r[_AT] for r in valid if r[_KIND] in SERVED_KINDS]
     pulls = _pull_times(conn, terminal_id, min(served_at) - stale, max(served_at)) if served_at else []
-    first_rev = last_rev - len(valid) + 1
-    for n, event in enumerate(valid):
+    rev = last_rev - len(valid)
+    full: list[tuple[Any, ...]] = []
+    for row in valid:
         flags = []
-        if event["student_id"] and event["student_id"] not in students:
+        student, card = row[_STUDENT], row[_CARD]
+        if student and student not in students:
             flags.append("unknown_student")
-        if event["card_uid"] and event["card_uid"] not in cards:
+        if card and card not in cards:
             flags.append("unknown_card")
-        if event["kind"] in SERVED_KINDS:
-            i = bisect.bisect_right(pulls, event["at_utc"])
-            if i == 0 or event["at_utc"] - pulls[i - 1] > stale:
+        if row[_KIND] in SERVED_KINDS:
+            at = row[_AT]
+            i = bisect.bisect_right(pulls, at)
+            if i == 0 or at - pulls[i - 1] > stale:
                 flags.append("stale_data")
-        event.update(school_id=school_id, server_flags=",".join(flags), received_at=now, rev=first_rev + n)
-    # take_revs above holds the school's row lock until COMMIT, so no other push of this school can
-    # store these ids between the look-up and the insert; ON CONFLICT stays as a second guard.
-    existing: set[str] = set()
-    for chunk in _chunks(e["id"] for e in valid):  # ids are global: look in every school
-        existing.update(conn.execute(select(Event.id).where(Event.id.in_(chunk))).scalars())
-    fresh = [e for e in valid if e["id"] not in existing]
-    if fresh:
-        conn.execute(insert_ignore(Event.__table__, conn.dialect.name), fresh)
-    stored = {e["id"] for e in fresh}
+        rev += 1
+        full.append((*row, school_id, ",".join(flags), now, rev))
+    stored = _insert_new(conn, full)
     debits: dict[str, int] = defaultdict(int)
-    for event in valid:
-        if event["id"] in stored:
-            out.stored.append(event["id"])
-            if event["paid_kopecks"] and event["student_id"] in students and event["kind"] != "refuse":
-                debits[event["student_id"]] += event["paid_kopecks"]
+    for row in valid:
+        if row[_ID] in stored:
+            out.stored.append(row[_ID])
+            if row[_PAID] and row[_STUDENT] in students and row[_KIND] != "refuse":
+                debits[row[_STUDENT]] += row[_PAID]
         else:
-            out.duplicate.append(event["id"])
+            out.duplicate.append(row[_ID])
     if debits:
         conn.execute(
             update(Student).where(Student.school_id == school_id, Student.id == bindparam("sid"))
             .values(balance_kopecks=Student.balance_kopecks - bindparam("amount"), rev=last_rev)
             .execution_options(synchronize_session=False),
             [{"sid": sid, "amount": amount} for sid, amount in debits.items() if amount])
+
+
+def _insert_new(conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
+    """Insert the rows (INSERT_COLUMNS order) whose id is new anywhere on the server; returns those ids."""
+    columns = ", ".join(INSERT_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        # One statement, one round trip: every column as an array, unnest() zips them back into rows,
+        # and RETURNING says exactly which ids were new (a concurrent push of the same ids is stored once).
+        table = Event.__table__
+        casts = ", ".join(f"%s::{table.c[name].type.compile(conn.dialect)}[]" for name in INSERT_COLUMNS)
+        result = conn.exec_driver_sql(
+            f"INSERT INTO events ({columns}) SELECT * FROM unnest({casts}) ON CONFLICT (id) DO NOTHING RETURNING id",
+            tuple(list(column) for column in zip(*rows, strict=True)))
+        return {r[0] for r in result}
+    # SQLite: BEGIN IMMEDIATE (see server.db) holds the write lock since take_revs, so the ids absent
+    # now are the ids this insert stores; ON CONFLICT stays as a second guard. Ids are global: look in
+    # every school. Times and dates go in as SQLAlchemy's own SQLite type would write them.
+    existing: set[str] = set()
+    for chunk in _chunks(r[0] for r in rows):
+        marks = ", ".join("?" * len(chunk))
+        existing.update(r[0] for r in conn.exec_driver_sql(f"SELECT id FROM events WHERE id IN ({marks})",
+                                                           tuple(chunk)))
+    fresh = [(*row[:4], _sqlite_datetime(row[4]), row[5].isoformat(), *row[6:22], _sqlite_datetime(row[22]),
+              *row[23:]) for row in rows if row[0] not in existing]
+    if fresh:
+        marks = ", ".join("?" * len(INSERT_COLUMNS))
+        conn.exec_driver_sql(f"INSERT INTO events ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING", fresh)
+    return {r[0] for r in fresh}
+
+
+def _sqlite_datetime(moment: datetime) -> str:
+    """The text SQLAlchemy's DateTime writes on SQLite (always with microseconds), so reads and
+    comparisons treat these rows like every other."""
+    return moment.isoformat(" ", "microseconds")

@@ -41,15 +41,30 @@ from pos.models import (
 from sync import keys
 from sync.wire import (
     DATE_COLUMNS,
+    EVENT_FIELDS,
+    MAX_BATCH,
     PULL_PATH,
     PULL_TABLES,
     PUSH_PATH,
-    event_to_wire,
+    encode_push,
     parse_datetime,
     utc_iso,
 )
 
 Progress = Callable[[str], None]
+
+# The next batch of the outbox, in journal order, read with the driver: SQLAlchemy's per-row type
+# processing cost more than everything else the push does. Columns: the outbox seq, then EVENT_FIELDS.
+_BATCH_SQL = ("SELECT o.seq, " + ", ".join(f"e.{name}" for name in EVENT_FIELDS)
+              + " FROM outbox o JOIN events e ON e.id = o.event_id ORDER BY o.seq LIMIT ?")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One event of a batch: where it sits in the outbox and its JSON object."""
+
+    outbox_seq: int
+    wire: dict[str, Any]
 
 MODELS: dict[str, Any] = {
     "classes": SchoolClass, "breaks": Break, "meal_slots": MealSlot, "students": Student, "cards": Card,
@@ -95,7 +110,7 @@ def _now() -> datetime:
 class SyncClient:
     """Syncs one terminal store with the server; one `sync_once` at a time."""
 
-    def __init__(self, engine: Engine, server_url: str, token: str, *, batch_size: int = 2000,
+    def __init__(self, engine: Engine, server_url: str, token: str, *, batch_size: int = MAX_BATCH,
                  timeout_s: float = 30.0, transport: httpx.BaseTransport | None = None,
                  clock: Callable[[], datetime] = _now) -> None:
         self.engine = engine
@@ -165,49 +180,54 @@ class SyncClient:
         say(f"Отправка журнала: {total} событий")
         while True:
             with self.engine.connect() as conn:
-                rows = conn.execute(select(Event.__table__).join(Outbox, Outbox.event_id == Event.id)
-                                    .order_by(Outbox.seq).limit(self.batch_size)).mappings().all()
+                rows = conn.exec_driver_sql(_BATCH_SQL, (self.batch_size,)).all()
             if not rows:
                 break
-            self._send(rows, result)
+            self._send([_pending(row) for row in rows], result)
             say(f"Отправлено {result.pushed + result.rejected} из {total}")
 
-    def _send(self, rows: Sequence[Any], result: SyncResult) -> None:
-        body = {"terminal_time": utc_iso(self.clock()), "events": [event_to_wire(r) for r in rows]}
-        response = self.http.post(PUSH_PATH, json=body)
+    def _send(self, batch: Sequence[Pending], result: SyncResult) -> None:
+        body = encode_push(utc_iso(self.clock()), [p.wire for p in batch])
+        response = self.http.post(PUSH_PATH, content=body, headers={"Content-Type": "application/json"})
         if response.status_code in (401, 403):
             raise AuthFailure(self._auth_message(response))
         if response.status_code >= 500 or response.status_code in (408, 429):
             raise SyncFailure(f"ошибка сервера при отправке (код {response.status_code}); повтор позже")
         if response.status_code >= 400:  # the server refuses the request as a whole: find the culprit
-            if len(rows) > 1:
-                half = len(rows) // 2
-                self._send(rows[:half], result)
-                self._send(rows[half:], result)
+            if len(batch) > 1:
+                half = len(batch) // 2
+                self._send(batch[:half], result)
+                self._send(batch[half:], result)
                 return
-            self._settle([], [{"id": rows[0]["id"], "reason": f"http_{response.status_code}",
-                               "message": _error_text(response)}], {rows[0]["id"]: rows[0]["seq"]}, result)
+            self._settle([], [{"id": batch[0].wire["id"], "reason": f"http_{response.status_code}",
+                               "message": _error_text(response)}], batch, result)
             return
         answer = response.json()
         self._drift_from(answer, result)
         acked = [*answer["stored"], *answer["duplicate"]]
-        self._settle(acked, answer["rejected"], {r["id"]: r["seq"] for r in rows}, result)
+        self._settle(acked, answer["rejected"], batch, result)
         if not acked and not answer["rejected"]:
             raise SyncFailure("сервер не ответил ни по одному событию; повтор позже")
 
-    def _settle(self, acked: list[str], rejected: list[dict[str, Any]], seqs: dict[str, int],
+    def _settle(self, acked: list[str], rejected: list[dict[str, Any]], batch: Sequence[Pending],
                 result: SyncResult) -> None:
         """Acknowledged events leave the outbox; refused ones move to `rejected` (one transaction)."""
         now = self.clock().astimezone(UTC).replace(tzinfo=None)
-        refused = [r for r in rejected if isinstance(r, dict) and r.get("id") in seqs]
+        sent = {p.wire["id"]: p for p in batch}
+        refused = [r for r in rejected if isinstance(r, dict) and r.get("id") in sent]
+        gone = [(sent[i].outbox_seq,) for i in acked if i in sent]
+        strays = [i for i in acked if i not in sent]  # not of this batch: never expected, still honoured
         with self.engine.begin() as conn:
-            for i in range(0, len(acked), 900):
-                conn.execute(delete(Outbox).where(Outbox.event_id.in_(acked[i:i + 900])))
+            if gone:  # by primary key, in one executemany
+                conn.exec_driver_sql("DELETE FROM outbox WHERE seq = ?", gone)
+            for i in range(0, len(strays), 900):
+                conn.execute(delete(Outbox).where(Outbox.event_id.in_(strays[i:i + 900])))
             for r in refused:
+                pending = sent[r["id"]]
                 conn.execute(sqlite_insert(Rejected).values(
-                    event_id=r["id"], seq=seqs[r["id"]], reason=str(r.get("reason", ""))[:64],
+                    event_id=r["id"], seq=pending.wire["seq"], reason=str(r.get("reason", ""))[:64],
                     message=str(r.get("message", "")), at=now).on_conflict_do_nothing())
-                conn.execute(delete(Outbox).where(Outbox.event_id == r["id"]))
+                conn.execute(delete(Outbox).where(Outbox.seq == pending.outbox_seq))
         result.pushed += len(acked)
         result.rejected += len(refused)
 
@@ -256,6 +276,18 @@ class SyncClient:
                 values[keys.OFFLINE_SINCE] = offline or utc_iso(started)
             write_meta(conn, values)
             result.waiting = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
+
+
+def _pending(row: Sequence[Any]) -> Pending:
+    """A row of `_BATCH_SQL` -> its outbox seq and JSON object (times as ISO 8601 UTC, as `event_to_wire`)."""
+    wire = dict(zip(EVENT_FIELDS, row[1:], strict=True))
+    at = wire["at_utc"]
+    # SQLite hands back the text SQLAlchemy stored; datetime objects come from other drivers.
+    wire["at_utc"] = utc_iso(datetime.fromisoformat(at) if isinstance(at, str) else at)
+    day = wire["local_date"]
+    if not isinstance(day, str):
+        wire["local_date"] = day.isoformat()
+    return Pending(int(row[0]), wire)
 
 
 def _error_text(response: httpx.Response) -> str:
