@@ -37,7 +37,7 @@ _STUDENT, _CARD, _PAID = ROW["student_id"], ROW["card_uid"], ROW["paid_kopecks"]
 SERVER_FIELDS = ("school_id", "server_flags", "received_at", "rev")
 INSERT_COLUMNS = EVENT_FIELDS + SERVER_FIELDS
 # The SQLite insert converts the time and date columns by position (slices, for speed).
-assert [INSERT_COLUMNS.index(c) for c in ("at_utc", "local_date", "received_at")] == [4, 5, 22]
+assert [INSERT_COLUMNS.index(c) for c in ("at_utc", "local_date")] == [_AT, _AT + 1] == [4, 5]
 
 
 @dataclass
@@ -54,9 +54,18 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
 
 
 def _known(conn: Connection, column: Any, school_column: Any, school_id: str, values: set[Any]) -> set[Any]:
+    """The `values` of `column` present in the school; driver-level SQL (a batch asks about thousands)."""
+    if not values:
+        return set()
+    table, name = column.table.name, column.name
+    where = f"WHERE {school_column.name} = " + ("%s" if conn.dialect.name == "postgresql" else "?")
+    if conn.dialect.name == "postgresql":  # one array parameter instead of an IN list
+        sql = f"SELECT {name} FROM {table} {where} AND {name} = ANY(%s)"
+        return {r[0] for r in conn.exec_driver_sql(sql, (school_id, list(values)))}
     found: set[Any] = set()
     for chunk in _chunks(values):
-        found.update(conn.execute(select(column).where(school_column == school_id, column.in_(chunk))).scalars())
+        sql = f"SELECT {name} FROM {table} {where} AND {name} IN ({', '.join('?' * len(chunk))})"
+        found.update(r[0] for r in conn.exec_driver_sql(sql, (school_id, *chunk)))
     return found
 
 
@@ -133,23 +142,21 @@ def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[Event
     stale = timedelta(hours=stale_hours)
     served_at = [r[_AT] for r in valid if r[_KIND] in SERVED_KINDS]
     pulls = _pull_times(conn, terminal_id, min(served_at) - stale, max(served_at)) if served_at else []
-    rev = last_rev - len(valid)
-    full: list[tuple[Any, ...]] = []
+    flags: list[str] = []
     for row in valid:
-        flags = []
+        found = []
         student, card = row[_STUDENT], row[_CARD]
         if student and student not in students:
-            flags.append("unknown_student")
+            found.append("unknown_student")
         if card and card not in cards:
-            flags.append("unknown_card")
+            found.append("unknown_card")
         if row[_KIND] in SERVED_KINDS:
             at = row[_AT]
             i = bisect.bisect_right(pulls, at)
             if i == 0 or at - pulls[i - 1] > stale:
-                flags.append("stale_data")
-        rev += 1
-        full.append((*row, school_id, ",".join(flags), now, rev))
-    stored = _insert_new(conn, full)
+                found.append("stale_data")
+        flags.append(",".join(found))
+    stored = _insert_new(conn, valid, flags, school_id, now, last_rev - len(valid) + 1)
     debits: dict[str, int] = defaultdict(int)
     for row in valid:
         if row[_ID] in stored:
@@ -166,32 +173,45 @@ def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[Event
             [{"sid": sid, "amount": amount} for sid, amount in debits.items() if amount])
 
 
-def _insert_new(conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
-    """Insert the rows (INSERT_COLUMNS order) whose id is new anywhere on the server; returns those ids."""
+def _insert_new(conn: Connection, rows: list[EventRow], flags: list[str], school_id: str, now: datetime,
+                first_rev: int) -> set[str]:
+    """Insert the events whose id is new anywhere on the server (the n-th gets `flags[n]` and rev
+    `first_rev + n`); returns the ids stored."""
     columns = ", ".join(INSERT_COLUMNS)
     if conn.dialect.name == "postgresql":
         # One statement, one round trip: every column as an array, unnest() zips them back into rows,
         # and RETURNING says exactly which ids were new (a concurrent push of the same ids is stored once).
         table = Event.__table__
         casts = ", ".join(f"%s::{table.c[name].type.compile(conn.dialect)}[]" for name in INSERT_COLUMNS)
+        count = len(rows)
+        arrays = [list(column) for column in zip(*rows, strict=True)]
+        arrays += [[school_id] * count, flags, [now] * count, list(range(first_rev, first_rev + count))]
         result = conn.exec_driver_sql(
             f"INSERT INTO events ({columns}) SELECT * FROM unnest({casts}) ON CONFLICT (id) DO NOTHING RETURNING id",
-            tuple(list(column) for column in zip(*rows, strict=True)))
+            tuple(arrays))
         return {r[0] for r in result}
-    # SQLite: BEGIN IMMEDIATE (see server.db) holds the write lock since take_revs, so the ids absent
-    # now are the ids this insert stores; ON CONFLICT stays as a second guard. Ids are global: look in
-    # every school. Times and dates go in as SQLAlchemy's own SQLite type would write them.
-    existing: set[str] = set()
-    for chunk in _chunks(r[0] for r in rows):
-        marks = ", ".join("?" * len(chunk))
-        existing.update(r[0] for r in conn.exec_driver_sql(f"SELECT id FROM events WHERE id IN ({marks})",
-                                                           tuple(chunk)))
-    fresh = [(*row[:4], _sqlite_datetime(row[4]), row[5].isoformat(), *row[6:22], _sqlite_datetime(row[22]),
-              *row[23:]) for row in rows if row[0] not in existing]
-    if fresh:
-        marks = ", ".join("?" * len(INSERT_COLUMNS))
-        conn.exec_driver_sql(f"INSERT INTO events ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING", fresh)
-    return {r[0] for r in fresh}
+    # SQLite: one executemany of plain tuples, times and dates as SQLAlchemy's own SQLite types write
+    # them. BEGIN IMMEDIATE (see server.db) holds the write lock, and take_revs reserved these revs for
+    # this batch alone: if fewer rows went in than were offered, the rows carrying our school and revs
+    # are exactly the ones this insert stored (ids are global: an id may exist in another school).
+    received = _sqlite_datetime(now)
+    values = [(*row[:4], _sqlite_datetime(row[4]), row[5].isoformat(), *row[6:], school_id, flags[n], received,
+               first_rev + n) for n, row in enumerate(rows)]
+    marks = ", ".join("?" * len(INSERT_COLUMNS))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(f"INSERT INTO events ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING", values)
+        if cursor.rowcount == len(rows):
+            return {r[_ID] for r in rows}
+        last_rev = first_rev + len(rows) - 1
+        stored: set[str] = set()
+        for chunk in _chunks(r[_ID] for r in rows):
+            cursor.execute(f"SELECT id FROM events WHERE school_id = ? AND rev BETWEEN ? AND ? "
+                           f"AND id IN ({', '.join('?' * len(chunk))})", (school_id, first_rev, last_rev, *chunk))
+            stored.update(r[0] for r in cursor.fetchall())
+        return stored
+    finally:
+        cursor.close()
 
 
 def _sqlite_datetime(moment: datetime) -> str:

@@ -272,8 +272,10 @@ def encode_json(value: Any) -> bytes:
     return _encoder.encode(value)
 
 
-def encode_push(terminal_time: str, events: list[dict[str, Any]]) -> bytes:
-    return _encoder.encode({"terminal_time": terminal_time, "events": events})
+def encode_push(terminal_time: str, events: list[str]) -> bytes:
+    """A push body from events already encoded as JSON objects (the terminal's store makes them)."""
+    head = _encoder.encode(terminal_time).decode()
+    return f'{{"terminal_time":{head},"events":[{",".join(events)}]}}'.encode()
 
 
 def parse_cursor(text: Any) -> tuple[int, date | None] | None:
