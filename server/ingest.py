@@ -7,8 +7,8 @@ What the server cannot accept is rejected per event with a reason; what it can s
 (unknown student or card, served on stale data) is stored and flagged, never dropped.
 
 A batch is thousands of events, so the events travel as plain tuples (`sync.wire.EventRow`) and
-go into the table with one driver-level statement: an ``executemany`` on SQLite, one
-``INSERT ... SELECT FROM unnest(...) ... RETURNING id`` round trip on PostgreSQL.
+go into the table at the driver level: one ``executemany`` on SQLite; on PostgreSQL a COPY into a
+temporary table and one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING id``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from drivers.card import match_keys
 from server.accounts import Principal, utcnow
 from server.db import take_revs
-from server.models import Card, Event, Student, SyncLog, Terminal
+from server.models import Card, Student, SyncLog, Terminal
 from sync.wire import EVENT_FIELDS, ROW, SERVED_KINDS, EventRow, WireError, parse_event
 
 CHUNK = 900  # IN-list size that every SQLite build accepts
@@ -179,17 +179,20 @@ def _insert_new(conn: Connection, rows: list[EventRow], flags: list[str], school
     `first_rev + n`); returns the ids stored."""
     columns = ", ".join(INSERT_COLUMNS)
     if conn.dialect.name == "postgresql":
-        # One statement, one round trip: every column as an array, unnest() zips them back into rows,
-        # and RETURNING says exactly which ids were new (a concurrent push of the same ids is stored once).
-        table = Event.__table__
-        casts = ", ".join(f"%s::{table.c[name].type.compile(conn.dialect)}[]" for name in INSERT_COLUMNS)
-        count = len(rows)
-        arrays = [list(column) for column in zip(*rows, strict=True)]
-        arrays += [[school_id] * count, flags, [now] * count, list(range(first_rev, first_rev + count))]
-        result = conn.exec_driver_sql(
-            f"INSERT INTO events ({columns}) SELECT * FROM unnest({casts}) ON CONFLICT (id) DO NOTHING RETURNING id",
-            tuple(arrays))
-        return {r[0] for r in result}
+        # COPY into a temporary table (psycopg writes the rows in C), then one INSERT ... SELECT whose
+        # RETURNING says exactly which ids were new (a concurrent push of the same ids is stored once).
+        # Measured: half the time of an executemany or of unnest() arrays, which psycopg dumps in Python.
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute("CREATE TEMPORARY TABLE push_events (LIKE events) ON COMMIT DROP")
+            with cursor.copy(f"COPY push_events ({columns}) FROM STDIN") as copy:
+                for n, row in enumerate(rows):
+                    copy.write_row((*row, school_id, flags[n], now, first_rev + n))
+            cursor.execute(f"INSERT INTO events ({columns}) SELECT {columns} FROM push_events "
+                           "ON CONFLICT (id) DO NOTHING RETURNING id")
+            return {r[0] for r in cursor.fetchall()}
+        finally:
+            cursor.close()
     # SQLite: one executemany of plain tuples, times and dates as SQLAlchemy's own SQLite types write
     # them. BEGIN IMMEDIATE (see server.db) holds the write lock, and take_revs reserved these revs for
     # this batch alone: if fewer rows went in than were offered, the rows carrying our school and revs
