@@ -12,6 +12,7 @@ connection or a crash mid-apply only means downloading again.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -68,10 +69,11 @@ def _batch_sql() -> str:
             value = "replace(e.at_utc, ' ', 'T') || '+00:00'"
         values.append(f"'{name}', {value}")
     return (f"SELECT o.seq, e.id, e.seq, json_object({', '.join(values)}) FROM outbox o "
-            "JOIN events e ON e.id = o.event_id ORDER BY o.seq LIMIT ?")
+            "JOIN events e ON e.id = o.event_id WHERE o.seq > ? ORDER BY o.seq LIMIT ?")
 
 
 _BATCH_SQL = _batch_sql()
+FIRST_SEQ = -(2**63)  # below any outbox seq
 
 
 @dataclass(frozen=True)
@@ -191,37 +193,66 @@ class SyncClient:
     # -- push -----------------------------------------------------------------------------------------
 
     def _push(self, result: SyncResult, say: Progress) -> None:
+        """Send the outbox batch by batch, one request in flight. While the server works on batch k+1,
+        this thread settles batch k in the store (deleting thousands of outbox rows costs about as
+        much as the server's insert), so the two overlap instead of adding up."""
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
         if not total:
             return
         say(f"Отправка журнала: {total} событий")
-        while True:
-            with self.engine.connect() as conn:
-                rows = conn.exec_driver_sql(_BATCH_SQL, (self.batch_size,)).all()
-            if not rows:
-                break
-            self._send([Pending(*row) for row in rows], result)
-            say(f"Отправлено {result.pushed + result.rejected} из {total}")
+        # `with` waits for the request in flight whatever happens, so no push outlives this call.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as pool:
+            batch = self._read_batch(FIRST_SEQ)
+            in_flight = pool.submit(self._post, batch) if batch else None
+            while in_flight is not None:
+                answer = self._check(in_flight.result(), batch, result)
+                if answer is None:  # refused as a whole (4xx): find the culprit, one request at a time
+                    self._split(batch, result)
+                    following = self._read_batch(batch[-1].outbox_seq)
+                    in_flight = pool.submit(self._post, following) if following else None
+                else:
+                    following = self._read_batch(batch[-1].outbox_seq)
+                    in_flight = pool.submit(self._post, following) if following else None
+                    self._settle_answer(answer, batch, result)
+                batch = following
+                say(f"Отправлено {result.pushed + result.rejected} из {total}")
 
-    def _send(self, batch: Sequence[Pending], result: SyncResult) -> None:
+    def _read_batch(self, after_seq: int) -> list[Pending]:
+        with self.engine.connect() as conn:
+            return [Pending(*row) for row in conn.exec_driver_sql(_BATCH_SQL, (after_seq, self.batch_size))]
+
+    def _post(self, batch: Sequence[Pending]) -> httpx.Response:
         body = encode_push(utc_iso(self.clock()), [p.json for p in batch])
-        response = self.http.post(PUSH_PATH, content=body, headers={"Content-Type": "application/json"})
+        return self.http.post(PUSH_PATH, content=body, headers={"Content-Type": "application/json"})
+
+    def _check(self, response: httpx.Response, batch: Sequence[Pending], result: SyncResult) -> dict[str, Any] | None:
+        """The server's answer to a batch; None when it refused the request as a whole (a 4xx)."""
         if response.status_code in (401, 403):
             raise AuthFailure(self._auth_message(response))
         if response.status_code >= 500 or response.status_code in (408, 429):
             raise SyncFailure(f"ошибка сервера при отправке (код {response.status_code}); повтор позже")
-        if response.status_code >= 400:  # the server refuses the request as a whole: find the culprit
-            if len(batch) > 1:
-                half = len(batch) // 2
-                self._send(batch[:half], result)
-                self._send(batch[half:], result)
-                return
-            self._settle([], [{"id": batch[0].event_id, "reason": f"http_{response.status_code}",
-                               "message": _error_text(response)}], batch, result)
-            return
-        answer = response.json()
+        if response.status_code >= 400:
+            if len(batch) == 1:  # the culprit itself: answered as a rejection, it goes to the rejected list
+                return {"stored": [], "duplicate": [], "rejected": [{
+                    "id": batch[0].event_id, "reason": f"http_{response.status_code}",
+                    "message": _error_text(response)}]}
+            return None
+        answer: dict[str, Any] = response.json()
         self._drift_from(answer, result)
+        return answer
+
+    def _split(self, batch: Sequence[Pending], result: SyncResult) -> None:
+        """Send the halves of a batch refused as a whole, down to the one event the server refuses."""
+        half = len(batch) // 2
+        for part in (batch[:half], batch[half:]):
+            answer = self._check(self._post(part), part, result)
+            if answer is None:
+                self._split(part, result)
+            else:
+                self._settle_answer(answer, part, result)
+
+    def _settle_answer(self, answer: dict[str, Any], batch: Sequence[Pending], result: SyncResult) -> None:
         acked = [*answer["stored"], *answer["duplicate"]]
         self._settle(acked, answer["rejected"], batch, result)
         if not acked and not answer["rejected"]:

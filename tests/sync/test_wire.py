@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 
 from pos.models import Event, Outbox
 from pos.store import make_engine
-from sync.client import _BATCH_SQL
+from sync.client import _BATCH_SQL, FIRST_SEQ
 from sync.wire import EVENT_FIELDS, WireError, decode_push, encode_push, event_to_wire, parse_event
 
 BASE: dict[str, Any] = {
@@ -107,7 +107,7 @@ def test_terminal_store_writes_the_same_json_as_event_to_wire(tmp_path: Path) ->
     with store.begin() as conn:
         conn.execute(insert(Event), rows)
         conn.execute(insert(Outbox), [{"seq": r["seq"], "event_id": r["id"]} for r in rows])
-        made = conn.exec_driver_sql(_BATCH_SQL, (10,)).all()
+        made = conn.exec_driver_sql(_BATCH_SQL, (FIRST_SEQ, 10)).all()
         expected = [event_to_wire(r) for r in conn.execute(select(Event.__table__).order_by(Event.seq)).mappings()]
     got = [json.loads(row[3]) for row in made]
     for mine, theirs in zip(got, expected, strict=True):
