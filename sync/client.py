@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from sqlalchemy import Connection, Engine, delete, func, select
@@ -76,8 +76,7 @@ _BATCH_SQL = _batch_sql()
 FIRST_SEQ = -(2**63)  # below any outbox seq
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
     """One event of a batch: where it sits in the outbox, its id and journal seq, its JSON text."""
 
     outbox_seq: int
@@ -220,7 +219,7 @@ class SyncClient:
 
     def _read_batch(self, after_seq: int) -> list[Pending]:
         with self.engine.connect() as conn:
-            return [Pending(*row) for row in conn.exec_driver_sql(_BATCH_SQL, (after_seq, self.batch_size))]
+            return list(map(Pending._make, conn.exec_driver_sql(_BATCH_SQL, (after_seq, self.batch_size))))
 
     def _post(self, batch: Sequence[Pending]) -> httpx.Response:
         body = encode_push(utc_iso(self.clock()), [p.json for p in batch])
