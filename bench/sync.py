@@ -1,6 +1,6 @@
 """Sync benchmarks: ingest through the real HTTP API vs a Core bulk insert; pull snapshot and delta cost.
 
-Run: ``.venv/bin/python bench/sync.py [--events 200000] [--skip-pg]``. Prints one JSON line per result.
+Run: ``.venv/bin/python bench/sync.py [--events 200000] [--skip-pg] [--skip-pull]``. Prints one JSON line per result.
 The server is a real process (gunicorn, 2 sync workers) on loopback; the client is `sync.client.SyncClient`.
 """
 
@@ -199,6 +199,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--skip-pull", action="store_true", help="only the ingest results")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -212,7 +213,8 @@ def main() -> None:
             finally:
                 with psycopg.connect(PG + "test", autocommit=True) as admin:
                     admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        print(json.dumps(pull(f"sqlite:///{work / 'pull.db.server'}", work)), flush=True)
+        if not args.skip_pull:
+            print(json.dumps(pull(f"sqlite:///{work / 'pull.db.server'}", work)), flush=True)
 
 
 if __name__ == "__main__":

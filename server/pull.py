@@ -120,7 +120,7 @@ def pull(conn: Connection, terminal_id: str, school_id: str, *, cursor: Any, out
         for table, key in conn.execute(select(Tombstone.table, Tombstone.key).where(
                 Tombstone.school_id == school_id, Tombstone.rev > since).order_by(Tombstone.rev)):
             body["deleted"].setdefault(table, []).append(json.loads(key))
-    body["served"] = _served(conn, school_id, today, since, snapshot)
+    body["served"] = _served(conn, school_id, today, since, snapshot, terminal_id)
     body["acked"] = [] if outbox_from is None else list(conn.execute(
         select(Event.id).where(Event.terminal_id == terminal_id, Event.seq >= outbox_from)).scalars())
     body["cursor"] = make_cursor(school.rev, horizon)
@@ -132,14 +132,19 @@ def pull(conn: Connection, terminal_id: str, school_id: str, *, cursor: Any, out
     return body
 
 
-def _served(conn: Connection, school_id: str, today: date, since: int, snapshot: bool) -> list[dict[str, Any]]:
-    """Meals served today at any window of the school (and their reversals), so no window serves twice."""
+def _served(conn: Connection, school_id: str, today: date, since: int, snapshot: bool,
+            terminal_id: str) -> list[dict[str, Any]]:
+    """Meals served today at any window of the school (and their reversals), so no window serves twice.
+
+    A delta leaves out the terminal's own events: its counter wrote them into its `served` table in
+    the same transaction as the journal, and sending each pushed event straight back would double
+    the traffic of every sync. A snapshot (a fresh or reset store) carries them all."""
     columns = (Event.id, Event.kind, Event.terminal_id, Event.student_id, Event.meal, Event.at_utc,
                Event.paid_kopecks, Event.free_kopecks, Event.ref_event_id)
     where = and_(Event.school_id == school_id, Event.local_date == today,
                  Event.kind.in_(("serve", "override", "reversal")), Event.student_id.is_not(None))
     if not snapshot:
-        where = and_(where, Event.rev > since)
+        where = and_(where, Event.rev > since, Event.terminal_id != terminal_id)
     rows = conn.execute(select(*columns).where(where).order_by(Event.rev)).all()
     if snapshot:  # a snapshot carries the net result only
         reversed_ids = {r.ref_event_id for r in rows if r.kind == "reversal"}

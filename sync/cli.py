@@ -62,7 +62,7 @@ def now(db: Path | None, server_url: str | None, token: str | None, config_path:
     click.echo(f"Отправлено {result.pushed}, отклонено {result.rejected}, в очереди {result.waiting}; "
                f"получено записей {result.pulled}{drift}.")
     if not result.ok:
-        sys.exit(1)
+        _die(result.error)
 
 
 @sync.command("status")
