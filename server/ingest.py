@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from drivers.card import match_keys
+from drivers.card import weaker_matches
 from server.accounts import Principal, utcnow
 from server.db import take_revs
 from server.models import Card, Student, SyncLog, Terminal
@@ -79,16 +79,37 @@ def _fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
         cursor.close()
 
 
+def _card_forms(conn: Connection, school_id: str, column: Any, values: set[int]) -> dict[int, set[str]]:
+    """For each key value, the number forms (EM, D10, W26…) of the school's cards registered with it."""
+    table, name = column.table.name, column.name
+    postgres = conn.dialect.name == "postgresql"
+    forms: dict[int, set[str]] = {}
+    chunks = [list(values)] if postgres else list(_chunks(values))
+    for chunk in chunks:
+        if postgres:
+            sql = f"SELECT {name}, uid FROM {table} WHERE school_id = %s AND {name} = ANY(%s)"
+            rows = _fetch(conn, sql, (school_id, chunk))
+        else:
+            sql = f"SELECT {name}, uid FROM {table} WHERE school_id = ? AND {name} IN ({', '.join('?' * len(chunk))})"
+            rows = _fetch(conn, sql, (school_id, *chunk))
+        for key, uid in rows:
+            forms.setdefault(key, set()).add(uid.partition(":")[0])
+    return forms
+
+
 def _known_cards(conn: Connection, school_id: str, uids: set[str]) -> set[str]:
-    """Card ids the school knows, exactly or in another number format (the 32/24-bit keys)."""
+    """Card ids the school knows: exactly, or a card registered in a weaker form (the terminal's rule,
+    `drivers.card.weaker_matches`: compared on the widest form both have)."""
     known = _known(conn, Card.uid, Card.school_id, school_id, uids)
-    rest = {uid: match_keys(uid) for uid in uids - known}
-    k32 = {k[0] for k in rest.values() if k[0] is not None}
-    k24 = {k[1] for k in rest.values() if k[1] is not None}
-    found32 = _known(conn, Card.key32, Card.school_id, school_id, k32) if k32 else set()
-    found24 = _known(conn, Card.key24, Card.school_id, school_id, k24) if k24 else set()
-    for uid, (key32, key24) in rest.items():
-        if (key32 is not None and key32 in found32) or (key32 is None and key24 in found24):
+    rest = {uid: weaker_matches(uid) for uid in uids - known}
+    wanted: dict[str, set[int]] = {"key32": set(), "key24": set()}
+    for tries in rest.values():
+        for column, key, _ in tries:
+            wanted[column].add(key)
+    found = {column: _card_forms(conn, school_id, getattr(Card, column), keys) if keys else {}
+             for column, keys in wanted.items()}
+    for uid, tries in rest.items():
+        if any(found[column].get(key, set()) & forms for column, key, forms in tries):
             known.add(uid)
     return known
 

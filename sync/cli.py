@@ -98,3 +98,13 @@ def reset(db: Path) -> None:
     except SyncFailure as exc:
         _die(str(exc))
     click.echo("Данные школы на терминале сброшены; при следующей синхронизации загрузятся заново.")
+
+
+@sync.command("requeue")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def requeue(db: Path) -> None:
+    """Вернуть отклонённые сервером события в очередь отправки (когда причина устранена)."""
+    from sync.client import requeue_rejected
+
+    count = requeue_rejected(_engine(db, None))
+    click.echo(f"Возвращено в очередь: {count} событий; отправятся при следующей синхронизации.")

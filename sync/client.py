@@ -231,6 +231,11 @@ class SyncClient:
             raise AuthFailure(self._auth_message(response))
         if response.status_code >= 500 or response.status_code in (408, 429):
             raise SyncFailure(f"ошибка сервера при отправке (код {response.status_code}); повтор позже")
+        if response.status_code >= 400 and not _refused_for_content(response):
+            # A 404/405 or a proxy's HTML page says nothing about the events: the address or the way
+            # to the server is wrong. Splitting would move the whole queue to the rejected list.
+            raise SyncFailure(f"сервер ответил кодом {response.status_code} не по существу событий — "
+                              "проверьте адрес сервера (server_url); повтор позже")
         if response.status_code >= 400:
             if len(batch) == 1:  # the culprit itself: answered as a rejection, it goes to the rejected list
                 return {"stored": [], "duplicate": [], "rejected": [{
@@ -336,6 +341,17 @@ def _delete_outbox(conn: Connection, seqs: list[int]) -> None:
         conn.exec_driver_sql("DELETE FROM outbox WHERE seq = ?", [(seq,) for seq in seqs])
 
 
+def _refused_for_content(response: httpx.Response) -> bool:
+    """A 4xx in the server's own JSON error shape about the request body (too large, malformed)."""
+    if response.status_code not in (400, 413, 422):
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "error" in body
+
+
 def _error_text(response: httpx.Response) -> str:
     try:
         return str(response.json().get("message", ""))[:300] or response.reason_phrase
@@ -413,8 +429,10 @@ def _apply_students(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Students with the balance the server holds minus this terminal's debits it has not seen yet."""
     if not rows:
         return
+    # Debits the server has not booked: events still waiting, and events it refused (kept for staff).
+    unseen = select(Outbox.event_id).union(select(Rejected.event_id))
     pending = dict(conn.execute(
-        select(Event.student_id, func.sum(Event.paid_kopecks)).join(Outbox, Outbox.event_id == Event.id)
+        select(Event.student_id, func.sum(Event.paid_kopecks)).where(Event.id.in_(unseen))
         .where(Event.student_id.is_not(None), Event.kind != "refuse").group_by(Event.student_id)).tuples().all())
     gone = [r["id"] for r in rows if not r["active"]]
     for i in range(0, len(gone), 900):  # left the school: nothing of theirs stays on the terminal
@@ -440,6 +458,14 @@ def _apply_served(conn: Connection, served: list[dict[str, Any]], today: date) -
                          "at_utc": parse_datetime(s["at_utc"], "at_utc"), "paid_kopecks": int(s["paid_kopecks"]),
                          "free_kopecks": int(s["free_kopecks"])})
     if rows:
+        # A serve undone here since the push: the reversal travels with the next push; don't bring it back.
+        ids = [r["event_id"] for r in rows]
+        reversed_here = set()
+        for i in range(0, len(ids), 900):
+            reversed_here |= set(conn.execute(select(Event.ref_event_id).where(
+                Event.kind == "reversal", Event.ref_event_id.in_(ids[i:i + 900]))).scalars())
+        rows = [r for r in rows if r["event_id"] not in reversed_here]
+    if rows:
         conn.execute(sqlite_insert(Served).on_conflict_do_nothing(), rows)
     for i in range(0, len(undone), 900):  # after the inserts: a serve and its reversal may come together
         conn.execute(delete(Served).where(Served.event_id.in_(undone[i:i + 900])))
@@ -451,8 +477,23 @@ def reset_store(engine: Engine) -> None:
         waiting = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
         if waiting:
             raise SyncFailure(f"нельзя сбросить терминал: {waiting} событий ещё не отправлены на сервер")
+        refused = conn.execute(select(func.count()).select_from(Rejected)).scalar_one()
+        if refused:
+            raise SyncFailure(f"нельзя сбросить терминал: {refused} событий отклонены сервером и ждут разбора "
+                              "(canteen sync status; после исправления — canteen sync requeue)")
         for table in WIPE_ORDER:
             conn.execute(delete(MODELS[table]))
         conn.execute(delete(Served))
         conn.execute(delete(Meta).where(Meta.key.in_([keys.CURSOR, keys.TOKEN_TERMINAL, keys.DATA_AS_OF,
                                                       "policy", "terminal_id"])))
+
+
+def requeue_rejected(engine: Engine) -> int:
+    """Put the events the server refused back into the outbox (after the cause was fixed); returns how many."""
+    with engine.begin() as conn:
+        rows = conn.execute(select(Rejected.seq, Rejected.event_id)).all()
+        if rows:
+            conn.execute(sqlite_insert(Outbox).on_conflict_do_nothing(),
+                         [{"seq": seq, "event_id": event_id} for seq, event_id in rows])
+            conn.execute(delete(Rejected))
+    return len(rows)

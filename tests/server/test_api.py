@@ -138,12 +138,14 @@ def test_unknown_student_and_card_are_stored_and_flagged(client: FlaskClient, en
     seed_school(engine)
     terminal_id, token = enroll(engine)
     events = [event(terminal_id, 1, student_id="ghost"), event(terminal_id, 2, card_uid="EM:00DEADBEEF"),
-              event(terminal_id, 3, card_uid="D10:0000000003")]  # card 3 registered as EM:0000000003
+              event(terminal_id, 3, card_uid="D10:0000000003"),  # card 3 registered as EM:0000000003
+              event(terminal_id, 4, card_uid="EM:0100000003")]  # another EM card sharing its low bits
     answer = client.post("/api/sync/push", json={"events": events}, headers=bearer(token)).json
-    assert len(answer["stored"]) == 3
+    assert len(answer["stored"]) == 4
     with engine.connect() as conn:
         flags = dict(conn.execute(select(Event.seq, Event.server_flags)).tuples().all())
     assert "unknown_student" in flags[1] and "unknown_card" in flags[2] and "unknown_card" not in flags[3]
+    assert "unknown_card" in flags[4]
 
 
 def test_bad_event_is_rejected_alone_and_the_rest_stored(client: FlaskClient, engine: Engine) -> None:

@@ -208,3 +208,81 @@ def test_scheduler_backs_off_and_calls_on_applied(app: Flask, terminal: tuple[En
     scheduler.run_now()
     scheduler.stop(timeout=5)
     assert scheduler._thread is not None and not scheduler._thread.is_alive()
+
+
+@pytest.mark.parametrize("answer", [
+    httpx.Response(404, text="<html>Not Found</html>"),
+    httpx.Response(405, json={"error": "method_not_allowed", "message": "нельзя"}),
+    httpx.Response(400, text="<html>Bad Request (proxy)</html>"),
+], ids=["404-html", "405-json", "400-html"])
+def test_a_wrong_address_or_proxy_page_keeps_the_whole_queue(app: Flask, terminal: tuple[Engine, str],
+                                                             answer: httpx.Response) -> None:
+    store, token = terminal
+    client_for(app, store, token).sync_once()
+    counter = Counter(store)
+    for n in range(1, 7):
+        counter.tap_text(f"EM:00000000{n:02d}", meal=Meal.BREAKFAST)
+
+    def misconfigured(request: httpx.Request) -> httpx.Response | None:
+        return answer if request.url.path == "/api/sync/push" else None
+
+    result = client_for(app, store, token, misconfigured).sync_once()
+    assert not result.ok and "проверьте адрес сервера" in result.error
+    assert outbox(store) == 6
+    with store.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Rejected)).scalar_one() == 0
+
+
+def test_debits_of_rejected_events_stay_off_the_balance_after_a_pull(app: Flask, terminal: tuple[Engine, str]) -> None:
+    store, token = terminal
+    client_for(app, store, token).sync_once()
+    with store.connect() as conn:
+        payer = conn.execute(select(Student.id, Student.balance_kopecks).where(Student.balance_kopecks > 0)
+                             .order_by(Student.id)).first()
+    assert payer is not None
+    verdict = Counter(store).serve_by_hand(payer.id, reason="забыл карту", meal=Meal.BREAKFAST)
+    paid = verdict.paid_kopecks
+    assert verdict.served and paid > 0
+    with store.begin() as conn:  # make the server refuse it (a meal it does not know)
+        conn.execute(Event.__table__.update().where(Event.id == verdict.event_id).values(meal="supper"))
+    result = client_for(app, store, token).sync_once(full=True)
+    assert result.rejected == 1
+    with store.connect() as conn:
+        balance = conn.execute(select(Student.balance_kopecks).where(Student.id == payer.id)).scalar_one()
+    assert balance == payer.balance_kopecks - paid
+
+
+def test_reset_is_refused_while_rejected_events_wait_and_requeue_puts_them_back(
+        app: Flask, terminal: tuple[Engine, str]) -> None:
+    from sync.client import requeue_rejected
+
+    store, token = terminal
+    client_for(app, store, token).sync_once()
+    Counter(store).tap_text("EM:0000000001", meal=Meal.BREAKFAST)
+    with store.begin() as conn:
+        conn.execute(Event.__table__.update().values(meal="supper"))
+    assert client_for(app, store, token).sync_once().rejected == 1
+    with pytest.raises(SyncFailure, match="отклонены сервером"):
+        reset_store(store)
+    assert requeue_rejected(store) == 1
+    assert outbox(store) == 1
+    with store.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Rejected)).scalar_one() == 0
+
+
+def test_a_pull_does_not_bring_back_a_meal_undone_since_the_push(app: Flask, terminal: tuple[Engine, str]) -> None:
+    from pos.models import Served
+
+    store, token = terminal
+    client_for(app, store, token).sync_once()
+    counter = Counter(store)
+    served = counter.tap_text("EM:0000000001", meal=Meal.BREAKFAST)
+    pushed_only = client_for(app, store, token)
+    pushed_only._pull = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    pushed_only.sync_once()  # the serve is at the server now
+    assert counter.undo_last().event_id
+    with store.begin() as conn:  # the reversal has not gone up yet when the full pull arrives
+        conn.execute(Outbox.__table__.delete())
+    client_for(app, store, token).sync_once(full=True)
+    with store.connect() as conn:
+        assert conn.execute(select(Served.event_id).where(Served.event_id == served.event_id)).first() is None
