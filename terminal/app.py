@@ -249,8 +249,13 @@ class CanteenApp(App[None]):
                          lambda reason: self.override(refused, reason) if reason is not None else None)
 
     def action_undo(self) -> None:
+        last = self.counter.undoable(now=self.clock.now())
+        if last is None:
+            self.notify("Нечего отменять: за последние 15 минут выдач не было", severity="warning")
+            return
+        who = f"{last.student.full_name} ({last.student.class_name})" if last.student else "ученик не найден"
         self.push_screen(ReasonScreen("Отменить последнюю выдачу",
-                                      "Последняя выдача на этом терминале будет отменена (запись об отмене).",
+                                      f"Будет отменена выдача: {who}, {last.message} (запись об отмене).",
                                       default="Ошибочная выдача"),
                          lambda reason: self.undo(reason) if reason is not None else None)
 

@@ -132,6 +132,9 @@ async def test_undo_reverses_the_last_serve_and_the_child_can_be_served_again(ma
         assert app.last_verdict is not None and app.last_verdict.paid_kopecks == 7500
         assert "Списано со счёта 75,00 ₽ · остаток 425,00 ₽" in panel_text(app)
         await pilot.press("f4")
+        await pilot.pause()
+        shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert f"Будет отменена выдача: {app.last_verdict.student.full_name} (5а), завтрак в " in shown  # type: ignore[union-attr]
         await pilot.press("enter")
         await until(pilot, lambda: app.last_verdict is not None and app.last_verdict.reason is Reason.REVERSAL)
         panel = app.serving.query_one(VerdictPanel)
@@ -148,8 +151,9 @@ async def test_undo_with_nothing_served_keeps_the_panel(make_app: AppFactory) ->
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
         await ready(pilot)
-        await pilot.press("f4", "enter")
+        await pilot.press("f4")
         await pilot.pause()
+        assert len(app.screen_stack) == 1  # nothing to undo: a notice, no dialog
         assert app.last_verdict is None
         assert app.serving.query_one(VerdictPanel).has_class("-idle")
 
