@@ -58,17 +58,25 @@ class CountsTable(Static):
 
 
 class BreakBoard(Vertical):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # Held, not queried: the first board read can arrive before the nested table is mounted,
+        # and these widgets take their text while unmounted as well.
+        self.meal_now = Line("", id="meal-now")
+        self.break_now = Line("", id="break-now")
+        self.table = CountsTable(id="counts")
+        self.totals = Line("", id="totals")
+
     def compose(self) -> ComposeResult:
-        yield Line("", id="meal-now")
-        yield Line("", id="break-now")
+        yield self.meal_now
+        yield self.break_now
         with VerticalScroll(id="counts-box", can_focus=False):
-            yield CountsTable(id="counts")
-        yield Line("", id="totals")
+            yield self.table
+        yield self.totals
 
     def show(self, brk: BreakNow | None, counts: list[ClassCount], *, school_day: bool, day_text: str,
              manual: str) -> None:
-        meal_now = self.query_one("#meal-now", Line)
-        break_now = self.query_one("#break-now", Line)
+        meal_now, break_now = self.meal_now, self.break_now
         if not school_day:
             meal_now.set_text(f"{day_text} — не учебный день")
             break_now.set_text("По расписанию раздачи нет")
@@ -85,8 +93,8 @@ class BreakBoard(Vertical):
             else:
                 meal_now.set_text(f"Перемены нет · следующая: {meals}")
             break_now.set_text(label)
-        self.query_one(CountsTable).show(counts)
+        self.table.show(counts)
         ordered, served, to_come_n = (sum(c.ordered for c in counts), sum(c.served for c in counts),
                                       sum(c.to_come for c in counts))
-        self.query_one("#totals", Line).set_text(
+        self.totals.set_text(
             f"Всего: заказано {ordered}, выдано {served}, ждём {to_come_n}" if counts else "")
