@@ -43,7 +43,8 @@ from terminal.widgets.status import ReaderState
 log = logging.getLogger(__name__)
 
 BOARD_EVERY_S = 5.0
-BOARD_AFTER_TAP_S = 0.3
+BOARD_AFTER_TAP_S = 0.3  # in a burst of taps, at most one board read per this
+BOARD_FALLBACK_S = 1.0  # a read skipped in a burst is done by then at the latest
 ACTION_ERRORS = (Reason.NOTHING_TO_UNDO,)
 
 
@@ -83,6 +84,7 @@ class CanteenApp(App[None]):
         self.timings: list[TapTiming] | None = [] if measure else None
         self._presented: set[str] = set()
         self._board_due = False
+        self._board_read_at = 0.0
         self._board_timer: Timer | None = None
         self._board_seq = itertools.count(1)
         self._board_shown_seq = 0
@@ -193,26 +195,37 @@ class CanteenApp(App[None]):
         self.serving.show_verdict(verdict, self.counter.local(self.clock.now()))
         if tone_of(verdict) == REFUSE:
             self.ring()
-        if not self._board_due:
-            # In a queue taps come every few seconds; the counters catch up a moment later, so a
-            # burst of taps costs one board read, and the verdict is painted first.
-            self._board_due = True
-            self._board_timer = self.set_timer(BOARD_AFTER_TAP_S, self._board_after_tap)
+        # The counters catch up just after the verdict's frame: the quiet moment between two children
+        # (a read in a thread still competes with the UI thread for the interpreter, so it must not
+        # run while the next verdict is being painted). A burst of taps costs one read per 0.3 s.
+        self._board_due = True
+        if self._board_timer is None:  # if the panel is not painted (another screen on top) or no tap follows
+            self._board_timer = self.set_timer(BOARD_FALLBACK_S, self.flush_board)
+        self.serving.after_verdict_painted(self._board_after_frame)
 
-    def _board_after_tap(self) -> None:
+    def _board_after_frame(self) -> None:
+        if self._board_due and time.monotonic() - self._board_read_at >= BOARD_AFTER_TAP_S:
+            self._read_board_now()
+
+    def _read_board_now(self) -> None:
         self._board_due = False
-        self._board_timer = None
+        if self._board_timer is not None:
+            self._board_timer.stop()
+            self._board_timer = None
+        self._board_read_at = time.monotonic()
         self.refresh_board()
 
     def _board_every(self) -> None:
-        if not self._board_due:  # one read serves both: the after-tap one is coming within a moment
+        # While children are coming the reads after their verdicts keep the board fresh: a periodic
+        # read then would only land, sooner or later, in the middle of a verdict's paint.
+        if not self._board_due and time.monotonic() - self._board_read_at >= BOARD_EVERY_S / 2:
+            self._board_read_at = time.monotonic()
             self.refresh_board()
 
     def flush_board(self) -> None:
-        """Read the board now if a read after taps is pending (tests: no race with the timer)."""
-        if self._board_timer is not None:
-            self._board_timer.stop()
-            self._board_after_tap()
+        """Read the board now if a read after taps is pending (and by the fallback timer; tests: no race)."""
+        if self._board_due:
+            self._read_board_now()
 
     @property
     def settled(self) -> bool:

@@ -7,7 +7,9 @@ is a card (decoded by `drivers.wedge`), anything slower is a person and is left 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events
@@ -87,9 +89,12 @@ class ServingScreen(Screen[None]):
             # The list under the panel follows in the next frame: the tap's frame paints the verdict
             # alone, which is what the child and the staff wait for.
             self.history_pending += 1
-            self.call_after_refresh(self._push_history, history_line(*self._current))
+            self.query_one(VerdictPanel).after_paint(partial(self._push_history, history_line(*self._current)))
         self._current = (verdict, at)
         self.query_one(VerdictPanel).show(view_of(verdict))
+
+    def after_verdict_painted(self, callback: Callable[[], object]) -> None:
+        self.query_one(VerdictPanel).after_paint(callback)
 
     def _push_history(self, line: str) -> None:
         self.history_pending -= 1

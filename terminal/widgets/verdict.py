@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import deque
+from collections.abc import Callable
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -75,6 +76,11 @@ class VerdictPanel(Widget):
         self._strips: list[Strip] = []
         self._strips_key: tuple[object, ...] = ()
         self._blank = Strip.blank(0)
+        self._after_paint: list[Callable[[], object]] = []
+
+    def after_paint(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once the panel as it is now has been painted (after that frame is out)."""
+        self._after_paint.append(callback)
 
     def on_mount(self) -> None:
         self.set_tone("idle")
@@ -103,7 +109,13 @@ class VerdictPanel(Widget):
             self._strips = [Strip([Segment(row, base + Style.parse(style) if style else base)], width)
                             for row, style in panel_rows(self.view, width)]
             self._blank = Strip.blank(width, base)
-        return super().render_lines(crop)
+        lines = super().render_lines(crop)
+        if self._after_paint:
+            # Called from inside the frame: queued, so they run once the frame has been written.
+            callbacks, self._after_paint = self._after_paint, []
+            for callback in callbacks:
+                self.call_later(callback)
+        return lines
 
     def render_line(self, y: int) -> Strip:
         return self._strips[y] if y < len(self._strips) else self._blank
