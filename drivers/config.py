@@ -28,7 +28,11 @@ _NEEDS_DEVICE = {"serial-line", "serial-frame", "evdev"}
 
 
 class ReaderConfigError(ValueError):
-    """The ``[reader]`` table is wrong; the message names the key."""
+    """The ``[reader]`` table is wrong; the message names the key.
+
+    Messages are in Russian: the staff and installers who read them do; key names stay as written in
+    the file (in «»), so the wrong line can be found.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,7 @@ class ReaderConfig:
             key = str(raw_key).replace("-", "_")
             if key not in fields:
                 raise ReaderConfigError(
-                    f"[{table}] unknown key {raw_key!r}; known keys: {', '.join(sorted(fields))}"
+                    f"[{table}] неизвестный ключ «{raw_key}»; допустимые: {', '.join(sorted(fields))}"
                 )
             values[key] = _coerce(table, key, value, fields[key].default)
         config = cls(**values)
@@ -76,32 +80,39 @@ class ReaderConfig:
 
     def validate(self, table: str = "reader") -> None:
         if self.kind not in KINDS:
-            raise ReaderConfigError(f"[{table}] kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+            raise ReaderConfigError(
+                f"[{table}] ключ «kind» должен быть одним из: {', '.join(KINDS)}; а не {self.kind!r}"
+            )
         if self.kind in _NEEDS_DEVICE and not self.device:
-            raise ReaderConfigError(f"[{table}] device is required for kind {self.kind!r}")
+            raise ReaderConfigError(f"[{table}] для kind = {self.kind!r} нужен ключ «device» (путь к устройству)")
         if self.baud <= 0:
-            raise ReaderConfigError(f"[{table}] baud must be positive, got {self.baud}")
+            raise ReaderConfigError(f"[{table}] ключ «baud» должен быть больше нуля, а не {self.baud}")
         if self.debounce < 0:
-            raise ReaderConfigError(f"[{table}] debounce must be >= 0 seconds, got {self.debounce}")
+            raise ReaderConfigError(f"[{table}] ключ «debounce» должен быть не меньше 0 секунд, а не {self.debounce}")
         if self.line_ending not in LINE_ENDINGS:
             raise ReaderConfigError(
-                f"[{table}] line_ending must be one of {', '.join(LINE_ENDINGS)}, got {self.line_ending!r}"
+                f"[{table}] ключ «line_ending» должен быть одним из: {', '.join(LINE_ENDINGS)}; "
+                f"а не {self.line_ending!r}"
             )
         if not 0 < self.wedge_max_gap <= 1:
-            raise ReaderConfigError(f"[{table}] wedge_max_gap must be in (0, 1] seconds")
+            raise ReaderConfigError(
+                f"[{table}] ключ «wedge_max_gap» должен быть больше 0 и не больше 1 секунды, а не {self.wedge_max_gap}"
+            )
         if self.wedge_min_length < 1:
-            raise ReaderConfigError(f"[{table}] wedge_min_length must be >= 1")
+            raise ReaderConfigError(
+                f"[{table}] ключ «wedge_min_length» должен быть не меньше 1, а не {self.wedge_min_length}"
+            )
         try:
             LineFormat(self.format)
         except LineFormatError as error:
-            raise ReaderConfigError(f"[{table}] format: {error}") from error
+            raise ReaderConfigError(f"[{table}] ключ «format» задан неверно: {error}") from error
         if self.kind == "sim" and self.script:
             from drivers.sim import parse_script
 
             try:
                 parse_script(self.script)
             except ValueError as error:
-                raise ReaderConfigError(f"[{table}] script: {error}") from error
+                raise ReaderConfigError(f"[{table}] ключ «script» задан неверно: {error}") from error
 
 
 def _coerce(table: str, key: str, value: Any, default: Any) -> Any:
@@ -110,18 +121,18 @@ def _coerce(table: str, key: str, value: Any, default: Any) -> Any:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ReaderConfigError(f"[{table}] {key} must be a list of strings, got {value!r}")
+            raise ReaderConfigError(f"[{table}] ключ «{key}» должен быть списком строк, а не {value!r}")
         return tuple(value)
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
         raise ReaderConfigError(
-            f"[{table}] {key} must be {_TYPE_NAMES[expected]}, got {type(value).__name__} {value!r}"
+            f"[{table}] ключ «{key}» должен быть {_TYPE_NAMES[expected]}, а не {value!r}"
         )
     return value
 
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+_TYPE_NAMES = {str: "строкой", int: "целым числом", float: "числом", bool: "true или false"}
 
 
 def build_reader(config: ReaderConfig) -> Reader:

@@ -8,6 +8,8 @@ allows and it keeps taps, overrides and undos strictly in order.
 
 from __future__ import annotations
 
+import gc
+import itertools
 import logging
 import time
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from sqlalchemy import Engine
 from textual import work
 from textual.app import App
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from drivers.base import Reader, ReaderStatus
@@ -40,13 +43,18 @@ from terminal.widgets.status import ReaderState
 log = logging.getLogger(__name__)
 
 BOARD_EVERY_S = 5.0
-BOARD_AFTER_TAP_S = 0.3
+BOARD_AFTER_TAP_S = 0.3  # in a burst of taps, at most one board read per this
+BOARD_FALLBACK_S = 1.0  # a read skipped in a burst is done by then at the latest
 ACTION_ERRORS = (Reason.NOTHING_TO_UNDO,)
 
 
 @dataclass
 class TapTiming:
-    """One tap's times (perf_counter seconds): read handed over, engine start/end, panel painted."""
+    """One tap's times (perf_counter seconds): read handed over, engine start/end, panel painted.
+
+    `shown` is set by whoever watches the frames go out (bench/terminal.py): the app cannot tell
+    from inside when its panel has been painted.
+    """
 
     received: float
     engine_start: float
@@ -76,6 +84,11 @@ class CanteenApp(App[None]):
         self.timings: list[TapTiming] | None = [] if measure else None
         self._presented: set[str] = set()
         self._board_due = False
+        self._board_read_at = 0.0
+        self._board_timer: Timer | None = None
+        self._board_seq = itertools.count(1)
+        self._board_shown_seq = 0
+        self._frozen = False
         self.serving = ServingScreen(history=config.history)
         self.sync: BackgroundSync | None = None
         self._start_sync = start_sync and config.sync.configured
@@ -89,7 +102,7 @@ class CanteenApp(App[None]):
         if self._start_sync:
             self.start_sync()
         self.set_interval(1.0, self.serving.tick)
-        self.set_interval(BOARD_EVERY_S, self.refresh_board)
+        self.set_interval(BOARD_EVERY_S, self._board_every)
         self.refresh_board()
 
     # -- sync -------------------------------------------------------------------------------------------
@@ -116,6 +129,8 @@ class CanteenApp(App[None]):
     def on_unmount(self) -> None:
         if self.sync is not None:
             self.sync.stop()
+        if self._frozen:
+            gc.unfreeze()  # this app's objects become collectable again (tests run many apps in one process)
 
     # -- readers ------------------------------------------------------------------------------------
 
@@ -159,9 +174,7 @@ class CanteenApp(App[None]):
         end = time.perf_counter()
         self.present(verdict)
         if self.timings is not None:
-            timing = TapTiming(received if received is not None else start, start, end)
-            self.timings.append(timing)
-            self.serving.call_after_refresh(lambda: setattr(timing, "shown", time.perf_counter()))
+            self.timings.append(TapTiming(received if received is not None else start, start, end))
 
     def serve_by_hand(self, student_id: str, reason: str) -> None:
         self.present(self.counter.serve_by_hand(student_id, reason=reason, staff=self.config.staff,
@@ -182,15 +195,43 @@ class CanteenApp(App[None]):
         self.serving.show_verdict(verdict, self.counter.local(self.clock.now()))
         if tone_of(verdict) == REFUSE:
             self.ring()
-        if not self._board_due:
-            # In a queue taps come every few seconds; the counters catch up a moment later, so a
-            # burst of taps costs one board read, and the verdict is painted first.
-            self._board_due = True
-            self.set_timer(BOARD_AFTER_TAP_S, self._board_after_tap)
+        # The counters catch up just after the verdict's frame: the quiet moment between two children
+        # (a read in a thread still competes with the UI thread for the interpreter, so it must not
+        # run while the next verdict is being painted). A burst of taps costs one read per 0.3 s.
+        self._board_due = True
+        if self._board_timer is None:  # if the panel is not painted (another screen on top) or no tap follows
+            self._board_timer = self.set_timer(BOARD_FALLBACK_S, self.flush_board)
+        self.serving.after_verdict_painted(self._board_after_frame)
 
-    def _board_after_tap(self) -> None:
+    def _board_after_frame(self) -> None:
+        if self._board_due and time.monotonic() - self._board_read_at >= BOARD_AFTER_TAP_S:
+            self._read_board_now()
+
+    def _read_board_now(self) -> None:
         self._board_due = False
+        if self._board_timer is not None:
+            self._board_timer.stop()
+            self._board_timer = None
+        self._board_read_at = time.monotonic()
         self.refresh_board()
+
+    def _board_every(self) -> None:
+        # While children are coming the reads after their verdicts keep the board fresh: a periodic
+        # read then would only land, sooner or later, in the middle of a verdict's paint.
+        if not self._board_due and time.monotonic() - self._board_read_at >= BOARD_EVERY_S / 2:
+            self._board_read_at = time.monotonic()
+            self.refresh_board()
+
+    def flush_board(self) -> None:
+        """Read the board now if a read after taps is pending (and by the fallback timer; tests: no race)."""
+        if self._board_due:
+            self._read_board_now()
+
+    @property
+    def settled(self) -> bool:
+        """Nothing the screen shows is still on its way: no board read due or running, no list update."""
+        busy = any(w.group == "board" and not w.is_finished for w in self.workers)
+        return not (self._board_due or busy or self.serving.history_pending)
 
     def ring(self) -> None:
         if self.config.bell_on_refuse:
@@ -201,6 +242,7 @@ class CanteenApp(App[None]):
 
     @work(thread=True, exclusive=True, group="board", exit_on_error=False)
     def refresh_board(self) -> None:
+        seq = next(self._board_seq)  # reads may overlap (a thread worker is not stopped by a newer one)
         now = self.clock.now()
         local = self.counter.local(now)
         settings = self.counter.settings
@@ -209,7 +251,20 @@ class CanteenApp(App[None]):
                                 late_min=settings.window_late_min, meal=self.meal_choice)
             counts = class_counts(conn, local.date(), [(c.class_id, c.meal) for c in brk.classes]) if brk else []
             sync = read_sync_status(conn, configured=self.config.sync.configured, now=now)
-        self.post_message(Refreshed(Board(local.date(), self.counter.is_school_day(local.date()), brk, counts, sync)))
+        if not get_current_worker().is_cancelled:  # a newer read was started: it will post a fresher board
+            self.post_message(Refreshed(Board(local.date(), self.counter.is_school_day(local.date()), brk, counts,
+                                              sync), seq))
+
+    @staticmethod
+    def settle_memory() -> None:
+        """Once started, move everything built so far out of the garbage collector's sight.
+
+        A full collection walks every object alive (Textual's, SQLAlchemy's, the school's data):
+        100+ ms, which lands on a tap now and then. Frozen, the startup objects are never walked
+        again and a full collection only looks at what was made since: a few ms.
+        """
+        gc.collect()
+        gc.freeze()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
@@ -218,6 +273,12 @@ class CanteenApp(App[None]):
                         timeout=10)
 
     def on_refreshed(self, message: Refreshed) -> None:
+        if message.seq < self._board_shown_seq:
+            return  # an older read that finished late: the screen already shows a newer one
+        self._board_shown_seq = message.seq
+        if not self._frozen:
+            self._frozen = True
+            self.settle_memory()
         self.board = message.board
         self.serving.show_board(message.board)
 

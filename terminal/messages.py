@@ -33,9 +33,10 @@ class Board:
 
 
 class Refreshed(Message):
-    def __init__(self, board: Board) -> None:
+    def __init__(self, board: Board, seq: int = 0) -> None:
         super().__init__()
         self.board = board
+        self.seq = seq  # the read's number: a late older read must not replace a newer board
 
 
 class SyncFinished(Message):

@@ -7,7 +7,9 @@ is a card (decoded by `drivers.wedge`), anything slower is a person and is left 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events
@@ -23,6 +25,7 @@ from pos.domain import ru_date
 from terminal.messages import Board, ReaderMessage
 from terminal.texts import history_line, view_of
 from terminal.widgets.board import BreakBoard
+from terminal.widgets.line import Line
 from terminal.widgets.status import AlarmBar, StatusLine, status_parts
 from terminal.widgets.verdict import History, VerdictPanel
 
@@ -47,13 +50,14 @@ class ServingScreen(Screen[None]):
         super().__init__()
         self.history_size = history
         self._current: tuple[Verdict, datetime] | None = None
+        self.history_pending = 0  # list updates scheduled after the verdict's frame
 
     @property
     def canteen(self) -> CanteenApp:
         return cast("CanteenApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="topline")
+        yield Line("", id="topline")
         yield AlarmBar("", id="alarms")
         with Horizontal(id="main"):
             with Vertical(id="left"):
@@ -74,7 +78,7 @@ class ServingScreen(Screen[None]):
         clock = f"{ru_date(local.date())} {local:%H:%M:%S}"
         if app.clock.simulated:
             clock += "  (ДЕМО-ЧАСЫ: время имитируется)"
-        self.query_one("#topline", Static).update(f"{app.counter.settings.school_name}  ·  {clock}")
+        self.query_one("#topline", Line).set_text(f"{app.counter.settings.school_name}  ·  {clock}")
         if isinstance(app.wedge, WedgeReader):
             app.wedge.flush()
         else:
@@ -82,9 +86,19 @@ class ServingScreen(Screen[None]):
 
     def show_verdict(self, verdict: Verdict, at: datetime) -> None:
         if self._current is not None:
-            self.query_one(History).push(history_line(*self._current))
+            # The list under the panel follows in the next frame: the tap's frame paints the verdict
+            # alone, which is what the child and the staff wait for.
+            self.history_pending += 1
+            self.query_one(VerdictPanel).after_paint(partial(self._push_history, history_line(*self._current)))
         self._current = (verdict, at)
         self.query_one(VerdictPanel).show(view_of(verdict))
+
+    def after_verdict_painted(self, callback: Callable[[], object]) -> None:
+        self.query_one(VerdictPanel).after_paint(callback)
+
+    def _push_history(self, line: str) -> None:
+        self.history_pending -= 1
+        self.query_one(History).push(line)
 
     def show_board(self, board: Board) -> None:
         app = self.canteen

@@ -1,70 +1,100 @@
-"""The break board: the meal being served now, the break, and ordered / served / to come per class."""
+"""The break board: the meal being served now, the break, and ordered / served / to come per class.
+
+It is refreshed a moment after every burst of taps and every few seconds, so it must be cheap to
+repaint and must never make Textual lay the screen out again: every line has a fixed height and is
+updated in place with `layout=False`, only when its text changed; the counters are one pre-rendered
+text (not a DataTable, whose every `update_cell` drops its whole render cache and repaints all rows),
+and only a change in the number of classes (a new break) asks for a layout.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
 
 from pos.queries import BreakNow, ClassCount
 from terminal.texts import break_label, meal_title
+from terminal.widgets.line import Line
+
+HEADERS = ("Класс", "Приём", "Заказ", "Выдано", "Ждём")
+
+
+def _cells(values: tuple[str, ...], widths: list[int]) -> str:
+    # Names to the left, numbers to the right, two spaces apart.
+    return "  ".join(v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True)))
+
+
+def counts_table(counts: list[ClassCount]) -> Text:
+    """The counters as aligned columns: a bold header, then one line per class and meal."""
+    rows = [(c.name, c.meal.ru, str(c.ordered), str(c.served), str(c.to_come)) for c in counts]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(HEADERS)]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(_cells(HEADERS, widths), style="bold underline")
+    for n, (row, c) in enumerate(zip(rows, counts, strict=True)):
+        stripe = "on #262a33" if n % 2 else ""  # zebra stripes: a row is easy to follow across
+        text.append("\n")
+        text.append(_cells(row[:4], widths[:4]) + "  ", style=stripe)
+        text.append(row[4].rjust(widths[4]), style=f"{stripe} {'bold' if c.to_come else 'dim'}".strip())
+    return text
+
+
+class CountsTable(Static):
+    """Ordered / served / to come per class; its height follows the classes, so only a new break lays out."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.counts: list[ClassCount] = []
+        self._lines = 0
+
+    def show(self, counts: list[ClassCount]) -> None:
+        if counts == self.counts and self._lines:
+            return
+        self.counts = list(counts)
+        lines = len(counts) + 1
+        self.update(counts_table(counts), layout=lines != self._lines)
+        self._lines = lines
 
 
 class BreakBoard(Vertical):
-    _keys: list[str] | None = None
-
-    @staticmethod
-    def _to_come(c: ClassCount) -> Text:
-        return Text(str(c.to_come), style="bold" if c.to_come else "dim")
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # Held, not queried: the first board read can arrive before the nested table is mounted,
+        # and these widgets take their text while unmounted as well.
+        self.meal_now = Line("", id="meal-now")
+        self.break_now = Line("", id="break-now")
+        self.table = CountsTable(id="counts")
+        self.totals = Line("", id="totals")
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="meal-now")
-        yield Static("", id="break-now")
-        table: DataTable[str | Text] = DataTable(id="counts", cursor_type="none", zebra_stripes=True)
-        table.can_focus = False  # the serving screen keeps the keyboard (for keyboard-wedge readers)
-        table.add_column("Класс", key="class")
-        table.add_column("Приём", key="meal")
-        table.add_column("Заказ", key="ordered")
-        table.add_column("Выдано", key="served")
-        table.add_column("Ждём", key="to_come")
-        yield table
-        yield Static("", id="totals")
+        yield self.meal_now
+        yield self.break_now
+        with VerticalScroll(id="counts-box", can_focus=False):
+            yield self.table
+        yield self.totals
 
     def show(self, brk: BreakNow | None, counts: list[ClassCount], *, school_day: bool, day_text: str,
              manual: str) -> None:
-        meal_now = self.query_one("#meal-now", Static)
-        break_now = self.query_one("#break-now", Static)
+        meal_now, break_now = self.meal_now, self.break_now
         if not school_day:
-            meal_now.update(f"{day_text} — не учебный день")
-            break_now.update("По расписанию раздачи нет")
+            meal_now.set_text(f"{day_text} — не учебный день")
+            break_now.set_text("По расписанию раздачи нет")
         elif brk is None:
-            meal_now.update(manual or "Расписание перемен не загружено")
-            break_now.update("")
+            meal_now.set_text(manual or "Расписание перемен не загружено")
+            break_now.set_text("")
         else:
             meals = ", ".join(meal_title(m) for m in brk.meals)
             label = break_label(brk.shift, brk.number, brk.starts, brk.ends)
             if manual:
-                meal_now.update(manual)
+                meal_now.set_text(manual)
             elif brk.in_window:
-                meal_now.update(f"Сейчас: {meals}")
+                meal_now.set_text(f"Сейчас: {meals}")
             else:
-                meal_now.update(f"Перемены нет · следующая: {meals}")
-            break_now.update(label)
-        table = self.query_one("#counts", DataTable)
-        keys = [f"{c.class_id}:{c.meal}" for c in counts]
-        if keys == self._keys:
-            # The same classes as before (every refresh in a break): change the cells, keep the layout.
-            for key, c in zip(keys, counts, strict=True):
-                table.update_cell(key, "served", str(c.served))
-                table.update_cell(key, "ordered", str(c.ordered))
-                table.update_cell(key, "to_come", self._to_come(c))
-        else:
-            table.clear()
-            for key, c in zip(keys, counts, strict=True):
-                table.add_row(c.name, c.meal.ru, str(c.ordered), str(c.served), self._to_come(c), key=key)
-            self._keys = keys
+                meal_now.set_text(f"Перемены нет · следующая: {meals}")
+            break_now.set_text(label)
+        self.table.show(counts)
         ordered, served, to_come_n = (sum(c.ordered for c in counts), sum(c.served for c in counts),
                                       sum(c.to_come for c in counts))
-        self.query_one("#totals", Static).update(
+        self.totals.set_text(
             f"Всего: заказано {ordered}, выдано {served}, ждём {to_come_n}" if counts else "")

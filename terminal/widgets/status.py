@@ -66,11 +66,25 @@ def status_parts(reader: ReaderState, sync: SyncView | None, tz: ZoneInfo, *, te
 
 
 class StatusLine(Static):
+    """Repainted only when a part changed: it is refreshed with the board, every few seconds."""
+
+    _text = ""
+
     def show(self, items: list[str]) -> None:
-        self.update(" │ ".join(items), layout=False)
+        text = " │ ".join(items)
+        if text != self._text:
+            self._text = text
+            self.update(text, layout=False)
 
 
 class AlarmBar(Static):
+    """As tall as its alarms, so a change lays the screen out: only when the alarms change (rarely)."""
+
+    _alarms: list[str] | None = None
+
     def show(self, alarms: list[str]) -> None:
+        if alarms == self._alarms:
+            return
+        self._alarms = list(alarms)
         self.update("\n".join(alarms))
         self.display = bool(alarms)

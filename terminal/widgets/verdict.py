@@ -2,71 +2,159 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import deque
+from collections.abc import Callable
 
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
 
 from terminal.texts import SERVE, VerdictView
+from terminal.widgets.bigword import ROWS as HEADLINE_ROWS
 from terminal.widgets.bigword import big
 
 TONES = ("serve", "warn", "refuse", "undo", "idle")
+# The two bars inside the panel keep their own colours whatever the tone: black on amber / on yellow.
+WARNINGS_STYLE = "bold #000000 on #ffc21a"
+DIET_STYLE = "bold #000000 on #ffff00"
+BOLD = Style(bold=True)
 
 
-class VerdictPanel(Vertical):
-    """Green SERVE, red REFUSE, amber when served with a warning; the diet note in its own bar."""
+Row = tuple[str, str]  # a row's text, filled to the panel's width, and its own style ("" for the tone's)
+
+
+def _wrap(text: str, width: int, height: int) -> list[str]:
+    """`text` wrapped to `width` cells in exactly `height` lines (cut with an ellipsis if longer)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        lines.extend(textwrap.wrap(paragraph, max(width, 1)) or [""])
+    if len(lines) > height > 0:
+        lines = lines[:height]
+        lines[-1] = set_cell_size(lines[-1], max(width - 1, 0)) + "…"
+    return lines + [""] * (height - len(lines))
+
+
+def _block(content: str, width: int, height: int, style: str = "", pad: int = 0) -> list[Row]:
+    """`height` rows of `content`, each filled to `width` so that a bar's background spans the panel."""
+    return [(set_cell_size(" " * pad + line, width), style) for line in _wrap(content, width - 2 * pad, height)]
+
+
+def panel_rows(view: VerdictView | None, width: int) -> list[Row]:
+    """Every row of the panel for a verdict (None: waiting for a card), in fixed places."""
+    if view is None:
+        return _block("", width, HEADLINE_ROWS + 1) + _block("Приложите карту к считывателю", width, 1)
+    headline = big(view.headline).split("\n")
+    rows = [(set_cell_size(r, width), "") for r in headline[:HEADLINE_ROWS]]
+    rows += _block("", width, HEADLINE_ROWS - len(rows) + 1)
+    who = view.who or "Ученик не найден"
+    rows += _block(who + (f"  ·  {view.meal}" if view.meal else ""), width, 1)
+    rows += _block(view.message, width, 2)
+    rows += _block(view.money, width, 1)
+    bar = bool(view.warnings) and view.tone != SERVE
+    rows += _block("\n".join(f"⚠ {w}" for w in view.warnings), width, 2, WARNINGS_STYLE if bar else "", pad=1)
+    rows += _block(f"\nВНИМАНИЕ, ПИТАНИЕ: {view.diet}" if view.diet else "", width, 3,
+                   DIET_STYLE if view.diet else "", pad=1)
+    return rows
+
+
+class VerdictPanel(Widget):
+    """Green SERVE, red REFUSE, amber when served with a warning; the diet note in its own bar.
+
+    One widget that draws its rows itself (Textual's line API): a tap changes the tone class of
+    this one node (no style pass over children), and its rows are a few strings turned straight into
+    strips — no markup parsing or wrapping by Textual, which cost several ms per repaint. The panel's
+    size never changes (app.tcss), so a tap never lays the screen out.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.view: VerdictView | None = None
+        self._strips: list[Strip] = []
+        self._strips_key: tuple[object, ...] = ()
+        self._blank = Strip.blank(0)
+        self._after_paint: list[Callable[[], object]] = []
 
-    def compose(self) -> ComposeResult:
-        yield Static("", id="headline")
-        yield Static("Приложите карту к считывателю", id="who")
-        yield Static("", id="message")
-        yield Static("", id="money")
-        yield Static("", id="warnings")
-        yield Static("", id="diet")
+    def after_paint(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once the panel as it is now has been painted (after that frame is out)."""
+        self._after_paint.append(callback)
 
     def on_mount(self) -> None:
         self.set_tone("idle")
-        self.query_one("#warnings").add_class("-empty")
-        self.query_one("#diet").add_class("-empty")
 
     def set_tone(self, tone: str) -> None:
-        for name in TONES:
-            self.set_class(name == tone, f"-{name}")
+        self.update_classes({f"-{name}": name == tone for name in TONES})
 
     def show(self, view: VerdictView) -> None:
         self.view = view
         self.set_tone(view.tone)
-        # Every part has a fixed height (see app.tcss) and is updated without a layout pass; the
-        # optional bars are blanked by a class, not hidden (visibility is a layout rule): a tap
-        # repaints the panel, not the whole screen.
-        self.query_one("#headline", Static).update(big(view.headline), layout=False)
-        who = view.who or "Ученик не найден"
-        self.query_one("#who", Static).update(f"{who}" + (f"  ·  {view.meal}" if view.meal else ""), layout=False)
-        self.query_one("#message", Static).update(view.message, layout=False)
-        self.query_one("#money", Static).update(view.money, layout=False)
-        warnings = self.query_one("#warnings", Static)
-        warnings.update("\n".join(f"⚠ {w}" for w in view.warnings), layout=False)
-        warnings.set_class(not (view.warnings and view.tone != SERVE), "-empty")
-        diet = self.query_one("#diet", Static)
-        diet.update(f"\nВНИМАНИЕ, ПИТАНИЕ: {view.diet}" if view.diet else "", layout=False)
-        diet.set_class(not view.diet, "-empty")
+        self.refresh()
+
+    @property
+    def text(self) -> str:
+        """What the panel says, row by row (without the big word's drawing)."""
+        return "\n".join(r.rstrip() for r, _ in panel_rows(self.view, max(self.size.width, 80))[HEADLINE_ROWS:])
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Size and style are costly lookups: once per repaint, not once per row; the rows are drawn
+        # once per verdict (and again only if the size or the tone's colours changed).
+        width = self.size.width
+        base = self.visual_style.rich_style + BOLD
+        key = (self.view, width, base)
+        if key != self._strips_key:
+            self._strips_key = key
+            self._strips = [Strip([Segment(row, base + Style.parse(style) if style else base)], width)
+                            for row, style in panel_rows(self.view, width)]
+            self._blank = Strip.blank(width, base)
+        lines = super().render_lines(crop)
+        if self._after_paint:
+            # Called from inside the frame: queued, so they run once the frame has been written.
+            callbacks, self._after_paint = self._after_paint, []
+            for callback in callbacks:
+                self.call_later(callback)
+        return lines
+
+    def render_line(self, y: int) -> Strip:
+        return self._strips[y] if y < len(self._strips) else self._blank
 
 
-class History(Static):
-    """The previous few taps, newest first."""
+class History(Widget):
+    """The previous few taps, newest first, one row each (cut, never wrapped).
+
+    Drawn with the line API like the panel: a tap adds a row and repaints this region alone.
+    """
 
     def __init__(self, size: int, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+        super().__init__(id=id)
         self.lines: deque[str] = deque(maxlen=max(size, 1))
         self.size_limit = size
+        self._strips: dict[int, Strip] = {}
+        self._key: tuple[int, Style] = (0, Style())
 
     def push(self, line: str) -> None:
         if self.size_limit == 0:
             return
         self.lines.appendleft(line)
-        self.update("\n".join(self.lines), layout=False)
+        self._strips.clear()
+        self.refresh()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Size and style are costly lookups: once per repaint, not once per row.
+        key = (self.size.width, self.visual_style.rich_style)
+        if key != self._key:
+            self._key = key
+            self._strips.clear()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        strip = self._strips.get(y)
+        if strip is None:
+            width, base = self._key
+            text = self.lines[y] if y < len(self.lines) else ""
+            if cell_len(text) > width:
+                text = set_cell_size(text, max(width - 1, 0)) + "…"
+            strip = self._strips[y] = Strip([Segment(set_cell_size(text, width), base)], width)
+        return strip

@@ -37,15 +37,19 @@ def test_reader_table_from_toml_maps_onto_the_config() -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"kind": "serial-line", "device": "/dev/ttyUSB0", "baudrate": 9600}, "unknown key 'baudrate'"),
-        ({"kind": "serial-line", "device": "/dev/ttyUSB0", "baud": "9600"}, "baud must be an integer"),
-        ({"kind": "serial-line", "device": "/dev/ttyUSB0", "debounce": True}, "debounce must be a number"),
-        ({"kind": "barcode"}, "kind must be one of"),
-        ({"kind": "serial-frame"}, "device is required"),
-        ({"kind": "serial-line", "device": "/dev/ttyUSB0", "format": "(?P<hex>["}, "format:"),
-        ({"kind": "serial-line", "device": "/dev/ttyUSB0", "line_ending": "\\r"}, "line_ending must be"),
-        ({"kind": "nfc", "targets": [106]}, "targets must be a list of strings"),
-        ({"kind": "sim", "script": "soon 126,58404"}, "script:"),
+        ({"kind": "serial-line", "device": "/dev/ttyUSB0", "baudrate": 9600}, "неизвестный ключ «baudrate»"),
+        ({"kind": "serial-line", "device": "/dev/ttyUSB0", "baud": "9600"}, "ключ «baud» должен быть целым числом"),
+        ({"kind": "serial-line", "device": "/dev/ttyUSB0", "debounce": True}, "ключ «debounce» должен быть числом"),
+        ({"kind": "barcode"}, "ключ «kind» должен быть одним из"),
+        ({"kind": "serial-frame"}, "нужен ключ «device»"),
+        ({"kind": "serial-line", "device": "/dev/ttyUSB0", "format": "(?P<hex>["}, "ключ «format» задан неверно"),
+        ({"kind": "serial-line", "device": "/dev/ttyUSB0", "line_ending": "\\r"}, "«line_ending» должен быть одним из"),
+        ({"kind": "nfc", "targets": [106]}, "ключ «targets» должен быть списком строк"),
+        ({"kind": "sim", "script": "soon 126,58404"}, "ключ «script» задан неверно"),
+        ({"kind": "sim", "baud": 0}, "ключ «baud» должен быть больше нуля"),
+        ({"kind": "sim", "debounce": -1}, "ключ «debounce» должен быть не меньше 0"),
+        ({"kind": "wedge", "wedge_max_gap": 2}, "ключ «wedge_max_gap» должен быть больше 0 и не больше 1"),
+        ({"kind": "wedge", "wedge_min_length": 0}, "ключ «wedge_min_length» должен быть не меньше 1"),
     ],
 )
 def test_bad_reader_table_raises_an_error_naming_the_key(table: dict[str, object], message: str) -> None:

@@ -109,10 +109,16 @@ async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: floa
 
 
 async def board_read(pilot: Pilot[None]) -> None:
-    """Wait for the board/status workers in flight (not the reader's, which runs until the end)."""
-    busy = [w for w in pilot.app.workers if w.group == "board"]
-    if busy:
-        await pilot.app.workers.wait_for_complete(busy)
+    """Bring the screen up to date, whatever the timers: run the board read due after taps now, wait
+    for the reads in flight and for the list under the panel (filled after the verdict's frame).
+
+    Without it a snapshot or an assertion would depend on whether the 0.3 s after-tap read or the 5 s
+    periodic one happened to fire first (on a loaded machine they sometimes did).
+    """
+    app = pilot.app
+    assert isinstance(app, CanteenApp)
+    app.flush_board()
+    await until(pilot, lambda: app.settled)
     await pilot.pause()
 
 

@@ -34,8 +34,7 @@ pytestmark = pytest.mark.anyio
 
 
 def panel_text(app: CanteenApp) -> str:
-    panel = app.serving.query_one(VerdictPanel)
-    return "\n".join(str(w.render()) for w in panel.children if w.display)
+    return app.serving.query_one(VerdictPanel).text
 
 
 def counts(app: CanteenApp) -> dict[str, tuple[int, int, int]]:

@@ -1,6 +1,8 @@
 """Snapshots of the main states, so a layout regression is seen (pytest-textual-snapshot).
 
-Deterministic: the demo school built for a fixed day, a fixed clock, the simulated reader.
+Deterministic: the demo school built for a fixed day, a fixed clock, the simulated reader, and each
+step waits until the screen is up to date (`board_read`: the after-tap board read is run at once,
+not left to a 0.3 s timer that a loaded machine may or may not fire before the screenshot).
 Update with ``pytest tests/terminal/test_snapshots.py --snapshot-update`` after checking the report.
 """
 
@@ -13,7 +15,17 @@ from sqlalchemy import Engine
 from textual.pilot import Pilot
 
 from terminal.app import CanteenApp
-from tests.terminal.conftest import DIET_4B, FIRST_1A, NOT_ORDERED_1B, PAID_5A, AppFactory, card_of, ready, tap
+from tests.terminal.conftest import (
+    DIET_4B,
+    FIRST_1A,
+    NOT_ORDERED_1B,
+    PAID_5A,
+    AppFactory,
+    board_read,
+    card_of,
+    ready,
+    tap,
+)
 
 SIZE = (140, 40)
 Snap = Callable[..., bool]
@@ -82,11 +94,8 @@ def test_reader_unplugged_alarm(snap_compare: Any, make_app: AppFactory) -> None
         while app.reader_state.connected:
             await pilot.pause(0.01)
 
-    async def wait_alarm(pilot: Pilot[None]) -> None:
-        await pilot.pause()
-
     app = make_app()
-    assert snap_compare(app, terminal_size=SIZE, run_before=_chain(ready, unplug, wait_alarm))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_chain(ready, unplug, board_read))
 
 
 def _chain(*steps: Callable[[Pilot[None]], Awaitable[None]]) -> Callable[[Pilot[None]], Awaitable[None]]:
