@@ -71,12 +71,12 @@ class LineFormat:
             self.regex = re.compile(pattern)
         except re.error as error:
             raise LineFormatError(
-                f"not a preset ({', '.join(PRESETS)}) nor a regular expression: {error}"
+                f"это не готовый формат ({', '.join(PRESETS)}) и не регулярное выражение: {error}"
             ) from error
         groups = set(self.regex.groupindex)
         if not groups & _KNOWN_GROUPS:
             raise LineFormatError(
-                f"the line format needs a named group: one of {', '.join(sorted(_KNOWN_GROUPS))}"
+                f"в формате строки нужна именованная группа (named group): одна из {', '.join(sorted(_KNOWN_GROUPS))}"
             )
 
     def decode(self, line: str) -> Decoded:
@@ -118,7 +118,7 @@ class LineSplitter:
 
     def __init__(self, ending: str = "any", max_line: int = 256) -> None:
         if ending not in LINE_ENDINGS:
-            raise LineFormatError(f"line ending must be one of {', '.join(LINE_ENDINGS)}, got {ending!r}")
+            raise LineFormatError(f"конец строки — один из {', '.join(LINE_ENDINGS)}, а не {ending!r}")
         self._sep = LINE_ENDINGS[ending]
         self._max = max_line
         self._buf = bytearray()

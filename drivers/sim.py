@@ -91,5 +91,5 @@ def parse_script(text: str) -> list[tuple[float, str]]:
         try:
             steps.append((float(delay), number.strip()))
         except ValueError as error:
-            raise ValueError(f"script step must be 'SECONDS CARD', got {item!r}") from error
+            raise ValueError(f"шаг сценария пишется как «СЕКУНДЫ КАРТА», а не {item!r}") from error
     return steps

@@ -110,7 +110,7 @@ def test_custom_regex_with_named_group_reads_a_converter_format() -> None:
 def test_custom_regex_without_a_known_group_is_refused_with_the_group_names() -> None:
     with pytest.raises(LineFormatError, match="named group"):
         LineFormat(r"(\d+)")
-    with pytest.raises(LineFormatError, match="regular expression"):
+    with pytest.raises(LineFormatError, match="не регулярное выражение"):
         LineFormat(r"(?P<hex>[0-9")
 
 
