@@ -217,6 +217,20 @@ class Counter:
         return Verdict(Outcome.SERVE_FREE, Reason.OK, f"{meal.ru if meal else ''} в {at:%H:%M}", meal=meal,
                        student=student, event_id=last.id, card_uid=last.card_uid)
 
+    def checkpoint(self) -> tuple[int, int]:
+        """Copy the WAL back into the database file while the window is idle (PASSIVE: never waits
+        for, nor blocks, a tap). The store checkpoints by itself only every `WAL_AUTOCHECKPOINT_PAGES`,
+        so this keeps that rare large checkpoint from landing on a child's tap. Returns the WAL's frames
+        and how many of them are now in the database file."""
+        raw = self.engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
+        try:
+            db = raw.driver_connection
+            assert isinstance(db, sqlite3.Connection)
+            _busy, frames, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            raw.close()
+        return int(frames), int(copied)
+
     # -- internals --------------------------------------------------------------------------------
 
     def _run(self, work: Any) -> Verdict:

@@ -43,6 +43,7 @@ from terminal.widgets.status import ReaderState
 log = logging.getLogger(__name__)
 
 BOARD_EVERY_S = 5.0
+CHECKPOINT_IDLE_S = 20.0  # no tap for this long: the queue has paused, copy the WAL back
 BOARD_AFTER_TAP_S = 0.3  # in a burst of taps, at most one board read per this
 BOARD_FALLBACK_S = 1.0  # a read skipped in a burst is done by then at the latest
 ACTION_ERRORS = (Reason.NOTHING_TO_UNDO,)
@@ -85,6 +86,7 @@ class CanteenApp(App[None]):
         self._presented: set[str] = set()
         self._board_due = False
         self._board_read_at = 0.0
+        self._last_verdict_at, self._checkpointed = time.monotonic(), False
         self._board_timer: Timer | None = None
         self._board_seq = itertools.count(1)
         self._board_shown_seq = 0
@@ -103,6 +105,7 @@ class CanteenApp(App[None]):
             self.start_sync()
         self.set_interval(1.0, self.serving.tick)
         self.set_interval(BOARD_EVERY_S, self._board_every)
+        self.set_interval(BOARD_EVERY_S, self._checkpoint_when_idle)
         self.refresh_board()
 
     # -- sync -------------------------------------------------------------------------------------------
@@ -192,6 +195,7 @@ class CanteenApp(App[None]):
             self.notify(verdict.message, severity="warning", timeout=6)
             return
         self.last_verdict = verdict
+        self._last_verdict_at, self._checkpointed = time.monotonic(), False
         self.serving.show_verdict(verdict, self.counter.local(self.clock.now()))
         if tone_of(verdict) == REFUSE:
             self.ring()
@@ -214,6 +218,18 @@ class CanteenApp(App[None]):
             self._board_timer = None
         self._board_read_at = time.monotonic()
         self.refresh_board()
+
+    def _checkpoint_when_idle(self) -> None:
+        if not self._checkpointed and time.monotonic() - self._last_verdict_at >= CHECKPOINT_IDLE_S:
+            self._checkpointed = True
+            self._checkpoint()
+
+    @work(thread=True, exit_on_error=False, group="checkpoint")
+    def _checkpoint(self) -> None:
+        try:
+            self.counter.checkpoint()
+        except Exception:  # a missed checkpoint costs disk, never a serve; SQLite's own one is the backstop
+            log.exception("checkpoint failed")
 
     def _board_every(self) -> None:
         # While children are coming the reads after their verdicts keep the board fresh: a periodic

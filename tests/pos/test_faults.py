@@ -102,3 +102,16 @@ def test_journal_survives_kill_9_of_a_serving_process(tmp_path: Path) -> None:
         assert kinds[event_id] == "serve"
         assert event_id in outbox
     assert served == sum(1 for kind in kinds.values() if kind == "serve")
+
+
+def test_checkpoints_wait_for_an_idle_window_not_for_every_250th_serve(school: School) -> None:
+    from pos.store import WAL_AUTOCHECKPOINT_PAGES
+
+    counter = school.counter()
+    with school.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_AUTOCHECKPOINT_PAGES
+    counter.tap(CardRead(CARD), now=at(8, 45))
+    counter.tap(CardRead("EM:0000000002"), now=at(8, 46))
+    frames, copied = counter.checkpoint()
+    assert frames > 0 and copied == frames
+    assert counter.tap(CardRead(CARD), now=at(8, 50)).reason is Reason.ALREADY_SERVED  # nothing lost

@@ -330,3 +330,25 @@ async def test_outside_the_class_window_the_serve_is_amber(make_app: AppFactory,
         await tap(pilot, card_of(engine, FIRST_1A))
         assert app.serving.query_one(VerdictPanel).has_class("-warn")
         assert "Не время класса 1а" in panel_text(app)
+
+
+async def test_the_wal_is_copied_back_once_the_queue_pauses_and_not_while_children_tap(
+        make_app: AppFactory, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import terminal.app
+
+    app = make_app()
+    calls: list[tuple[int, int]] = []
+    real = app.counter.checkpoint
+    monkeypatch.setattr(app.counter, "checkpoint", lambda: calls.append(real()) or calls[-1])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await tap(pilot, card_of(engine, FIRST_1A))
+        app._checkpoint_when_idle()  # a child just tapped: not idle
+        await pilot.pause()
+        assert calls == []
+        monkeypatch.setattr(terminal.app, "CHECKPOINT_IDLE_S", 0.0)
+        app._checkpoint_when_idle()
+        app._checkpoint_when_idle()  # once per pause, not every timer tick
+        await until(pilot, lambda: bool(calls))
+        await pilot.pause(0.1)
+        assert len(calls) == 1 and calls[0][0] > 0 and calls[0][1] == calls[0][0]
