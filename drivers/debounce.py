@@ -39,6 +39,3 @@ class Debouncer:
             if self._uid is not None:
                 self._last_seen = max(self._last_seen, now)
 
-    def reset(self) -> None:
-        with self._lock:
-            self._uid = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import time as clock
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -133,10 +133,6 @@ def demo(db: Path | None, day: datetime | None, delay: float, keep: bool) -> Non
         if delay:
             clock.sleep(delay)
     click.echo(f"Итого: выдано {served}, отказов {refused}.")
-
-
-def today_local(tz: str) -> date:
-    return datetime.now(ZoneInfo(tz)).date()
 
 
 if __name__ == "__main__":

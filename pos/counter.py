@@ -36,6 +36,7 @@ from pos.store import StoreError, explain_sqlite_error
 
 CLOCK_BACK_TOLERANCE = timedelta(minutes=1)
 UNDO_WINDOW = timedelta(minutes=15)
+ANY_DAY = date(2000, 1, 3)  # to shift a break's clock times by minutes
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ class Counter:
             with self.engine.begin() as conn:
                 self.settings = Settings.load(conn)
                 breaks = {(b.shift, b.number): b for b in conn.execute(select(Break)).all()}
+                early = timedelta(minutes=self.settings.window_early_min)
+                late = timedelta(minutes=self.settings.window_late_min)
                 self._slots: dict[str, list[Slot]] = {}
                 for class_id, meal, shift, number in conn.execute(
                     select(MealSlot.class_id, MealSlot.meal, MealSlot.shift, MealSlot.break_no)
@@ -110,10 +113,8 @@ class Counter:
                     if b is None:
                         continue
                     label = f"на {number}-й перемене {'I' * shift} смены {b.starts}–{b.ends}"
-                    early, late = timedelta(minutes=self.settings.window_early_min), \
-                        timedelta(minutes=self.settings.window_late_min)
-                    starts = (datetime.combine(date.min, time.fromisoformat(b.starts)) - early).time()
-                    ends = (datetime.combine(date.min + timedelta(days=1), time.fromisoformat(b.ends)) + late).time()
+                    starts = (datetime.combine(ANY_DAY, time.fromisoformat(b.starts)) - early).time()
+                    ends = (datetime.combine(ANY_DAY, time.fromisoformat(b.ends)) + late).time()
                     self._slots.setdefault(class_id, []).append(Slot(Meal(meal), starts, ends, label))
                 self._holidays = set(conn.execute(select(Holiday.day)).scalars())
                 self._prices: dict[date, dict[Meal, int]] = {}

@@ -2,19 +2,20 @@
 
 Nothing here decides or writes anything: which break is on now (from the schedule), how many
 students of each class ordered / got / have still to come for a meal, who is still missing, a
-name-or-class search for a forgotten card, and the few numbers the status line shows.
+name-or-class search for a forgotten card, and the demo's queue. (The status line's numbers are
+`sync.status.read_status`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Connection, Row, and_, func, select
 
 from pos.domain import Meal
-from pos.models import Break, Card, Event, MealSlot, MenuPrice, Meta, Order, Outbox, SchoolClass, Served, Student
+from pos.models import Break, Card, Event, MealSlot, MenuPrice, Order, SchoolClass, Served, Student
 
 
 @dataclass(frozen=True)
@@ -208,15 +209,6 @@ def last_event_at(conn: Connection) -> datetime | None:
     """When the journal's latest event happened (aware UTC), or None for an empty journal."""
     value = conn.execute(select(func.max(Event.at_utc))).scalar()
     return value.replace(tzinfo=UTC) if value is not None else None
-
-
-def outbox_count(conn: Connection) -> int:
-    """Journal events not yet acknowledged by the server."""
-    return int(conn.execute(select(func.count()).select_from(Outbox)).scalar() or 0)
-
-
-def meta_values(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
-    return dict(conn.execute(select(Meta.key, Meta.value).where(Meta.key.in_(list(keys)))).tuples().all())
 
 
 def priced_days(conn: Connection, since: date, days: int = 1) -> set[date]:

@@ -81,7 +81,3 @@ def upsert(conn: Connection, table: FromClause, rows: Sequence[Mapping[str, Any]
     conn.execute(stmt, list(rows))
 
 
-def insert_ignore(table: FromClause, dialect_name: str) -> Any:
-    """An INSERT that skips rows whose primary key exists (the idempotent ingest)."""
-    dialect = sqlite if dialect_name == "sqlite" else postgresql
-    return dialect.insert(table).on_conflict_do_nothing()
