@@ -31,6 +31,7 @@ import msgspec
 
 from pos.decide import Outcome
 from pos.domain import Meal
+from pos.journal import NOTE_MAX, STAFF_MAX  # the journal's limits are the wire's
 
 PROTOCOL = 1
 PUSH_PATH = "/api/sync/push"
@@ -171,14 +172,14 @@ def parse_event(data: Any) -> dict[str, Any]:
         "meal": meal,
         "outcome": outcome,
         "reason": _text(data, "reason", 32),
-        "message": _text(data, "message", 2000),
+        "message": _text(data, "message", NOTE_MAX),
         "paid_kopecks": _int(data, "paid_kopecks", -MONEY_LIMIT, MONEY_LIMIT, 0),
         "free_kopecks": _int(data, "free_kopecks", -MONEY_LIMIT, MONEY_LIMIT, 0),
         "budget_line": _text(data, "budget_line", 64, optional=True),
         "ref_event_id": ref,
         "source": _text(data, "source", 16, default="card"),
-        "staff": _text(data, "staff", 100),
-        "note": _text(data, "note", 2000),
+        "staff": _text(data, "staff", STAFF_MAX),
+        "note": _text(data, "note", NOTE_MAX),
         "flags": _text(data, "flags", 200),
     }
 
@@ -195,9 +196,9 @@ _Money = Annotated[int, msgspec.Meta(ge=-MONEY_LIMIT, le=MONEY_LIMIT)]
 _S16 = Annotated[str, msgspec.Meta(max_length=16)]
 _S32 = Annotated[str, msgspec.Meta(max_length=32)]
 _S64 = Annotated[str, msgspec.Meta(max_length=64)]
-_S100 = Annotated[str, msgspec.Meta(max_length=100)]
+_STAFF = Annotated[str, msgspec.Meta(max_length=STAFF_MAX)]
 _S200 = Annotated[str, msgspec.Meta(max_length=200)]
-_S2000 = Annotated[str, msgspec.Meta(max_length=2000)]
+_NOTE = Annotated[str, msgspec.Meta(max_length=NOTE_MAX)]
 
 
 class WireEvent(msgspec.Struct, forbid_unknown_fields=True):
@@ -214,14 +215,14 @@ class WireEvent(msgspec.Struct, forbid_unknown_fields=True):
     card_uid: _S64 | None = None
     meal: str | None = None
     reason: _S32 = ""
-    message: _S2000 = ""
+    message: _NOTE = ""
     paid_kopecks: _Money = 0
     free_kopecks: _Money = 0
     budget_line: _S64 | None = None
     ref_event_id: _Hex32 | None = None
     source: _S16 = "card"
-    staff: _S100 = ""
-    note: _S2000 = ""
+    staff: _STAFF = ""
+    note: _NOTE = ""
     flags: _S200 = ""
 
 
