@@ -23,6 +23,7 @@ from drivers.card import CardIdError, CardRead, parse_card_id
 from pos import journal, lookup
 from pos.decide import CardStatus, Outcome, Reason, Situation, Verdict, decide, refuse
 from pos.domain import Meal
+from pos.ledger import SERVED_KINDS, EventKind, Flag, join_flags
 from pos.models import (
     Break,
     Event,
@@ -187,9 +188,9 @@ class Counter:
         )
         def record(conn: Connection) -> Verdict:
             if refused.event_id and conn.execute(select(exists().where(
-                    Event.ref_event_id == refused.event_id, Event.kind == "override"))).scalar():
+                    Event.ref_event_id == refused.event_id, Event.kind == EventKind.OVERRIDE))).scalar():
                 return refuse(Reason.OVERRIDE, "Этот отказ уже отменён решением сотрудника", None)
-            return self._record(conn, verdict, local, kind="override", source="override", staff=staff,
+            return self._record(conn, verdict, local, kind=EventKind.OVERRIDE, source="override", staff=staff,
                                 note=reason, ref=refused.event_id)
 
         with self._lock:
@@ -249,7 +250,7 @@ class Counter:
             known = lookup.student(conn, card.student_id)[0] if card.student_id else None
             verdict = decide(Situation(now=local, policy=self.settings.policy, meal=meal or Meal.BREAKFAST,
                                        card_status=card.status, card_note=card.note, student=known))
-            return self._record(conn, replace(verdict, card_uid=uid), local, kind="refuse")
+            return self._record(conn, replace(verdict, card_uid=uid), local, kind=EventKind.REFUSE)
         return self._decide_and_record(conn, local, meal, student_id=card.student_id, card_uid=uid, source="card")
 
     def _resolve_meal(self, class_id: str | None, local: datetime, day: lookup.Day) -> Meal:
@@ -289,7 +290,7 @@ class Counter:
         verdict = replace(decide(situation), card_uid=card_uid)
         if source == "manual" and verdict.served:
             verdict = replace(verdict, warnings=(*verdict.warnings, f"Выдано без карты: {note}"))
-        kind = "serve" if verdict.served else "refuse"
+        kind = EventKind.SERVE if verdict.served else EventKind.REFUSE
         return self._record(conn, verdict, local, kind=kind, source=source, staff=staff, note=note)
 
     def _menu_price(self, conn: Connection, day: date, meal: Meal) -> int | None:
@@ -298,12 +299,12 @@ class Counter:
                 select(MenuPrice.meal, MenuPrice.price_kopecks).where(MenuPrice.day == day))}
         return self._prices[day].get(meal)
 
-    def _record(self, conn: Connection, verdict: Verdict, local: datetime, *, kind: str, source: str = "card",
+    def _record(self, conn: Connection, verdict: Verdict, local: datetime, *, kind: EventKind, source: str = "card",
                 staff: str = "", note: str = "", ref: str | None = None) -> Verdict:
         now_utc = local.astimezone(UTC).replace(tzinfo=None)
-        flags = list(verdict.flags)
+        flags: list[str] = list(verdict.flags)
         if self._last_event_at is not None and now_utc < self._last_event_at - CLOCK_BACK_TOLERANCE:
-            flags.append("clock_back")
+            flags.append(Flag.CLOCK_BACK)
             verdict = replace(verdict, warnings=(
                 *verdict.warnings, "Часы терминала ушли назад: проверьте время (запись сохранена)"))
         entry = journal.Entry(
@@ -313,9 +314,9 @@ class Counter:
             outcome=verdict.outcome.value, reason=verdict.reason.value, message=verdict.message,
             paid_kopecks=verdict.paid_kopecks, free_kopecks=verdict.free_kopecks, budget_line=verdict.budget_line,
             ref_event_id=ref, source=source, staff=staff[: journal.STAFF_MAX], note=note[: journal.NOTE_MAX],
-            flags=",".join(flags),
+            flags=join_flags(flags),
         )
-        journal.append(conn, entry, served=verdict.served)
+        journal.append(conn, entry)
         if self._last_event_at is None or now_utc > self._last_event_at:
             self._last_event_at = now_utc
         return verdict.with_event(entry.id)
@@ -327,9 +328,9 @@ class Counter:
         return conn.execute(
             select(Event.id, Event.student_id, Event.meal, Event.at_utc, Event.paid_kopecks, Event.free_kopecks,
                    Event.budget_line, Event.card_uid)
-            .where(Event.kind.in_(("serve", "override")), Event.terminal_id == self.terminal_id,
+            .where(Event.kind.in_(SERVED_KINDS), Event.terminal_id == self.terminal_id,
                    Event.local_date == local.date(), Event.at_utc >= since,
-                   ~exists().where(reversal.c.ref_event_id == Event.id, reversal.c.kind == "reversal"))
+                   ~exists().where(reversal.c.ref_event_id == Event.id, reversal.c.kind == EventKind.REVERSAL))
             .order_by(Event.seq.desc()).limit(1)).first()
 
     def _undo(self, conn: Connection, local: datetime, staff: str, reason: str) -> Verdict:
@@ -346,5 +347,5 @@ class Counter:
             budget_line=last.budget_line, card_uid=last.card_uid,
             balance_after_kopecks=student.balance_kopecks + last.paid_kopecks if student else None,
         )
-        return self._record(conn, verdict, local, kind="reversal", source="undo", staff=staff, note=reason,
+        return self._record(conn, verdict, local, kind=EventKind.REVERSAL, source="undo", staff=staff, note=reason,
                             ref=last.id)

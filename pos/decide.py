@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 
 from pos.domain import Meal, age_on, ru_date
+from pos.ledger import Flag
 from pos.money import format_rub
 from pos.policy import EligibilityError, Policy
 
@@ -177,7 +178,7 @@ def decide(s: Situation) -> Verdict:
                 # The child is entitled to this meal; the unpaid top-up is for the office, not the queue.
                 warnings.append(f"Сверх дневного лимита льготы {cap}: доплата {format_rub(copay)} не списана "
                                 "(на счёте недостаточно средств)")
-                copay, flags = 0, ("copay_unpaid",)
+                copay, flags = 0, (Flag.COPAY_UNPAID,)
             else:
                 warnings.append(f"Сверх дневного лимита льготы {cap}: доплата {format_rub(copay)} со счёта")
         return Verdict(

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection
 
+from pos.ledger import EventKind, balance_delta, counts_as_served
 from pos.lookup import raw, sql_datetime
 
 STAFF_MAX = 100  # characters; the journal's and the wire's limits
@@ -36,7 +37,7 @@ class Entry:
 
     id: str
     terminal_id: str
-    kind: str
+    kind: EventKind
     at_utc: datetime  # naive UTC
     local_date: date
     student_id: str | None
@@ -55,10 +56,10 @@ class Entry:
     flags: str
 
 
-def append(conn: Connection, entry: Entry, *, served: bool) -> int:
+def append(conn: Connection, entry: Entry) -> int:
     """Write the event and its outbox row; a served meal also marks `served` and debits the account.
 
-    A reversal (negative amounts, `served` False) deletes the `served` row of the event it reverses
+    A reversal (negative amounts) deletes the `served` row of the event it reverses
     and credits the account back. Returns the event's sequence number.
     """
     db = raw(conn)
@@ -67,11 +68,12 @@ def append(conn: Connection, entry: Entry, *, served: bool) -> int:
     values = (*row[:2], seq, row[2], sql_datetime(entry.at_utc), entry.local_date.isoformat(), *row[5:])
     db.execute(_EVENT, values)
     db.execute(_OUTBOX, (seq, entry.id))
-    if served and entry.student_id and entry.meal:
+    if counts_as_served(entry.kind) and entry.student_id and entry.meal:
         db.execute(_SERVED, (entry.student_id, entry.local_date.isoformat(), entry.meal, entry.id,
                                        sql_datetime(entry.at_utc), entry.paid_kopecks, entry.free_kopecks))
-    if entry.kind == "reversal" and entry.ref_event_id:
+    if entry.kind == EventKind.REVERSAL and entry.ref_event_id:
         db.execute(_UNSERVE, (entry.ref_event_id,))
-    if entry.paid_kopecks and entry.student_id and (served or entry.kind == "reversal"):
-        db.execute(_DEBIT, (entry.paid_kopecks, entry.student_id))
+    delta = balance_delta(entry.kind, entry.paid_kopecks)
+    if delta and entry.student_id:
+        db.execute(_DEBIT, (-delta, entry.student_id))
     return seq

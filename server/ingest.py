@@ -23,10 +23,11 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from drivers.card import weaker_matches
+from pos.ledger import SERVED_KINDS, Flag, balance_delta, join_flags
 from server.accounts import Principal, utcnow
 from server.db import take_revs
 from server.models import Card, Student, SyncLog, Terminal
-from sync.wire import EVENT_FIELDS, ROW, SERVED_KINDS, EventRow, WireError, parse_event
+from sync.wire import EVENT_FIELDS, ROW, EventRow, WireError, parse_event
 
 CHUNK = 900  # IN-list size that every SQLite build accepts
 
@@ -185,9 +186,9 @@ def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[Event
             i = bisect_right(pulls, at)
             stale_data = i == 0 or at - pulls[i - 1] > stale
         if unknown_student or unknown_card or stale_data:  # the usual event has no flag: one test, not three
-            flags.append(",".join(name for name, on in (("unknown_student", unknown_student),
-                                                         ("unknown_card", unknown_card),
-                                                         ("stale_data", stale_data)) if on))
+            flags.append(join_flags(flag for flag, on in ((Flag.UNKNOWN_STUDENT, unknown_student),
+                                                          (Flag.UNKNOWN_CARD, unknown_card),
+                                                          (Flag.STALE_DATA, stale_data)) if on))
         else:
             flags.append("")
     stored = _insert_new(conn, valid, flags, school_id, now, last_rev - len(valid) + 1)
@@ -195,8 +196,9 @@ def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[Event
     for row in valid:
         if row[_ID] in stored:
             out.stored.append(row[_ID])
-            if row[_PAID] and row[_STUDENT] in students and row[_KIND] != "refuse":
-                debits[row[_STUDENT]] += row[_PAID]
+            delta = balance_delta(row[_KIND], row[_PAID])
+            if delta and row[_STUDENT] in students:
+                debits[row[_STUDENT]] -= delta
         else:
             out.duplicate.append(row[_ID])
     if debits:

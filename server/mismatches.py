@@ -31,6 +31,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
 from pos.domain import Meal, age_on
+from pos.ledger import SERVED_KINDS, EventKind
 from pos.money import format_rub
 from pos.policy import EligibilityError, Policy, parse_policy
 from server.models import Entitlement, Event, MenuPrice, Order, School, SchoolClass, Student
@@ -121,14 +122,14 @@ def report(conn: Connection, school_id: str, start: date, end: date) -> dict[str
         select(Event.id, Event.kind, Event.student_id, Event.local_date, Event.meal, Event.at_utc, Event.paid_kopecks,
                Event.free_kopecks, Event.ref_event_id)
         .where(Event.school_id == school_id, Event.local_date >= start, Event.local_date <= end,
-               Event.kind.in_(("serve", "override")))).all()
+               Event.kind.in_(SERVED_KINDS))).all()
     # A reversal cancels its serve whatever day it was made or arrived on, so look them up by the
     # serves' ids, not by the period (a late reversal would leave the serve counted otherwise).
     serve = aliased(Event)  # an alias, or the subquery would be correlated with the outer events
     serve_ids = select(serve.id).where(serve.school_id == school_id, serve.local_date >= start,
-                                       serve.local_date <= end, serve.kind.in_(("serve", "override")))
+                                       serve.local_date <= end, serve.kind.in_(SERVED_KINDS))
     reversed_ids = set(conn.execute(
-        select(Event.ref_event_id).where(Event.school_id == school_id, Event.kind == "reversal",
+        select(Event.ref_event_id).where(Event.school_id == school_id, Event.kind == EventKind.REVERSAL,
                                          Event.ref_event_id.in_(serve_ids))).scalars())
     served: dict[tuple[str, date, str], list[Any]] = defaultdict(list)
     for e in events:
@@ -168,13 +169,13 @@ def _judge(books: _Books, key: tuple[str, date, str], ordered: bool, serves: lis
     # The first meal is the student's; every other one is either a staff override (counted below,
     # with its reason on the terminal) or a duplicate nobody decided on — never both, or the money
     # at stake would be counted twice.
-    extra = [e for e in serves[1:] if e.kind != "override"]
+    extra = [e for e in serves[1:] if e.kind != EventKind.OVERRIDE]
     if extra:
         out.append(item("served_twice", len(extra), sum(_amount(books, e) for e in extra), extra))
-    overrides = [e for e in serves if e.kind == "override"]
+    overrides = [e for e in serves if e.kind == EventKind.OVERRIDE]
     if overrides:
         out.append(item("override", len(overrides), sum(_amount(books, e) for e in overrides), overrides))
-    unentitled = [e for e in serves if e.kind == "serve" and e.free_kopecks > 0
+    unentitled = [e for e in serves if e.kind == EventKind.SERVE and e.free_kopecks > 0
                   and books.free(student_id, day, meal) is None]
     if unentitled:
         out.append(item("without_entitlement", len(unentitled), sum(e.free_kopecks for e in unentitled), unentitled))

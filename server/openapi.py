@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pos.ledger import EventKind
 from server.importer import COLUMNS
 
 _ERROR = {"description": "ошибка", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -39,7 +40,7 @@ EVENT = {"type": "object",
          "required": ["id", "terminal_id", "seq", "kind", "at_utc", "local_date", "outcome", "reason"],
          "properties": {
              "id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "terminal_id": {"type": "string"},
-             "seq": {"type": "integer"}, "kind": {"enum": ["serve", "refuse", "override", "reversal"]},
+             "seq": {"type": "integer"}, "kind": {"enum": [k.value for k in EventKind]},
              "at_utc": {"type": "string", "format": "date-time"}, "local_date": {"type": "string", "format": "date"},
              "student_id": {"type": ["string", "null"]}, "card_uid": {"type": ["string", "null"]},
              "meal": {"type": ["string", "null"]}, "outcome": {"type": "string"}, "reason": {"type": "string"},

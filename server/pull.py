@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, update
 
+from pos.ledger import MONEY_KINDS, cancelled, counts_as_served
 from pos.policy import parse_policy
 from server.accounts import utcnow
 from server.models import (
@@ -142,13 +143,13 @@ def _served(conn: Connection, school_id: str, today: date, since: int, snapshot:
     columns = (Event.id, Event.kind, Event.terminal_id, Event.student_id, Event.meal, Event.at_utc,
                Event.paid_kopecks, Event.free_kopecks, Event.ref_event_id)
     where = and_(Event.school_id == school_id, Event.local_date == today,
-                 Event.kind.in_(("serve", "override", "reversal")), Event.student_id.is_not(None))
+                 Event.kind.in_(MONEY_KINDS), Event.student_id.is_not(None))
     if not snapshot:
         where = and_(where, Event.rev > since, Event.terminal_id != terminal_id)
     rows = conn.execute(select(*columns).where(where).order_by(Event.rev)).all()
     if snapshot:  # a snapshot carries the net result only
-        reversed_ids = {r.ref_event_id for r in rows if r.kind == "reversal"}
-        rows = [r for r in rows if r.kind != "reversal" and r.id not in reversed_ids]
+        reversed_ids = cancelled((r.id, r.kind, r.ref_event_id) for r in rows)
+        rows = [r for r in rows if counts_as_served(r.kind) and r.id not in reversed_ids]
     return [{"id": r.id, "kind": r.kind, "terminal_id": r.terminal_id, "student_id": r.student_id, "meal": r.meal,
              "local_date": today.isoformat(), "at_utc": utc_iso(r.at_utc), "paid_kopecks": r.paid_kopecks,
              "free_kopecks": r.free_kopecks, "ref_event_id": r.ref_event_id} for r in rows]

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from drivers.card import match_keys
 from pos.counter import write_meta
+from pos.ledger import MONEY_KINDS, EventKind
 from pos.models import (
     Break,
     Card,
@@ -433,7 +434,7 @@ def _apply_students(conn: Connection, rows: list[dict[str, Any]]) -> None:
     unseen = select(Outbox.event_id).union(select(Rejected.event_id))
     pending = dict(conn.execute(
         select(Event.student_id, func.sum(Event.paid_kopecks)).where(Event.id.in_(unseen))
-        .where(Event.student_id.is_not(None), Event.kind != "refuse").group_by(Event.student_id)).tuples().all())
+        .where(Event.student_id.is_not(None), Event.kind.in_(MONEY_KINDS)).group_by(Event.student_id)).tuples().all())
     gone = [r["id"] for r in rows if not r["active"]]
     for i in range(0, len(gone), 900):  # left the school: nothing of theirs stays on the terminal
         chunk = gone[i:i + 900]
@@ -450,7 +451,7 @@ def _apply_served(conn: Connection, served: list[dict[str, Any]], today: date) -
     """Meals served at the other windows today, so a second tap here is refused as already served."""
     rows, undone = [], []
     for s in served:
-        if s["kind"] == "reversal":
+        if s["kind"] == EventKind.REVERSAL:
             if s.get("ref_event_id"):
                 undone.append(s["ref_event_id"])
         elif s.get("meal") and date.fromisoformat(s["local_date"]) == today:
@@ -463,7 +464,7 @@ def _apply_served(conn: Connection, served: list[dict[str, Any]], today: date) -
         reversed_here = set()
         for i in range(0, len(ids), 900):
             reversed_here |= set(conn.execute(select(Event.ref_event_id).where(
-                Event.kind == "reversal", Event.ref_event_id.in_(ids[i:i + 900]))).scalars())
+                Event.kind == EventKind.REVERSAL, Event.ref_event_id.in_(ids[i:i + 900]))).scalars())
         rows = [r for r in rows if r["event_id"] not in reversed_here]
     if rows:
         conn.execute(sqlite_insert(Served).on_conflict_do_nothing(), rows)

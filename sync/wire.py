@@ -32,14 +32,14 @@ import msgspec
 from pos.decide import Outcome
 from pos.domain import Meal
 from pos.journal import NOTE_MAX, STAFF_MAX  # the journal's limits are the wire's
+from pos.ledger import EventKind
 
 PROTOCOL = 1
 PUSH_PATH = "/api/sync/push"
 PULL_PATH = "/api/sync/pull"
 HEALTH_PATH = "/api/health"
 MAX_BATCH = 5000  # events per push; the server refuses more with 413
-KINDS = frozenset({"serve", "refuse", "override", "reversal"})
-SERVED_KINDS = frozenset({"serve", "override"})
+KINDS = frozenset(k.value for k in EventKind)
 MEALS = frozenset(m.value for m in Meal)
 OUTCOMES = frozenset(o.value for o in Outcome)
 MONEY_LIMIT = 100_000_000  # a million roubles in kopecks: far beyond any meal, catches garbage
@@ -155,7 +155,7 @@ def parse_event(data: Any) -> dict[str, Any]:
     ref = data.get("ref_event_id")
     if ref is not None and (not isinstance(ref, str) or not _HEX32.fullmatch(ref)):
         raise WireError("invalid", "поле ref_event_id: ожидается 32 шестнадцатеричных символа")
-    if kind == "reversal" and ref is None:
+    if kind == EventKind.REVERSAL and ref is None:
         raise WireError("invalid", "отмена выдачи без ссылки на выдачу (ref_event_id)")
     terminal_id = _text(data, "terminal_id", 64)
     if not terminal_id:
@@ -254,7 +254,7 @@ def decode_push(body: bytes) -> tuple[str | None, list[EventRow]] | None:
     fromisoformat = datetime.fromisoformat
     for e in push.events:
         if (e.kind not in KINDS or e.outcome not in OUTCOMES or (e.meal is not None and e.meal not in MEALS)
-                or (e.kind == "reversal" and e.ref_event_id is None)):
+                or (e.kind == EventKind.REVERSAL and e.ref_event_id is None)):
             return None
         try:
             at = fromisoformat(e.at_utc)
