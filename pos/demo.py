@@ -179,7 +179,6 @@ def _student(conn: Connection, rng: random.Random, student_id: str, class_id: st
             id=f"{student_id}-e{n}", student_id=student_id, category=category,
             starts=year_start + timedelta(days=1),
             ends=(days[0] - timedelta(days=7)) if expired else date(year_start.year + 1, 5, 31),
-            order_no=f"01-04-{200 + n}", reason="решение комиссии",
         ))
     uid = em_marine(f"{rng.getrandbits(40):010X}")
     key32, key24 = match_keys(uid)

@@ -77,7 +77,10 @@ class Card(Base):
 
 
 class Entitlement(Base):
-    """A benefit category granted to a student for a period (starts the day after the director's order)."""
+    """A benefit category granted to a student for a period (starts the day after the director's order).
+
+    Only what serving needs: the order's number and the documents' reason stay on the server.
+    """
 
     __tablename__ = "entitlements"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -85,8 +88,6 @@ class Entitlement(Base):
     category: Mapped[str] = mapped_column(String(64))
     starts: Mapped[date] = mapped_column(Date)
     ends: Mapped[date | None] = mapped_column(Date)
-    order_no: Mapped[str] = mapped_column(String(64), default="")
-    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class Order(Base):

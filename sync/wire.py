@@ -49,7 +49,8 @@ EVENT_FIELDS = ("id", "terminal_id", "seq", "kind", "at_utc", "local_date", "stu
                 "source", "staff", "note", "flags")
 
 # The reference tables a pull carries, with their columns (the terminal's `pos.models` columns,
-# minus what the terminal derives itself, e.g. the cards' match keys).
+# minus what the terminal derives itself, e.g. the cards' match keys). Only what serving needs leaves
+# the server: no benefit's order number or documents' reason.
 PULL_TABLES: dict[str, tuple[str, ...]] = {
     "classes": ("id", "name", "grade", "shift"),
     "breaks": ("shift", "number", "starts", "ends"),
@@ -57,7 +58,7 @@ PULL_TABLES: dict[str, tuple[str, ...]] = {
     "students": ("id", "full_name", "class_id", "birth_date", "diet_note", "daily_limit_kopecks",
                  "balance_kopecks", "active"),
     "cards": ("uid", "student_id", "blocked", "blocked_reason"),
-    "entitlements": ("id", "student_id", "category", "starts", "ends", "order_no", "reason"),
+    "entitlements": ("id", "student_id", "category", "starts", "ends"),
     "orders": ("student_id", "day", "meal"),
     "menu_prices": ("day", "meal", "price_kopecks"),
     "holidays": ("day", "reason"),
