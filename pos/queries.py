@@ -85,14 +85,19 @@ def current_break(conn: Connection, local: datetime, *, early_min: int = 10, lat
 
 @dataclass(frozen=True)
 class ClassCount:
-    """Ordered / served / still to come for one class and meal on one day."""
+    """Ordered / served / still to come for one class and meal on one day; ordered = served + to_come.
+
+    Meals given without an order (a staff override, a hand serve) are counted apart, in `extra`, so the
+    three columns staff add up in their heads always add up.
+    """
 
     class_id: str
     name: str
     meal: Meal
     ordered: int
-    served: int
+    served: int  # ordered and served
     to_come: int  # ordered and not served yet
+    extra: int = 0  # served without an order
 
 
 def class_counts(conn: Connection, day: date, expected: Iterable[tuple[str, Meal]]) -> list[ClassCount]:
@@ -123,9 +128,9 @@ def class_counts(conn: Connection, day: date, expected: Iterable[tuple[str, Meal
     result = []
     for class_id, meal in pairs:
         key = (class_id, meal.value)
-        n_ordered = ordered.get(key, 0)
-        result.append(ClassCount(class_id, names.get(class_id, class_id), meal, n_ordered, served.get(key, 0),
-                                 n_ordered - served_ordered.get(key, 0)))
+        n_ordered, n_served = ordered.get(key, 0), served_ordered.get(key, 0)
+        result.append(ClassCount(class_id, names.get(class_id, class_id), meal, n_ordered, n_served,
+                                 n_ordered - n_served, served.get(key, 0) - n_served))
     return result
 
 

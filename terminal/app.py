@@ -66,6 +66,7 @@ class TapTiming:
 class CanteenApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "Терминал раздачи"
+    ENABLE_COMMAND_PALETTE = False  # an English developer tool (^p palette): not for the serving window
 
     def __init__(self, *, counter: Counter, read_engine: Engine, clock: Clock, config: TerminalConfig,
                  reader: Reader | None, reader_error: str = "", measure: bool = False,
@@ -186,8 +187,11 @@ class CanteenApp(App[None]):
     def override(self, refused: Verdict, reason: str) -> None:
         self.present(self.counter.override(refused, reason=reason, staff=self.config.staff, now=self.clock.now()))
 
-    def undo(self, reason: str) -> None:
-        self.present(self.counter.undo_last(staff=self.config.staff, reason=reason, now=self.clock.now()))
+    def undo(self, reason: str, serve_id: str | None = None) -> None:
+        verdict = self.counter.undo_last(staff=self.config.staff, reason=reason, now=self.clock.now())
+        if verdict.reason is Reason.REVERSAL and serve_id is not None:
+            self.serving.mark_undone(serve_id)
+        self.present(verdict)
 
     def present(self, verdict: Verdict) -> None:
         if verdict.reason in ACTION_ERRORS or (verdict.reason is Reason.OVERRIDE and not verdict.served):
@@ -309,7 +313,7 @@ class CanteenApp(App[None]):
                 return
             student_id, name = hit
             self.push_screen(ReasonScreen("Выдать без карты", f"{name}: выдача будет записана как «без карты».",
-                                          default="Забыл карту"),
+                                          default="Нет карты с собой"),
                              lambda reason: self.serve_by_hand(student_id, reason) if reason is not None else None)
 
         self.push_screen(SearchScreen(self.read_engine), chosen)
@@ -334,7 +338,7 @@ class CanteenApp(App[None]):
         self.push_screen(ReasonScreen("Отменить последнюю выдачу",
                                       f"Будет отменена выдача: {who}, {last.message} (запись об отмене).",
                                       default="Ошибочная выдача"),
-                         lambda reason: self.undo(reason) if reason is not None else None)
+                         lambda reason: self.undo(reason, last.event_id) if reason is not None else None)
 
     def action_meal(self) -> None:
         def chosen(value: str | None) -> None:

@@ -23,7 +23,7 @@ from drivers.wedge import WedgeReader
 from pos.decide import Verdict
 from pos.domain import ru_date
 from terminal.messages import Board, ReaderMessage
-from terminal.texts import history_line, view_of
+from terminal.texts import HistoryRow, history_line, view_of
 from terminal.widgets.board import BreakBoard
 from terminal.widgets.line import Line
 from terminal.widgets.status import AlarmBar, StatusLine, status_parts
@@ -34,23 +34,28 @@ if TYPE_CHECKING:
 
 
 class ServingScreen(Screen[None]):
+    # Short labels: the keys must fit one line of an 80-column terminal (F1 explains each in full).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "app.help", "Справка"),
-        Binding("f2", "app.find", "Найти ученика"),
-        Binding("f3", "app.override", "Выдать вопреки"),
-        Binding("f4", "app.undo", "Отменить выдачу"),
-        Binding("f6", "app.meal", "Приём пищи"),
-        Binding("f7", "app.summary", "Сводка дня"),
+        Binding("f2", "app.find", "Поиск"),
+        Binding("f3", "app.override", "Вопреки"),
+        Binding("f4", "app.undo", "Отмена"),
+        Binding("f6", "app.meal", "Приём"),
+        Binding("f7", "app.summary", "Сводка"),
         Binding("space", "app.demo_tap", "Демо: следующий", show=False),
         Binding("f5", "app.demo_tap", "Демо: следующий", show=False),
         Binding("f9", "app.demo_plug", "Демо: считыватель", show=False),
     ]
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
 
     def __init__(self, *, history: int) -> None:
         super().__init__()
         self.history_size = history
         self._current: tuple[Verdict, datetime] | None = None
         self.history_pending = 0  # list updates scheduled after the verdict's frame
+        self._undone: set[str] = set()  # serves undone here: their rows are struck through
 
     @property
     def canteen(self) -> CanteenApp:
@@ -66,7 +71,7 @@ class ServingScreen(Screen[None]):
                 yield History(self.history_size, id="history")
             yield BreakBoard(id="board")
         yield StatusLine("", id="status")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.tick()
@@ -96,9 +101,14 @@ class ServingScreen(Screen[None]):
     def after_verdict_painted(self, callback: Callable[[], object]) -> None:
         self.query_one(VerdictPanel).after_paint(callback)
 
-    def _push_history(self, line: str) -> None:
+    def _push_history(self, row: HistoryRow) -> None:
         self.history_pending -= 1
-        self.query_one(History).push(line)
+        self.query_one(History).push(row.struck() if row.event_id in self._undone else row)
+
+    def mark_undone(self, event_id: str) -> None:
+        """The serve `event_id` was undone: its row says so, now or when it reaches the list."""
+        self._undone.add(event_id)
+        self.query_one(History).mark_undone(event_id)
 
     def show_board(self, board: Board) -> None:
         app = self.canteen
