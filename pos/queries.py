@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Connection, Row, and_, func, select
 
 from pos.domain import Meal
-from pos.models import Break, Card, Event, MealSlot, MenuPrice, Order, SchoolClass, Served, Student
+from pos.models import Break, Card, Event, MealSlot, MenuPrice, Order, Rejected, SchoolClass, Served, Student
 
 
 @dataclass(frozen=True)
@@ -221,3 +221,25 @@ def priced_days(conn: Connection, since: date, days: int = 1) -> set[date]:
     until = since + timedelta(days=days)
     return set(conn.execute(
         select(MenuPrice.day).where(MenuPrice.day >= since, MenuPrice.day < until).distinct()).scalars())
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """An event the server refused, as staff see it: when, who, what, and the server's reason."""
+
+    at_utc: datetime
+    student_name: str
+    meal: Meal | None
+    kind: str
+    message: str
+
+
+def rejected_events(conn: Connection, *, limit: int = 200) -> list[RejectedRow]:
+    """The events waiting in the rejected list, newest first (they stay in the journal too)."""
+    rows = conn.execute(
+        select(Event.at_utc, Student.full_name, Event.student_id, Event.meal, Event.kind, Rejected.message)
+        .join(Event, Event.id == Rejected.event_id)
+        .outerjoin(Student, Student.id == Event.student_id)
+        .order_by(Rejected.seq.desc()).limit(limit)).all()
+    return [RejectedRow(r.at_utc, r.full_name or r.student_id or "—", Meal(r.meal) if r.meal else None, r.kind,
+                        r.message) for r in rows]

@@ -36,6 +36,7 @@ from terminal.screens.dialogs import HelpScreen, MealScreen, ReasonScreen
 from terminal.screens.search import SearchScreen
 from terminal.screens.serving import ServingScreen
 from terminal.screens.summary import SummaryScreen
+from terminal.screens.sync import SyncScreen
 from terminal.syncstatus import BackgroundSync, read_sync_status
 from terminal.texts import REFUSE, tone_of
 from terminal.widgets.status import ReaderState
@@ -129,6 +130,15 @@ class CanteenApp(App[None]):
         if message.applied:
             self.counter.reload()  # new lists, orders or schedule: the engine's cached settings too
         self.refresh_board()
+        if isinstance(self.screen, SyncScreen):
+            self.screen.refresh_view()
+
+    def sync_now(self) -> bool:
+        """Ask the background sync to run at once; False when no server is configured."""
+        if self.sync is None:
+            return False
+        self.sync.scheduler.run_now()
+        return True
 
     def on_unmount(self) -> None:
         if self.sync is not None:
@@ -350,6 +360,10 @@ class CanteenApp(App[None]):
             self.refresh_board()
 
         self.push_screen(MealScreen(self.meal_choice), chosen)
+
+    def action_sync_screen(self) -> None:
+        self.push_screen(SyncScreen(self.read_engine, configured=self.config.sync.configured, tz=self.counter.tz,
+                                    now=self.clock.now, sync_now=self.sync_now))
 
     def action_summary(self) -> None:
         local = self.counter.local(self.clock.now())

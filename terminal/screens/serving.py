@@ -42,6 +42,7 @@ class ServingScreen(Screen[None]):
         Binding("f4", "app.undo", "Отмена"),
         Binding("f6", "app.meal", "Приём"),
         Binding("f7", "app.summary", "Сводка"),
+        Binding("f8", "app.sync_screen", "Связь"),
         Binding("space", "app.demo_tap", "Демо: следующий", show=False),
         Binding("f5", "app.demo_tap", "Демо: следующий", show=False),
         Binding("f9", "app.demo_plug", "Демо: считыватель", show=False),

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from textual import events
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from drivers.card import to_decimal10
 from pos.decide import Reason
 from pos.domain import Meal
-from pos.models import Event, Served
+from pos.models import Event, Rejected, Served
 from terminal.app import CanteenApp
 from terminal.clock import FixedClock
 from terminal.screens.dialogs import ReasonScreen
+from terminal.screens.sync import SyncScreen
 from terminal.widgets.board import BreakBoard
 from terminal.widgets.status import AlarmBar, StatusLine
 from terminal.widgets.verdict import History, VerdictPanel
@@ -384,3 +385,34 @@ async def test_the_wal_is_copied_back_once_the_queue_pauses_and_not_while_childr
         await until(pilot, lambda: bool(calls))
         await pilot.pause(0.1)
         assert len(calls) == 1 and calls[0][0] > 0 and calls[0][1] == calls[0][0]
+
+
+async def test_the_sync_screen_lists_rejected_events_and_syncs_on_request(make_app: AppFactory,
+                                                                          engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await tap(pilot, card_of(engine, PAID_5A))
+        served = app.last_verdict
+        assert served is not None and served.event_id is not None
+        with engine.begin() as conn:  # what the sync client does with an event the server refuses
+            seq = conn.execute(select(Event.seq).where(Event.id == served.event_id)).scalar_one()
+            conn.execute(insert(Rejected).values(event_id=served.event_id, seq=seq, reason="conflict",
+                                                 message="событие с этим номером уже есть с другим содержимым",
+                                                 at=datetime(2026, 11, 23, 2, 0)))
+        await pilot.press("f8")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SyncScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 1
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[0] == "23.11.2026 08:41" and "завтрак" in row[2]
+        assert row[3] == "событие с этим номером уже есть с другим содержимым"
+        assert "Сервер не настроен" in str(screen.query_one("#sync-state", Static).render())
+        await pilot.press("s")  # no server: a notice, not a crash
+        await pilot.pause()
+        assert any("не настроен" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.serving
