@@ -40,7 +40,7 @@ async def test_taps_board_refreshes_and_clock_ticks_lay_nothing_out(make_app: Ap
             app.clock.advance(3)
             app.serving.tick()
             await tap(pilot, card)  # the verdict, the list under it, the board read after the tap
-        app.refresh_board()
+        app.serving.refresh_board()
         await board_read(pilot)
         assert app.board is not None and {c.name: c.served for c in app.board.counts}["1а"] == 3
         assert len(app.serving.query_one(History).lines) == 3
