@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,13 +18,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import psycopg
 from sqlalchemy import Engine, insert, update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import Server  # noqa: E402
 from pos.models import Event as LocalEvent  # noqa: E402
 from pos.models import Outbox  # noqa: E402
 from pos.policy import shipped_policies  # noqa: E402
@@ -40,33 +38,6 @@ from sync.client import SyncClient  # noqa: E402
 
 TZ = "Asia/Krasnoyarsk"
 PG = "postgresql://postgres@127.0.0.1:5432/"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, url: str) -> None:
-        self.port = free_port()
-        env = {**os.environ, "CANTEEN_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
-             "server.app:create_app()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{self.port}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(20)
 
 
 def today() -> date:

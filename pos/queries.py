@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Connection, Row, and_, func, select
 
 from pos.domain import Meal
-from pos.models import Break, Card, Event, MealSlot, MenuPrice, Order, SchoolClass, Served, Student
+from pos.models import Break, Card, Event, MealSlot, MenuPrice, Order, Rejected, SchoolClass, Served, Student
 
 
 @dataclass(frozen=True)
@@ -85,14 +85,19 @@ def current_break(conn: Connection, local: datetime, *, early_min: int = 10, lat
 
 @dataclass(frozen=True)
 class ClassCount:
-    """Ordered / served / still to come for one class and meal on one day."""
+    """Ordered / served / still to come for one class and meal on one day; ordered = served + to_come.
+
+    Meals given without an order (a staff override, a hand serve) are counted apart, in `extra`, so the
+    three columns staff add up in their heads always add up.
+    """
 
     class_id: str
     name: str
     meal: Meal
     ordered: int
-    served: int
+    served: int  # ordered and served
     to_come: int  # ordered and not served yet
+    extra: int = 0  # served without an order
 
 
 def class_counts(conn: Connection, day: date, expected: Iterable[tuple[str, Meal]]) -> list[ClassCount]:
@@ -123,9 +128,9 @@ def class_counts(conn: Connection, day: date, expected: Iterable[tuple[str, Meal
     result = []
     for class_id, meal in pairs:
         key = (class_id, meal.value)
-        n_ordered = ordered.get(key, 0)
-        result.append(ClassCount(class_id, names.get(class_id, class_id), meal, n_ordered, served.get(key, 0),
-                                 n_ordered - served_ordered.get(key, 0)))
+        n_ordered, n_served = ordered.get(key, 0), served_ordered.get(key, 0)
+        result.append(ClassCount(class_id, names.get(class_id, class_id), meal, n_ordered, n_served,
+                                 n_ordered - n_served, served.get(key, 0) - n_served))
     return result
 
 
@@ -216,3 +221,25 @@ def priced_days(conn: Connection, since: date, days: int = 1) -> set[date]:
     until = since + timedelta(days=days)
     return set(conn.execute(
         select(MenuPrice.day).where(MenuPrice.day >= since, MenuPrice.day < until).distinct()).scalars())
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """An event the server refused, as staff see it: when, who, what, and the server's reason."""
+
+    at_utc: datetime
+    student_name: str
+    meal: Meal | None
+    kind: str
+    message: str
+
+
+def rejected_events(conn: Connection, *, limit: int = 200) -> list[RejectedRow]:
+    """The events waiting in the rejected list, newest first (they stay in the journal too)."""
+    rows = conn.execute(
+        select(Event.at_utc, Student.full_name, Event.student_id, Event.meal, Event.kind, Rejected.message)
+        .join(Event, Event.id == Rejected.event_id)
+        .outerjoin(Student, Student.id == Event.student_id)
+        .order_by(Rejected.seq.desc()).limit(limit)).all()
+    return [RejectedRow(r.at_utc, r.full_name or r.student_id or "—", Meal(r.meal) if r.meal else None, r.kind,
+                        r.message) for r in rows]

@@ -47,7 +47,7 @@ def money_line(verdict: Verdict) -> str:
         return ""
     if not verdict.paid_kopecks:
         return ""  # free: the message already says so
-    word = "Доплата со счёта" if verdict.outcome is Outcome.SERVE_FREE else "Списано со счёта"
+    word = "Доплата" if verdict.outcome is Outcome.SERVE_FREE else "Списано"  # short: fits an 80-column panel
     parts = [f"{word} {format_rub(verdict.paid_kopecks)}"]
     if verdict.balance_after_kopecks is not None:
         parts.append(f"остаток {format_rub(verdict.balance_after_kopecks)}")
@@ -69,12 +69,25 @@ def view_of(verdict: Verdict) -> VerdictView:
     )
 
 
-def history_line(verdict: Verdict, at: datetime) -> str:
+@dataclass(frozen=True)
+class HistoryRow:
+    """One row of the list under the panel, and the event it shows (to mark it if it is undone)."""
+
+    text: str
+    event_id: str | None
+    undone: bool = False
+
+    def struck(self) -> HistoryRow:
+        return HistoryRow(f"{self.text} · ВЫДАЧА ОТМЕНЕНА", self.event_id, undone=True)
+
+
+def history_line(verdict: Verdict, at: datetime) -> HistoryRow:
     """One line of the list under the panel: time, word, who, what."""
     student = verdict.student
     who = f"{student.full_name} ({student.class_name})" if student else (verdict.card_uid or "—")
     word = "ОТМЕНА" if verdict.reason is Reason.REVERSAL else verdict.headline
-    return f"{at:%H:%M:%S}  {word:<6}  {who} — {verdict.message}"
+    return HistoryRow(f"{at:%H:%M:%S}  {word:<6}  {who} — {verdict.message}",
+                      verdict.event_id if verdict.served else None)
 
 
 def meal_title(meal: Meal) -> str:

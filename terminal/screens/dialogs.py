@@ -15,7 +15,11 @@ from pos.domain import Meal
 
 
 class ReasonScreen(ModalScreen[str | None]):
-    """Asks why; Enter confirms (returns the text), Esc cancels (returns None)."""
+    """Asks why; Enter confirms (returns the text), Esc cancels (returns None).
+
+    Every action it guards is recorded with its reason, so an empty reason keeps the dialog open with
+    the error in it: what the operator goes on typing must land in the dialog, not on the serving screen.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Отмена")]
 
@@ -28,10 +32,16 @@ class ReasonScreen(ModalScreen[str | None]):
             yield Static(self.title_text, classes="dialog-title")
             yield Static(self.info, classes="dialog-info")
             yield Input(self.default, placeholder=self.placeholder, id="reason")
+            yield Static("", id="reason-error", classes="dialog-error")
             yield Static("Enter — подтвердить, Esc — отмена", classes="dialog-keys")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip())
+        reason = event.value.strip()
+        if not reason:
+            self.query_one("#reason-error", Static).update("Укажите причину: она записывается в журнал")
+            event.input.focus()
+            return
+        self.dismiss(reason)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -73,11 +83,12 @@ HELP = """\
 Жёлтый цвет — выдать, но прочитайте предупреждение. Полоса «ВНИМАНИЕ, ПИТАНИЕ» — аллергия или диета.
 
 [b]F1[/b]  эта справка
-[b]F2[/b]  найти ученика по фамилии, имени или классу (забыл карту) и выдать без карты
+[b]F2[/b]  найти ученика по фамилии, имени или классу (нет карты с собой) и выдать без карты
 [b]F3[/b]  выдать вопреки отказу — с указанием причины (записывается)
 [b]F4[/b]  отменить последнюю выдачу (записывается отмена)
 [b]F6[/b]  сменить приём пищи вручную (или вернуть «по расписанию»)
-[b]F7[/b]  сводка дня: заказано и выдано по классам, кто ещё не пришёл
+[b]F7[/b]  сводка дня: заказано и выдано по классам, кому ещё не выдано
+[b]F8[/b]  связь с сервером: синхронизировать сейчас, записи, отклонённые сервером
 [b]Ctrl+Q[/b]  выход
 """
 

@@ -30,7 +30,7 @@ class SearchScreen(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="search"):
-            yield Static("Найти ученика (забыл карту)", classes="dialog-title")
+            yield Static("Найти ученика (нет карты с собой)", classes="dialog-title")
             yield Input(placeholder="фамилия, имя или класс: «иван 5а»", id="query")
             yield OptionList(id="hits")
             yield Static("Enter — выбрать, ↓ — к списку, Esc — отмена", classes="dialog-keys")

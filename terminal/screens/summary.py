@@ -38,16 +38,17 @@ class SummaryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         with self.engine.connect() as conn:
-            self.rows = [r for r in day_summary(conn, self.day) if r.ordered or r.served]
+            self.rows = [r for r in day_summary(conn, self.day) if r.ordered or r.served or r.extra]
         table = self.query_one(DataTable)
-        for label in ("Класс", "Приём", "Заказано", "Выдано", "Не пришли"):
+        for label in ("Класс", "Приём", "Заказано", "Выдано", "Ещё не было", "Сверх заказа"):
             table.add_column(label)
         for r in self.rows:
-            table.add_row(r.name, r.meal.ru, str(r.ordered), str(r.served), str(r.to_come))
-        totals = {m: (sum(r.ordered for r in self.rows if r.meal is m), sum(r.served for r in self.rows if r.meal is m))
+            table.add_row(r.name, r.meal.ru, str(r.ordered), str(r.served), str(r.to_come), str(r.extra or ""))
+        totals = {m: [sum(getattr(r, f) for r in self.rows if r.meal is m) for f in ("ordered", "served", "extra")]
                   for m in Meal}
         self.query_one("#summary-totals", Static).update("Итого: " + "; ".join(
-            f"{m.ru} — заказано {o}, выдано {s}" for m, (o, s) in totals.items() if o or s))
+            f"{m.ru} — заказано {o}, выдано {s}" + (f", сверх заказа {x}" if x else "")
+            for m, (o, s, x) in totals.items() if o or s or x))
         table.focus()
         if self.rows:
             self.show_missing(0)
@@ -61,8 +62,8 @@ class SummaryScreen(Screen[None]):
         row = self.rows[index]
         with self.engine.connect() as conn:
             missing = missing_students(conn, self.day, row.class_id, row.meal)
-        self.query_one("#missing-title", Static).update(f"{row.name}, {row.meal.ru}: не пришли ({len(missing)})")
-        self.query_one("#missing", Static).update("\n".join(s.full_name for s in missing) or "все получили")
+        self.query_one("#missing-title", Static).update(f"{row.name}, {row.meal.ru}: ещё не было ({len(missing)})")
+        self.query_one("#missing", Static).update("\n".join(s.full_name for s in missing) or "выдано всем")
 
     def action_close(self) -> None:
         self.dismiss(None)

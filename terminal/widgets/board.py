@@ -18,25 +18,37 @@ from pos.queries import BreakNow, ClassCount
 from terminal.texts import break_label, meal_title
 from terminal.widgets.line import Line
 
-HEADERS = ("Класс", "Приём", "Заказ", "Выдано", "Ждём")
+HEADERS = ("Класс", "Приём", "Заказ", "Выдано", "Ждём", "Сверх")
+NAME_MAX = 8  # a class name longer than this is cut with «…»: the table must fit 80 columns
 
 
-def _cells(values: tuple[str, ...], widths: list[int]) -> str:
-    # Names to the left, numbers to the right, two spaces apart.
-    return "  ".join(v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True)))
+def _short(name: str, limit: int = NAME_MAX) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def counts_table(counts: list[ClassCount]) -> Text:
-    """The counters as aligned columns: a bold header, then one line per class and meal."""
-    rows = [(c.name, c.meal.ru, str(c.ordered), str(c.served), str(c.to_come)) for c in counts]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(HEADERS)]
+    """The counters as aligned columns: a bold header, then one line per class (and meal, when the break
+    serves several; one meal is already named above the table)."""
+    with_meal = len({c.meal for c in counts}) > 1
+    keep = [i for i in range(len(HEADERS)) if with_meal or i != 1]
+    rows = [(_short(c.name), c.meal.ru, str(c.ordered), str(c.served), str(c.to_come), str(c.extra) if c.extra else "")
+            for c in counts]
+    widths = [max([len(HEADERS[i])] + [len(r[i]) for r in rows]) for i in keep]
+
+    def line(values: tuple[str, ...]) -> list[str]:
+        # Names to the left, numbers to the right, one space apart (two after the names).
+        return [(values[i].ljust(w) + " " if i < 2 else values[i].rjust(w)) for i, w in zip(keep, widths, strict=True)]
+
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(_cells(HEADERS, widths), style="bold underline")
+    text.append(" ".join(line(HEADERS)), style="bold underline")
+    to_come = keep.index(4)
     for n, (row, c) in enumerate(zip(rows, counts, strict=True)):
         stripe = "on #262a33" if n % 2 else ""  # zebra stripes: a row is easy to follow across
+        cells = line(row)
         text.append("\n")
-        text.append(_cells(row[:4], widths[:4]) + "  ", style=stripe)
-        text.append(row[4].rjust(widths[4]), style=f"{stripe} {'bold' if c.to_come else 'dim'}".strip())
+        text.append(" ".join(cells[:to_come]) + " ", style=stripe)
+        text.append(cells[to_come], style=f"{stripe} {'bold' if c.to_come else 'dim'}".strip())
+        text.append(" " + " ".join(cells[to_come + 1:]), style=stripe)
     return text
 
 
@@ -94,7 +106,7 @@ class BreakBoard(Vertical):
                 meal_now.set_text(f"Перемены нет · следующая: {meals}")
             break_now.set_text(label)
         self.table.show(counts)
-        ordered, served, to_come_n = (sum(c.ordered for c in counts), sum(c.served for c in counts),
-                                      sum(c.to_come for c in counts))
-        self.totals.set_text(
-            f"Всего: заказано {ordered}, выдано {served}, ждём {to_come_n}" if counts else "")
+        ordered, served, to_come_n, extra = (sum(c.ordered for c in counts), sum(c.served for c in counts),
+                                             sum(c.to_come for c in counts), sum(c.extra for c in counts))
+        total = f"Заказано {ordered}: выдано {served}, ждём {to_come_n}" + (f" · сверх заказа {extra}" if extra else "")
+        self.totals.set_text(total if counts else "")

@@ -22,8 +22,10 @@ class ReaderState:
     since: datetime | None = None
 
 
-def _hm(at: datetime | None, tz: ZoneInfo) -> str:
+def local_time(at: datetime | None, tz: ZoneInfo) -> str:
+    """An aware moment in the school's time, as staff read it: ``23.11.2026 08:41``."""
     return at.astimezone(tz).strftime("%d.%m.%Y %H:%M") if at else "—"
+
 
 
 def status_parts(reader: ReaderState, sync: SyncView | None, tz: ZoneInfo, *, terminal_id: str,
@@ -43,17 +45,17 @@ def status_parts(reader: ReaderState, sync: SyncView | None, tz: ZoneInfo, *, te
         elif sync_st.online:
             items.append("онлайн")
         else:
-            since = f" с {_hm(sync_st.offline_since, tz)}" if sync_st.offline_since else ""
+            since = f" с {local_time(sync_st.offline_since, tz)}" if sync_st.offline_since else ""
             error = f" ({sync_st.last_error[:60]})" if sync_st.last_error else ""
             items.append(f"ОФЛАЙН{since}{error}")
         if configured:
-            items.append(f"синхр.: {_hm(sync_st.last_ok_at, tz)}")
+            items.append(f"синхр.: {local_time(sync_st.last_ok_at, tz)}")
         items.append(f"к отправке: {sync_st.waiting}")
         if sync_st.rejected:
             items.append(f"отклонено: {sync_st.rejected}")
             alarms.append(f"СЕРВЕР ОТКЛОНИЛ {sync_st.rejected} ЗАП. — вызовите администратора")
         if sync_st.stale:
-            as_of = _hm(sync_st.data_as_of, tz) if sync_st.data_as_of else "никогда не загружались"
+            as_of = local_time(sync_st.data_as_of, tz) if sync_st.data_as_of else "никогда не загружались"
             items.append("ДАННЫЕ УСТАРЕЛИ")
             alarms.append(f"ДАННЫЕ УСТАРЕЛИ (списки и заявки на {as_of}) — проверьте связь с сервером")
         if sync_st.clock_trouble and sync_st.drift_s is not None:

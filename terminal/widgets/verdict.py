@@ -13,7 +13,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from terminal.texts import SERVE, VerdictView
+from terminal.texts import SERVE, HistoryRow, VerdictView
 from terminal.widgets.bigword import ROWS as HEADLINE_ROWS
 from terminal.widgets.bigword import big
 
@@ -22,6 +22,7 @@ TONES = ("serve", "warn", "refuse", "undo", "idle")
 WARNINGS_STYLE = "bold #000000 on #ffc21a"
 DIET_STYLE = "bold #000000 on #ffff00"
 BOLD = Style(bold=True)
+UNDONE = Style(strike=True, dim=True)
 
 
 Row = tuple[str, str]  # a row's text, filled to the panel's width, and its own style ("" for the tone's)
@@ -34,7 +35,8 @@ def _wrap(text: str, width: int, height: int) -> list[str]:
         lines.extend(textwrap.wrap(paragraph, max(width, 1)) or [""])
     if len(lines) > height > 0:
         lines = lines[:height]
-        lines[-1] = set_cell_size(lines[-1], max(width - 1, 0)) + "…"
+        last = lines[-1].rstrip()
+        lines[-1] = (last if cell_len(last) < width else set_cell_size(last, max(width - 1, 0))) + "…"
     return lines + [""] * (height - len(lines))
 
 
@@ -124,22 +126,37 @@ class VerdictPanel(Widget):
 class History(Widget):
     """The previous few taps, newest first, one row each (cut, never wrapped).
 
-    Drawn with the line API like the panel: a tap adds a row and repaints this region alone.
+    Drawn with the line API like the panel: a tap adds a row and repaints this region alone. A row
+    whose serve was undone afterwards is struck through and says so, so nobody reads it as served.
     """
 
     def __init__(self, size: int, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.lines: deque[str] = deque(maxlen=max(size, 1))
+        self.lines: deque[HistoryRow] = deque(maxlen=max(size, 1))
         self.size_limit = size
         self._strips: dict[int, Strip] = {}
         self._key: tuple[int, Style] = (0, Style())
 
-    def push(self, line: str) -> None:
+    def push(self, row: HistoryRow) -> None:
         if self.size_limit == 0:
             return
-        self.lines.appendleft(line)
+        self.lines.appendleft(row)
         self._strips.clear()
         self.refresh()
+
+    def mark_undone(self, event_id: str) -> bool:
+        """Strike through the row of this serve; False when it is no longer in the list."""
+        for n, row in enumerate(self.lines):
+            if row.event_id == event_id and not row.undone:
+                self.lines[n] = row.struck()
+                self._strips.clear()
+                self.refresh()
+                return True
+        return False
+
+    @property
+    def texts(self) -> list[str]:
+        return [row.text for row in self.lines]
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Size and style are costly lookups: once per repaint, not once per row.
@@ -153,8 +170,10 @@ class History(Widget):
         strip = self._strips.get(y)
         if strip is None:
             width, base = self._key
-            text = self.lines[y] if y < len(self.lines) else ""
+            row = self.lines[y] if y < len(self.lines) else None
+            text = row.text if row else ""
             if cell_len(text) > width:
                 text = set_cell_size(text, max(width - 1, 0)) + "…"
-            strip = self._strips[y] = Strip([Segment(set_cell_size(text, width), base)], width)
+            style = base + UNDONE if row is not None and row.undone else base
+            strip = self._strips[y] = Strip([Segment(set_cell_size(text, width), style)], width)
         return strip

@@ -117,8 +117,8 @@ async def board_read(pilot: Pilot[None]) -> None:
     """
     app = pilot.app
     assert isinstance(app, CanteenApp)
-    app.flush_board()
-    await until(pilot, lambda: app.settled)
+    app.serving.flush_board()
+    await until(pilot, lambda: app.serving.settled)
     await pilot.pause()
 
 

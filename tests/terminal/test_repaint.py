@@ -40,7 +40,7 @@ async def test_taps_board_refreshes_and_clock_ticks_lay_nothing_out(make_app: Ap
             app.clock.advance(3)
             app.serving.tick()
             await tap(pilot, card)  # the verdict, the list under it, the board read after the tap
-        app.refresh_board()
+        app.serving.refresh_board()
         await board_read(pilot)
         assert app.board is not None and {c.name: c.served for c in app.board.counts}["1а"] == 3
         assert len(app.serving.query_one(History).lines) == 3
@@ -61,9 +61,15 @@ async def test_an_older_board_read_finishing_late_does_not_replace_a_newer_one(m
 
 
 def test_the_counts_table_aligns_names_left_and_numbers_right() -> None:
-    counts = [ClassCount("c1", "1а", Meal.BREAKFAST, 24, 5, 19), ClassCount("c2", "6 инклюзия", Meal.LUNCH, 2, 0, 2)]
+    counts = [ClassCount("c1", "1а", Meal.BREAKFAST, 24, 5, 19),
+              ClassCount("c2", "6 инклюзия", Meal.LUNCH, 2, 0, 2, extra=1)]
     lines = counts_table(counts).plain.split("\n")
-    assert lines == ["Класс       Приём    Заказ  Выдано  Ждём",
-                     "1а          завтрак     24       5    19",
-                     "6 инклюзия  обед         2       0     2"]
+    assert lines == ["Класс     Приём    Заказ Выдано Ждём Сверх",
+                     "1а        завтрак     24      5   19      ",
+                     "6 инклю…  обед         2      0    2     1"]
+
+
+def test_the_counts_table_names_the_meal_only_when_the_break_serves_several() -> None:
+    counts = [ClassCount("c1", "1а", Meal.BREAKFAST, 24, 5, 19), ClassCount("c2", "1б", Meal.BREAKFAST, 20, 0, 20)]
+    assert counts_table(counts).plain.split("\n")[0] == "Класс  Заказ Выдано Ждём Сверх"
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from textual import events
+from textual.widgets import DataTable, Static
 
 from drivers.card import to_decimal10
 from pos.decide import Reason
 from pos.domain import Meal
-from pos.models import Event, Served
+from pos.models import Event, Rejected, Served
 from terminal.app import CanteenApp
 from terminal.clock import FixedClock
+from terminal.screens.dialogs import ReasonScreen
+from terminal.screens.sync import SyncScreen
 from terminal.widgets.board import BreakBoard
 from terminal.widgets.status import AlarmBar, StatusLine
 from terminal.widgets.verdict import History, VerdictPanel
@@ -112,6 +115,31 @@ async def test_an_override_serves_a_refused_child_in_amber_with_the_reason(make_
     assert (event.note, event.staff, event.student_id) == ("мама звонила", "Петрова М. И.", NOT_ORDERED_1B)
 
 
+async def test_an_override_with_an_empty_reason_keeps_the_dialog_open_with_the_error_in_it(
+        make_app: AppFactory, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        await tap(pilot, card_of(engine, NOT_ORDERED_1B))
+        await pilot.press("f3")
+        await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ReasonScreen)
+        assert "Укажите причину" in str(dialog.query_one("#reason-error", Static).render())
+        await pilot.press(*"мама звонила", "enter")  # typing goes on in the dialog, not on the serving screen
+        await until(pilot, lambda: app.last_verdict is not None and app.last_verdict.reason is Reason.OVERRIDE)
+        assert len(app.screen_stack) == 1
+        await board_read(pilot)
+        assert app.board is not None
+        row = next(c for c in app.board.counts if c.name == "1б")
+        # Served without an order is counted apart: ordered = served + still to come, always.
+        assert (row.extra, row.ordered) == (1, row.served + row.to_come)
+        assert "сверх заказа 1" in str(app.serving.query_one(BreakBoard).totals.render())
+    with engine.connect() as conn:
+        assert conn.execute(select(Event.note).where(Event.kind == "override")).scalar_one() == "мама звонила"
+
+
 async def test_an_override_without_a_refusal_only_warns(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
@@ -129,7 +157,7 @@ async def test_undo_reverses_the_last_serve_and_the_child_can_be_served_again(ma
         await ready(pilot)
         await tap(pilot, card)
         assert app.last_verdict is not None and app.last_verdict.paid_kopecks == 7500
-        assert "Списано со счёта 75,00 ₽ · остаток 425,00 ₽" in panel_text(app)
+        assert "Списано 75,00 ₽ · остаток 425,00 ₽" in panel_text(app)
         await pilot.press("f4")
         await pilot.pause()
         shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
@@ -139,11 +167,16 @@ async def test_undo_reverses_the_last_serve_and_the_child_can_be_served_again(ma
         panel = app.serving.query_one(VerdictPanel)
         assert panel.has_class("-undo") and panel.view is not None and panel.view.headline == "ОТМЕНЕНО"
         assert "Возвращено на счёт 75,00 ₽" in panel_text(app)
+        await board_read(pilot)
+        undone = app.serving.query_one(History).lines[0]
+        assert undone.undone and undone.text.endswith("ВЫДАЧА ОТМЕНЕНА")  # the list no longer reads «ВЫДАТЬ» alone
         assert isinstance(app.clock, FixedClock)
         app.clock.advance(30)
         await tap(pilot, card)
         assert app.last_verdict is not None and app.last_verdict.served
         assert "остаток 425,00 ₽" in panel_text(app)
+        history = app.serving.query_one(History).lines
+        assert [row.undone for row in history][:2] == [False, True]  # the reversal's own row, then the struck serve
 
 
 async def test_undo_with_nothing_served_keeps_the_panel(make_app: AppFactory) -> None:
@@ -167,15 +200,15 @@ async def test_a_forgotten_card_is_served_by_name_and_recorded_as_such(make_app:
         await pilot.pause()
         await pilot.press("enter")  # the first hit
         await pilot.pause()
-        await pilot.press("enter")  # the reason: «Забыл карту»
+        await pilot.press("enter")  # the reason: «Нет карты с собой»
         await until(pilot, lambda: app.last_verdict is not None)
         verdict = app.last_verdict
         assert verdict is not None and verdict.served and verdict.student is not None
         assert verdict.student.full_name.startswith("Орлов") and verdict.student.class_name == "1а"
-        assert "Выдано без карты: Забыл карту" in panel_text(app)
+        assert "Выдано без карты: Нет карты с собой" in panel_text(app)
     with engine.connect() as conn:
         event = conn.execute(select(Event).where(Event.id == verdict.event_id)).one()
-    assert (event.source, event.note, event.card_uid) == ("manual", "Забыл карту", None)
+    assert (event.source, event.note, event.card_uid) == ("manual", "Нет карты с собой", None)
 
 
 async def test_the_reader_unplugged_raises_the_alarm_and_back_clears_it(make_app: AppFactory,
@@ -258,7 +291,7 @@ async def test_the_day_summary_shows_ordered_served_and_who_is_missing(make_app:
         await pilot.press("f7")
         await pilot.pause()
         summary = app.screen
-        assert summary.query_one("#missing-title").render().__str__() == "1а, завтрак: не пришли (1)"
+        assert summary.query_one("#missing-title").render().__str__() == "1а, завтрак: ещё не было (1)"
         with engine.connect() as conn:
             served = set(conn.execute(select(Served.student_id)).scalars())
         assert len(served) == 23
@@ -352,3 +385,34 @@ async def test_the_wal_is_copied_back_once_the_queue_pauses_and_not_while_childr
         await until(pilot, lambda: bool(calls))
         await pilot.pause(0.1)
         assert len(calls) == 1 and calls[0][0] > 0 and calls[0][1] == calls[0][0]
+
+
+async def test_the_sync_screen_lists_rejected_events_and_syncs_on_request(make_app: AppFactory,
+                                                                          engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await tap(pilot, card_of(engine, PAID_5A))
+        served = app.last_verdict
+        assert served is not None and served.event_id is not None
+        with engine.begin() as conn:  # what the sync client does with an event the server refuses
+            seq = conn.execute(select(Event.seq).where(Event.id == served.event_id)).scalar_one()
+            conn.execute(insert(Rejected).values(event_id=served.event_id, seq=seq, reason="conflict",
+                                                 message="событие с этим номером уже есть с другим содержимым",
+                                                 at=datetime(2026, 11, 23, 2, 0)))
+        await pilot.press("f8")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SyncScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 1
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[0] == "23.11.2026 08:41" and "завтрак" in row[2]
+        assert row[3] == "событие с этим номером уже есть с другим содержимым"
+        assert "Сервер не настроен" in str(screen.query_one("#sync-state", Static).render())
+        await pilot.press("s")  # no server: a notice, not a crash
+        await pilot.pause()
+        assert any("не настроен" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.serving

@@ -11,10 +11,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
+from rich.cells import cell_len
 from sqlalchemy import Engine
 from textual.pilot import Pilot
+from textual.widgets import Footer
 
 from terminal.app import CanteenApp
+from terminal.widgets.board import BreakBoard, counts_table
+from terminal.widgets.verdict import VerdictPanel
 from tests.terminal.conftest import (
     DIET_4B,
     FIRST_1A,
@@ -116,3 +121,43 @@ def test_search_dialog(snap_compare: Any, make_app: AppFactory) -> None:
 
 def test_help_screen(snap_compare: Any, make_app: AppFactory) -> None:
     assert snap(snap_compare, make_app(), pressing("f1"))
+
+
+# The window must fit the terminals schools have: 120×40 and a bare 80×24 console. Long class names are
+# shortened with «…», nothing wraps, the verdict and the keys stay whole.
+SMALL_SIZES = [(120, 40), (80, 24)]
+
+
+@pytest.mark.parametrize("size", SMALL_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_diet_note_and_board_fit_small_terminals(snap_compare: Any, make_app: AppFactory, engine: Engine,
+                                                 size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(), terminal_size=size, run_before=run(tapping(card_of(engine, DIET_4B))))
+
+
+@pytest.mark.parametrize("size", SMALL_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_override_and_served_without_order_fit_small_terminals(snap_compare: Any, make_app: AppFactory,
+                                                               engine: Engine, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(), terminal_size=size, run_before=run(
+        tapping(card_of(engine, NOT_ORDERED_1B)), pressing("f3"), pressing(*"родители оплатят", "enter")))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("size", SMALL_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_nothing_on_the_serving_screen_wraps_or_is_cut_off(make_app: AppFactory, engine: Engine,
+                                                                 size: tuple[int, int]) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        await tap(pilot, card_of(engine, DIET_4B))
+        board = app.serving.query_one(BreakBoard)
+        lines = counts_table(board.table.counts).plain.split("\n")
+        assert any("6 инклю…" in line for line in lines)  # long names shortened, not wrapped
+        assert max(cell_len(line) for line in lines) <= board.table.content_region.width
+        assert board.table.size.height == len(lines)  # one row per class: no wrapped lines
+        assert cell_len(str(board.totals.render())) <= board.totals.content_region.width
+        panel = app.serving.query_one(VerdictPanel)
+        assert panel.region.bottom <= size[1] and panel.region.right <= size[0]
+        assert "ВНИМАНИЕ, ПИТАНИЕ" in panel.text
+        footer = app.serving.query_one(Footer)
+        keys = [k for k in footer.query("FooterKey")]
+        assert keys and all(k.region.right <= size[0] for k in keys)  # every key label on screen

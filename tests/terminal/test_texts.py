@@ -21,7 +21,7 @@ def test_a_paid_serve_shows_the_debit_and_the_new_balance() -> None:
                       paid_kopecks=7500, balance_after_kopecks=42500)
     view = view_of(verdict)
     assert (view.tone, view.headline, view.who, view.meal) == (SERVE, "ВЫДАТЬ", "Орлов Максим · 5а", "Завтрак")
-    assert view.money == "Списано со счёта 75,00 ₽ · остаток 425,00 ₽"
+    assert view.money == "Списано 75,00 ₽ · остаток 425,00 ₽"
     assert view.diet == "Аллергия: орехи"
 
 
@@ -35,7 +35,7 @@ def test_tones_follow_the_verdict() -> None:
     undone = Verdict(Outcome.REFUSE, Reason.REVERSAL, "Отменена выдача", student=PUPIL, paid_kopecks=-7500)
     assert (view_of(undone).tone, view_of(undone).headline) == (UNDO, "ОТМЕНЕНО")
     assert view_of(undone).money == "Возвращено на счёт 75,00 ₽"
-    assert history_line(refused, datetime(2026, 11, 23, 8, 41, 5)).startswith("08:41:05  ОТКАЗ   EM:00DEADBEEF")
+    assert history_line(refused, datetime(2026, 11, 23, 8, 41, 5)).text.startswith("08:41:05  ОТКАЗ   EM:00DEADBEEF")
 
 
 def test_the_headline_is_drawn_in_five_rows_of_blocks() -> None:

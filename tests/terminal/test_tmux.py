@@ -85,7 +85,7 @@ def test_the_demo_serves_a_breakfast_break_in_a_real_terminal(pane: Pane) -> Non
     pane.send("Enter")
     pane.wait_for("Выдать без карты")
     pane.send("Enter")
-    pane.wait_for("Выдано без карты: Забыл карту")
+    pane.wait_for("Выдано без карты: Нет карты с собой")
 
     pane.send("C-q")
     deadline = time.monotonic() + 10
