@@ -110,8 +110,8 @@ def test_batch_refused_as_a_whole_is_split_until_the_culprit_is_found(app: Flask
         assert conn.execute(select(Rejected.event_id)).scalars().all() == [culprit]
 
 
-def test_lost_acknowledgement_is_recovered_without_double_debit(app: Flask, engine: Engine,
-                                                                terminal: tuple[Engine, str]) -> None:
+def test_lost_acknowledgement_is_recovered_by_the_same_syncs_pull_without_double_debit(
+        app: Flask, engine: Engine, terminal: tuple[Engine, str]) -> None:
     store, token = terminal
     client_for(app, store, token).sync_once()
     verdict = Counter(store).tap_text("EM:0000000004", meal=Meal.BREAKFAST)
@@ -124,14 +124,9 @@ def test_lost_acknowledgement_is_recovered_without_double_debit(app: Flask, engi
             raise httpx.ReadError("connection reset", request=request)  # ... and the answer is lost
         return None
 
-    assert not client_for(app, store, token, drop_push_answer).sync_once().ok
-    assert outbox(store) == 1
-    # A pull alone (push keeps failing) learns the event was stored and settles the balance once.
-    client = client_for(app, store, token, drop_push_answer)
-    client._check_identity()
-    from sync.client import SyncResult
-
-    client._pull(SyncResult(ok=False), lambda _t: None, False)
+    # The push fails, but the pull of the same sync learns the event was stored and settles it once.
+    result = client_for(app, store, token, drop_push_answer).sync_once()
+    assert not result.ok and result.push_error and not result.pull_error
     assert outbox(store) == 0
     with store.connect() as conn:
         assert conn.execute(select(Student.balance_kopecks).where(Student.id == "s4")).scalar() == 50000 - 7500
