@@ -281,3 +281,27 @@ def test_a_pull_does_not_bring_back_a_meal_undone_since_the_push(app: Flask, ter
     client_for(app, store, token).sync_once(full=True)
     with store.connect() as conn:
         assert conn.execute(select(Served.event_id).where(Served.event_id == served.event_id)).first() is None
+
+
+def test_new_token_is_refused_while_rejected_events_wait_and_nothing_is_stuck(app: Flask, engine: Engine,
+                                                                             terminal: tuple[Engine, str]) -> None:
+    from sync.client import requeue_rejected
+
+    store, token = terminal
+    client_for(app, store, token).sync_once()
+    Counter(store).tap_text("EM:0000000001", meal=Meal.BREAKFAST)
+
+    def refuses(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == "/api/sync/push":
+            return httpx.Response(422, json={"error": "invalid", "message": "событие не принято"})
+        return None
+
+    assert client_for(app, store, token, refuses).sync_once().rejected == 1 and outbox(store) == 0
+    _, other_token = enroll(engine)
+    refused = client_for(app, store, other_token).sync_once()
+    assert not refused.ok and "перерегистрирован" in refused.error and "отклонено сервером 1" in refused.error
+    assert "прежний токен" in refused.error and "canteen sync requeue" in refused.error
+    # What the message says to do: requeue, sync with the old token, then the new one is taken.
+    assert requeue_rejected(store) == 1
+    assert client_for(app, store, token).sync_once().ok and outbox(store) == 0
+    assert client_for(app, store, other_token).sync_once().ok
