@@ -111,8 +111,9 @@ SCHOOL_META = ("school_id", "school_name", "timezone", "week_days", "window_earl
 
 POISON_ATTEMPTS = 3  # 5xx in a row on the same batch, with the server otherwise working, before narrowing
 SERVER_ERROR = "server_error"  # the rejected-list reason for an event the server fails on by itself
-SERVER_ERROR_TEXT = ("сервер {n} раза подряд не смог принять это событие (ошибка сервера), остальные события "
-                     "отправлены; сообщите администратору сервера, после исправления — canteen sync requeue")
+SERVER_ERROR_TEXT = ("сервер несколько синхронизаций подряд не смог принять это событие (ошибка сервера), "
+                     "остальные события отправлены; сообщите администратору сервера, после исправления — "
+                     "canteen sync requeue")
 
 
 class SyncFailure(Exception):
@@ -316,7 +317,7 @@ class SyncClient:
         elif self._push_works_without(batch[0], result):
             culprit = batch[0]
             self._settle([], [{"id": culprit.event_id, "reason": SERVER_ERROR,
-                               "message": SERVER_ERROR_TEXT.format(n=trouble.failures)}], batch, result)
+                               "message": SERVER_ERROR_TEXT}], batch, result)
             self._save_trouble(None)
         else:  # the push fails whatever it holds (or nothing else waits): an outage, not this event
             self._save_trouble(trouble)
