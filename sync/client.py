@@ -1,19 +1,31 @@
 """The terminal side of sync: push the journal from the durable outbox, then pull the school's data.
 
 `SyncClient.sync_once()` never raises on a network or server failure: it records the failure in
-`meta` (Russian text for staff) and returns. Push sends the outbox in journal order, one batch in
-flight; events the server stored or already had leave the outbox, events it refused move to the
-`rejected` list (so one bad event never wedges the queue), and a batch refused as a whole with a
-4xx is split until the bad event is found. Network errors and 5xx leave everything in place for
-the next attempt. A pull is applied in one transaction together with its cursor, so a cut
-connection or a crash mid-apply only means downloading again.
+`meta` (Russian text for staff) and returns. It always pulls, even when the push failed (only a
+refused token stops both), so the school's data stays fresh whatever the server thinks of the journal.
+
+Push sends the outbox in journal order, one batch in flight; events the server stored or already had
+leave the outbox, events it refused move to the `rejected` list (so one bad event never wedges the
+queue), and a batch refused as a whole with a 4xx is split until the bad event is found. Network
+errors and 5xx leave everything in place for the next attempt, with one exception: when the same
+batch gets a 5xx (or the connection drops after it was sent) `POISON_ATTEMPTS` syncs in a row while
+the pull of the same sync went through (so the server itself works), the batch is halved until the
+event the server chokes on is alone; that event, failing as many times again while the event after
+it goes through alone, moves to the rejected list with reason `server_error`. The count lives in
+`meta` (`Trouble`), so restarts do not reset it, and an outage (nothing answers, everything answers
+5xx, or every push does) never moves an event aside.
+
+A pull is applied in one transaction together with its cursor, so a cut connection or a crash
+mid-apply only means downloading again. Both answers may carry `terminal_flags` (e.g. ``clone``),
+kept in `meta` for the status line.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
@@ -97,12 +109,23 @@ SCHOOL_META = ("school_id", "school_name", "timezone", "week_days", "window_earl
                "refuse_outside_window", "policy")
 
 
+POISON_ATTEMPTS = 3  # 5xx in a row on the same batch, with the server otherwise working, before narrowing
+SERVER_ERROR = "server_error"  # the rejected-list reason for an event the server fails on by itself
+SERVER_ERROR_TEXT = ("сервер несколько синхронизаций подряд не смог принять это событие (ошибка сервера), "
+                     "остальные события отправлены; сообщите администратору сервера, после исправления — "
+                     "canteen sync requeue")
+
+
 class SyncFailure(Exception):
     """A sync that did not go through; the message is Russian, for staff."""
 
 
 class AuthFailure(SyncFailure):
     pass
+
+
+class ServerFailure(SyncFailure):
+    """The server failed on a batch it received (a 5xx, or the connection dropped after sending)."""
 
 
 @dataclass
@@ -115,7 +138,32 @@ class SyncResult:
     applied: bool = False  # reference data changed: the counter should reload
     drift_s: float | None = None
     waiting: int = 0  # events still in the outbox
-    error: str = ""
+    error: str = ""  # Russian, says whether the push, the pull or both failed; empty when ok
+    push_error: str = ""
+    pull_error: str = ""
+    pulled_ok: bool = False  # the pull went through: the server answers, whatever became of the push
+    terminal_flags: list[str] | None = field(default=None)  # the server's flags on this terminal, if it said
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """A batch the server keeps failing on, kept in `meta` between syncs (JSON)."""
+
+    head: int  # outbox seq of the first event of the failing batch
+    failures: int  # failures of the batch at `head` in a row, each confirmed by a working pull
+    until: int  # outbox seq of the last event of the batch first seen failing: narrowing ends past it
+    size: int | None = None  # batch size while narrowing (halved on each failure); None before
+
+    def dumps(self) -> str:
+        return json.dumps([self.head, self.failures, self.until, self.size])
+
+    @classmethod
+    def loads(cls, text: str | None) -> Trouble | None:
+        try:
+            head, failures, until, size = json.loads(text or "null")
+            return cls(int(head), int(failures), int(until), None if size is None else max(1, int(size)))
+        except (TypeError, ValueError):  # empty or garbled: nothing known
+            return None
 
 
 def token_terminal(token: str) -> str:
@@ -138,6 +186,7 @@ class SyncClient:
         self.token = token
         self.batch_size = batch_size
         self.clock = clock
+        self._failed_batch: tuple[Trouble, Sequence[Pending]] | None = None  # this sync's, if the push failed
         self.http = httpx.Client(base_url=self.server_url, timeout=timeout_s, transport=transport,
                                  headers={"Authorization": f"Bearer {token}"})
 
@@ -153,22 +202,27 @@ class SyncClient:
     # -- the one entry point ------------------------------------------------------------------------
 
     def sync_once(self, progress: Progress | None = None, *, full: bool = False) -> SyncResult:
-        """Push, then pull; records the outcome in `meta`. Never raises for network or server trouble."""
+        """Push, then pull (even if the push failed); records the outcome in `meta`.
+
+        Never raises for network or server trouble. Only a refused token (401/403) or a refused
+        re-enrolment stops both halves.
+        """
         say = progress or (lambda _text: None)
         result = SyncResult(ok=False)
         started = self.clock()
+        self._failed_batch = None
         try:
             full = self._check_identity() or full
-            self._push(result, say)
-            self._pull(result, say, full)
         except SyncFailure as exc:
             result.error = str(exc)
-        except httpx.TimeoutException:
-            result.error = "сервер не ответил вовремя; повтор позже"
-        except httpx.TransportError as exc:
-            result.error = f"нет связи с сервером ({type(exc).__name__}); повтор позже"
-        except (ValueError, KeyError, TypeError) as exc:
-            result.error = f"ответ сервера не понят: {exc}"[:300]
+        else:
+            result.push_error, auth = _attempt(lambda: self._push(result, say))
+            if not auth:
+                result.pull_error, auth = _attempt(lambda: self._pull(result, say, full))
+                result.pulled_ok = not result.pull_error
+            if result.pulled_ok and self._failed_batch is not None:
+                self._count_failure(*self._failed_batch, result)
+            result.error = _both(result.push_error, result.pull_error)
         result.ok = not result.error
         self._record(result, started)
         say("Готово" if result.ok else f"Ошибка: {result.error}")
@@ -177,17 +231,23 @@ class SyncClient:
     # -- identity -------------------------------------------------------------------------------------
 
     def _check_identity(self) -> bool:
-        """Refuse a new token (re-enrolment) while events of the old one wait; True = start afresh."""
+        """Refuse a new token (re-enrolment) while events of the old one wait, in the outbox or in the
+        rejected list; True = start afresh."""
         mine = token_terminal(self.token)
         with self.engine.begin() as conn:
             previous = conn.execute(select(Meta.value).where(Meta.key == keys.TOKEN_TERMINAL)).scalar()
             if previous == mine:
                 return False
             waiting = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
-            if previous and waiting:
-                raise SyncFailure(f"терминал перерегистрирован ({previous} → {mine}), но {waiting} событий ещё не "
-                                  "отправлены: верните прежний токен и синхронизируйте, затем меняйте")
-            write_meta(conn, {keys.TOKEN_TERMINAL: mine, keys.CURSOR: ""})
+            refused = conn.execute(select(func.count()).select_from(Rejected)).scalar_one()
+            if previous and (waiting or refused):
+                raise SyncFailure(
+                    f"терминал перерегистрирован ({previous} → {mine}), но события прежнего токена не сданы "
+                    f"серверу: в очереди {waiting}, отклонено сервером {refused}. Верните в настройках прежний "
+                    "токен, выполните canteen sync requeue (если есть отклонённые) и синхронизируйте; когда "
+                    "очередь и список отклонённых пусты, ставьте новый токен")
+            write_meta(conn, {keys.TOKEN_TERMINAL: mine, keys.CURSOR: "", keys.PUSH_TROUBLE: "",
+                              keys.TERMINAL_FLAGS: ""})
             return True
 
     # -- push -----------------------------------------------------------------------------------------
@@ -198,29 +258,97 @@ class SyncClient:
         much as the server's insert), so the two overlap instead of adding up."""
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
+            trouble = Trouble.loads(conn.execute(select(Meta.value).where(Meta.key == keys.PUSH_TROUBLE)).scalar())
         if not total:
+            if trouble is not None:
+                self._save_trouble(None)
             return
         say(f"Отправка журнала: {total} событий")
         # `with` waits for the request in flight whatever happens, so no push outlives this call.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as pool:
-            batch = self._read_batch(FIRST_SEQ)
+            batch = self._read_batch(FIRST_SEQ, trouble)
             in_flight = pool.submit(self._post, batch) if batch else None
             while in_flight is not None:
-                answer = self._check(in_flight.result(), batch, result)
+                try:
+                    answer = self._check(_response(in_flight), batch, result)
+                except ServerFailure:
+                    narrowed = self._narrow(batch, trouble)
+                    if narrowed is None:
+                        raise
+                    trouble = narrowed  # already narrowing: try the first half at once
+                    batch = self._read_batch(batch[0].outbox_seq - 1, trouble)
+                    in_flight = pool.submit(self._post, batch)
+                    continue
                 if answer is None:  # refused as a whole (4xx): find the culprit, one request at a time
                     self._split(batch, result)
-                    following = self._read_batch(batch[-1].outbox_seq)
+                    following = self._read_batch(batch[-1].outbox_seq, trouble)
                     in_flight = pool.submit(self._post, following) if following else None
                 else:
-                    following = self._read_batch(batch[-1].outbox_seq)
+                    following = self._read_batch(batch[-1].outbox_seq, trouble)
                     in_flight = pool.submit(self._post, following) if following else None
                     self._settle_answer(answer, batch, result)
+                if trouble is not None and (trouble.size is None or batch[-1].outbox_seq >= trouble.until):
+                    trouble = None  # the batch that kept failing went through: the server healed
+                    self._save_trouble(None)
                 batch = following
                 say(f"Отправлено {result.pushed + result.rejected} из {total}")
 
-    def _read_batch(self, after_seq: int) -> list[Pending]:
+    def _narrow(self, batch: Sequence[Pending], trouble: Trouble | None) -> Trouble | None:
+        """After a server failure on `batch`: the halved batch to try at once while narrowing down,
+        else None (the push stops; the failure is counted if the pull of this sync goes through)."""
+        head = batch[0].outbox_seq
+        if trouble is not None and trouble.size is not None and len(batch) > 1:
+            narrowed = Trouble(head, 0, trouble.until, (len(batch) + 1) // 2)
+            self._save_trouble(narrowed)
+            return narrowed
+        failures = trouble.failures + 1 if trouble is not None and trouble.head == head else 1
+        narrowing = trouble is not None and trouble.size is not None
+        self._failed_batch = (Trouble(head, failures, trouble.until if trouble and narrowing else batch[-1].outbox_seq,
+                                      trouble.size if trouble else None), list(batch))
+        return None
+
+    def _count_failure(self, trouble: Trouble, batch: Sequence[Pending], result: SyncResult) -> None:
+        """Count a server failure on a batch once this sync's pull showed the server works: after
+        `POISON_ATTEMPTS` in a row a batch is halved, and a lone event goes to the rejected list."""
+        if trouble.failures < POISON_ATTEMPTS:
+            self._save_trouble(trouble)
+        elif len(batch) > 1:
+            self._save_trouble(Trouble(trouble.head, 0, trouble.until, (len(batch) + 1) // 2))
+        elif self._push_works_without(batch[0], result):
+            culprit = batch[0]
+            self._settle([], [{"id": culprit.event_id, "reason": SERVER_ERROR,
+                               "message": SERVER_ERROR_TEXT}], batch, result)
+            self._save_trouble(None)
+        else:  # the push fails whatever it holds (or nothing else waits): an outage, not this event
+            self._save_trouble(trouble)
+
+    def _push_works_without(self, suspect: Pending, result: SyncResult) -> bool:
+        """Send the one event after `suspect` alone: True if the server took it (so it fails on the
+        suspect itself, not on every push). False too when nothing else waits: wait for the next."""
+        probe = self._read_batch(suspect.outbox_seq, Trouble(suspect.outbox_seq, 0, suspect.outbox_seq, 1))
+        if not probe:
+            return False
+
+        def send() -> None:
+            answer = self._check(self._post(probe), probe, result)
+            if answer is None:
+                raise SyncFailure("")
+            self._settle_answer(answer, probe, result)
+
+        error, _auth = _attempt(send)
+        return not error
+
+    def _save_trouble(self, trouble: Trouble | None) -> None:
+        with self.engine.begin() as conn:
+            write_meta(conn, {keys.PUSH_TROUBLE: trouble.dumps() if trouble else ""})
+
+    def _read_batch(self, after_seq: int, trouble: Trouble | None = None) -> list[Pending]:
+        """The events after `after_seq`, as many as a batch holds (fewer while narrowing down)."""
+        size = self.batch_size
+        if trouble is not None and trouble.size is not None:
+            size = min(size, trouble.size)
         with self.engine.connect() as conn:
-            return list(map(Pending._make, conn.exec_driver_sql(_BATCH_SQL, (after_seq, self.batch_size))))
+            return list(map(Pending._make, conn.exec_driver_sql(_BATCH_SQL, (after_seq, size))))
 
     def _post(self, batch: Sequence[Pending]) -> httpx.Response:
         body = encode_push(utc_iso(self.clock()), [p.json for p in batch])
@@ -230,8 +358,10 @@ class SyncClient:
         """The server's answer to a batch; None when it refused the request as a whole (a 4xx)."""
         if response.status_code in (401, 403):
             raise AuthFailure(self._auth_message(response))
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            raise SyncFailure(f"ошибка сервера при отправке (код {response.status_code}); повтор позже")
+        if response.status_code >= 500:
+            raise ServerFailure(f"ошибка сервера при отправке (код {response.status_code}); повтор позже")
+        if response.status_code in (408, 429):
+            raise SyncFailure(f"сервер занят (код {response.status_code}); повтор позже")
         if response.status_code >= 400 and not _refused_for_content(response):
             # A 404/405 or a proxy's HTML page says nothing about the events: the address or the way
             # to the server is wrong. Splitting would move the whole queue to the rejected list.
@@ -309,9 +439,13 @@ class SyncClient:
     # -- bookkeeping ----------------------------------------------------------------------------------
 
     def _drift_from(self, answer: dict[str, Any], result: SyncResult) -> None:
+        """What every answer says besides its own business: the clock drift and the terminal's flags."""
         drift = answer.get("clock_drift_s")
         if isinstance(drift, int | float):
             result.drift_s = float(drift)
+        flags = answer.get("terminal_flags") or []
+        result.terminal_flags = sorted({f for f in flags if isinstance(f, str) and f} if isinstance(flags, list)
+                                       else set())
 
     def _auth_message(self, response: httpx.Response) -> str:
         return f"сервер не принял токен терминала ({_error_text(response)}): обратитесь к администратору"
@@ -321,6 +455,8 @@ class SyncClient:
                   keys.LAST_ERROR: result.error}
         if result.drift_s is not None:
             values[keys.CLOCK_DRIFT_S] = f"{result.drift_s:.3f}"
+        if result.terminal_flags is not None:
+            values[keys.TERMINAL_FLAGS] = ",".join(result.terminal_flags)
         with self.engine.begin() as conn:
             if result.ok:
                 values[keys.LAST_OK_AT] = utc_iso(started)
@@ -330,6 +466,42 @@ class SyncClient:
                 values[keys.OFFLINE_SINCE] = offline or utc_iso(started)
             write_meta(conn, values)
             result.waiting = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
+
+
+def _response(in_flight: Future[httpx.Response]) -> httpx.Response:
+    """The answer to a request in flight; a connection dropped after the request went out is the
+    server failing on it (a crashed worker), not the network being down."""
+    try:
+        return in_flight.result()
+    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        raise ServerFailure(f"сервер оборвал соединение, получив события ({type(exc).__name__}); "
+                            "повтор позже") from None
+
+
+def _attempt(step: Callable[[], None]) -> tuple[str, bool]:
+    """Run one half of a sync: (Russian error or "", whether the token was refused)."""
+    try:
+        step()
+    except AuthFailure as exc:
+        return str(exc), True
+    except SyncFailure as exc:
+        return str(exc), False
+    except httpx.TimeoutException:
+        return "сервер не ответил вовремя; повтор позже", False
+    except httpx.TransportError as exc:
+        return f"нет связи с сервером ({type(exc).__name__}); повтор позже", False
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"ответ сервера не понят: {exc}"[:300], False
+    return "", False
+
+
+def _both(push_error: str, pull_error: str) -> str:
+    """One Russian line saying which half failed."""
+    if push_error and push_error == pull_error:
+        return f"журнал не отправлен, данные школы не загружены: {push_error}"
+    parts = [f"журнал не отправлен: {push_error}" if push_error else "",
+             f"данные школы не загружены: {pull_error}" if pull_error else ""]
+    return "; ".join(p for p in parts if p)
 
 
 def _delete_outbox(conn: Connection, seqs: list[int]) -> None:

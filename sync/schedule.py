@@ -1,9 +1,11 @@
 """When the terminal syncs: every few minutes while the server answers, backing off exponentially
 while it does not, and a full run (snapshot) nightly at a configured time of the school's day.
 
-`SyncScheduler` runs `sync_once` in one background thread; `stop()` sets a flag the thread polls
-between waits, so it ends within one wait slice even mid-backoff. `on_applied` is called after a
-sync that changed the school's data (the terminal calls `Counter.reload()` there).
+`SyncScheduler` runs `sync_once` in one background thread, backing off only while the server does
+not answer (a sync whose pull went through counts as answered even if its push failed); `stop()`
+sets a flag the thread polls between waits, so it ends within one wait slice even mid-backoff.
+`on_applied` is called after a sync that changed the school's data (the terminal calls
+`Counter.reload()` there).
 
 The nightly time is read in the school's time zone (`tz`, from the store's `meta`), not the OS's:
 a kiosk left in UTC must not reload its tables under the write lock during a morning break. A
@@ -123,7 +125,9 @@ class SyncScheduler:
         except Exception as exc:  # a bug must not kill the loop: count it as a failure and go on
             log.exception("sync failed")
             result = SyncResult(ok=False, error=f"внутренняя ошибка синхронизации: {exc}")
-        self.failures = 0 if result.ok else self.failures + 1
+        # A push the server keeps failing on while the pull goes through is retried at the usual
+        # pace: the server answers, and narrowing down the event it fails on takes several syncs.
+        self.failures = 0 if result.ok or result.pulled_ok else self.failures + 1
         self.last = result
         for callback in (self.on_result, self.on_applied if result.applied else None):
             if callback is not None:

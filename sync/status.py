@@ -18,6 +18,8 @@ from pos.models import Meta, Outbox, Rejected
 from sync import keys
 
 STALE_AFTER = timedelta(hours=36)
+CLONE_TEXT = ("Этот токен терминала используется на двух устройствах (скопирован диск или настройки): "
+              "обратитесь к администратору")
 CLOCK_TROUBLE_S = 120.0
 
 
@@ -36,6 +38,12 @@ class SyncStatus:
     clock_trouble: bool  # |drift| > CLOCK_TROUBLE_S
     last_error: str  # Russian, empty when fine
     server_url: str = ""
+    terminal_flags: tuple[str, ...] = ()  # what the server flagged on this terminal (`keys.FLAG_*`)
+
+    @property
+    def alarms(self) -> list[str]:
+        """Russian alarms about the terminal itself that only staff with an administrator can clear."""
+        return [CLONE_TEXT] if keys.FLAG_CLONE in self.terminal_flags else []
 
 
 def parse_utc(text: str | None) -> datetime | None:
@@ -83,6 +91,7 @@ def read_status(conn: Connection, *, now: datetime | None = None) -> SyncStatus:
         clock_trouble=drift is not None and abs(drift) > CLOCK_TROUBLE_S,
         last_error=meta.get(keys.LAST_ERROR, ""),
         server_url=meta.get(keys.SERVER_URL, ""),
+        terminal_flags=tuple(f for f in meta.get(keys.TERMINAL_FLAGS, "").split(",") if f),
     )
 
 

@@ -16,7 +16,7 @@ embedded defaults (the demo school in ``var/demo.db`` with the simulated reader)
     [sync]
     server_url = "https://pitanie.example.ru"
     token = "…"
-    interval_s = 120
+    interval_s = 180
     nightly_at = "02:30"
 """
 
@@ -26,11 +26,13 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import time
 from pathlib import Path
 from typing import Any
 
 from drivers.config import ReaderConfig, ReaderConfigError
+from sync.config import ConfigError as SyncConfigError
+from sync.config import SyncConfig as SyncConfig  # re-exported: the terminal's [sync] settings
+from sync.config import parse_sync
 
 ENV_VAR = "CANTEEN_CONFIG"
 DEFAULT_DB = Path("var") / "demo.db"
@@ -38,22 +40,6 @@ DEFAULT_DB = Path("var") / "demo.db"
 
 class ConfigError(ValueError):
     """The config file is missing, unreadable or wrong; the message is Russian and names the key."""
-
-
-@dataclass(frozen=True)
-class SyncConfig:
-    server_url: str = ""
-    """Address of the school's server; empty means the terminal works offline only."""
-    token: str = ""
-    """The terminal's access token issued by the server's administrator."""
-    interval_s: int = 120
-    """Seconds between two sync runs while online."""
-    nightly_at: str = "02:30"
-    """School time (HH:MM, the school's time zone, not the OS's) of the full nightly sync; empty to disable."""
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.server_url.strip())
 
 
 @dataclass(frozen=True)
@@ -71,7 +57,7 @@ class TerminalConfig:
     reader: ReaderConfig = field(default_factory=ReaderConfig)
     """The ``[reader]`` table, passed to the readers' own config (see docs/readers.md)."""
     sync: SyncConfig = field(default_factory=SyncConfig)
-    """The ``[sync]`` table."""
+    """The ``[sync]`` table, parsed by `sync.config.parse_sync` (shared with ``canteen sync --config``)."""
     source: Path | None = None
     """The file these settings came from (None: the embedded defaults)."""
 
@@ -118,35 +104,11 @@ def parse_config(data: Mapping[str, Any], *, where: str, base: Path | None = Non
         except ReaderConfigError as exc:
             raise ConfigError(f"{where}: ошибка в таблице [reader]: {exc}") from exc
     if "sync" in data:
-        values["sync"] = _parse_sync(data["sync"], where)
+        try:
+            values["sync"] = parse_sync(data["sync"], where)
+        except SyncConfigError as exc:
+            raise ConfigError(str(exc)) from None
     return TerminalConfig(**values)
-
-
-def _parse_sync(table: Any, where: str) -> SyncConfig:
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{where}: «sync» должен быть таблицей [sync]")
-    known = {f.name: f for f in fields(SyncConfig)}
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in known:
-            raise ConfigError(f"{where}: неизвестный ключ «{key}» в таблице [sync]; допустимые: "
-                              f"{', '.join(sorted(known))}")
-        kind = type(known[key].default)
-        values[key] = _check(f"{where}, таблица [sync]", key, value, kind)
-    sync = SyncConfig(**values)
-    if sync.interval_s < 5:
-        raise ConfigError(f"{where}: [sync] interval_s должен быть не меньше 5 секунд, а не {sync.interval_s}")
-    try:
-        if sync.nightly_at:
-            time.fromisoformat(sync.nightly_at)
-    except ValueError:
-        raise ConfigError(f"{where}: [sync] nightly_at должен быть временем ЧЧ:ММ, а не {sync.nightly_at!r}") from None
-    if sync.server_url and not sync.token:
-        raise ConfigError(f"{where}: [sync] нужен token, выданный администратором сервера")
-    if sync.server_url and not sync.server_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{where}: [sync] server_url должен начинаться с http:// или https://, "
-                          f"а не {sync.server_url!r}")
-    return sync
 
 
 def load_config(path: Path) -> TerminalConfig:

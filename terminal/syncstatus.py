@@ -15,15 +15,20 @@ from datetime import datetime, tzinfo
 from sqlalchemy import Connection, Engine
 
 from sync.client import SyncClient, SyncResult
+from sync.config import SyncConfig
 from sync.schedule import SyncScheduler
 from sync.status import SyncStatus, read_status, school_timezone
-from terminal.config import SyncConfig
 
 
 @dataclass(frozen=True)
 class SyncView:
     configured: bool
     status: SyncStatus
+
+    @property
+    def alarms(self) -> list[str]:
+        """Alarms about the terminal the server raised (e.g. its token in use on two devices)."""
+        return self.status.alarms if self.configured else []
 
 
 def read_sync_status(conn: Connection, *, configured: bool, now: datetime) -> SyncView:

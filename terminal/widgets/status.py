@@ -58,6 +58,9 @@ def status_parts(reader: ReaderState, sync: SyncView | None, tz: ZoneInfo, *, te
             as_of = local_time(sync_st.data_as_of, tz) if sync_st.data_as_of else "никогда не загружались"
             items.append("ДАННЫЕ УСТАРЕЛИ")
             alarms.append(f"ДАННЫЕ УСТАРЕЛИ (списки и заявки на {as_of}) — проверьте связь с сервером")
+        if sync.alarms:
+            items.append("ТОКЕН НА ДВУХ УСТРОЙСТВАХ")
+            alarms.extend(a.upper() for a in sync.alarms)
         if sync_st.clock_trouble and sync_st.drift_s is not None:
             items.append("ЧАСЫ НЕВЕРНЫ")
             alarms.append(f"ЧАСЫ ТЕРМИНАЛА РАСХОДЯТСЯ С СЕРВЕРОМ НА {abs(sync_st.drift_s) / 60:.0f} МИН — "

@@ -70,7 +70,8 @@ def test_sync_now_with_the_server_down_says_so_in_russian_and_keeps_the_queue(tm
     fill_journal(store, "sch1-T1", 1, start=school_today())
     result = sync_cmd("now", "--db", str(db), "--server", f"http://127.0.0.1:{free_port()}", "--token", "sch1-T1.x")
     assert result.exit_code == 1
-    assert "ОШИБКА: нет связи с сервером" in result.output and "повтор позже" in result.output
+    assert ("ОШИБКА: журнал не отправлен, данные школы не загружены: нет связи с сервером" in result.output
+            and "повтор позже" in result.output)
     assert "в очереди 1" in result.output
     with store.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Outbox)).scalar() == 1

@@ -110,8 +110,8 @@ def test_batch_refused_as_a_whole_is_split_until_the_culprit_is_found(app: Flask
         assert conn.execute(select(Rejected.event_id)).scalars().all() == [culprit]
 
 
-def test_lost_acknowledgement_is_recovered_without_double_debit(app: Flask, engine: Engine,
-                                                                terminal: tuple[Engine, str]) -> None:
+def test_lost_acknowledgement_is_recovered_by_the_same_syncs_pull_without_double_debit(
+        app: Flask, engine: Engine, terminal: tuple[Engine, str]) -> None:
     store, token = terminal
     client_for(app, store, token).sync_once()
     verdict = Counter(store).tap_text("EM:0000000004", meal=Meal.BREAKFAST)
@@ -124,14 +124,9 @@ def test_lost_acknowledgement_is_recovered_without_double_debit(app: Flask, engi
             raise httpx.ReadError("connection reset", request=request)  # ... and the answer is lost
         return None
 
-    assert not client_for(app, store, token, drop_push_answer).sync_once().ok
-    assert outbox(store) == 1
-    # A pull alone (push keeps failing) learns the event was stored and settles the balance once.
-    client = client_for(app, store, token, drop_push_answer)
-    client._check_identity()
-    from sync.client import SyncResult
-
-    client._pull(SyncResult(ok=False), lambda _t: None, False)
+    # The push fails, but the pull of the same sync learns the event was stored and settles it once.
+    result = client_for(app, store, token, drop_push_answer).sync_once()
+    assert not result.ok and result.push_error and not result.pull_error
     assert outbox(store) == 0
     with store.connect() as conn:
         assert conn.execute(select(Student.balance_kopecks).where(Student.id == "s4")).scalar() == 50000 - 7500
@@ -286,3 +281,27 @@ def test_a_pull_does_not_bring_back_a_meal_undone_since_the_push(app: Flask, ter
     client_for(app, store, token).sync_once(full=True)
     with store.connect() as conn:
         assert conn.execute(select(Served.event_id).where(Served.event_id == served.event_id)).first() is None
+
+
+def test_new_token_is_refused_while_rejected_events_wait_and_nothing_is_stuck(app: Flask, engine: Engine,
+                                                                             terminal: tuple[Engine, str]) -> None:
+    from sync.client import requeue_rejected
+
+    store, token = terminal
+    client_for(app, store, token).sync_once()
+    Counter(store).tap_text("EM:0000000001", meal=Meal.BREAKFAST)
+
+    def refuses(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == "/api/sync/push":
+            return httpx.Response(422, json={"error": "invalid", "message": "событие не принято"})
+        return None
+
+    assert client_for(app, store, token, refuses).sync_once().rejected == 1 and outbox(store) == 0
+    _, other_token = enroll(engine)
+    refused = client_for(app, store, other_token).sync_once()
+    assert not refused.ok and "перерегистрирован" in refused.error and "отклонено сервером 1" in refused.error
+    assert "прежний токен" in refused.error and "canteen sync requeue" in refused.error
+    # What the message says to do: requeue, sync with the old token, then the new one is taken.
+    assert requeue_rejected(store) == 1
+    assert client_for(app, store, token).sync_once().ok and outbox(store) == 0
+    assert client_for(app, store, other_token).sync_once().ok

@@ -95,3 +95,26 @@ def test_terminal_offline_for_a_week_drains_thousands_of_events(db_url: str, tmp
     # served days before the last pull happened on data older than the stale bound: flagged, still stored
     assert len(rows) == 7 and any("stale_data" in flags for _, flags in rows)
     server_db.dispose()
+
+
+def test_a_server_down_for_a_while_then_back_moves_nothing_aside_and_drains(db_url: str, tmp_path: Path) -> None:
+    from pos.models import Rejected
+
+    server_db = make_server_engine(db_url)
+    seed_school(server_db)
+    terminal_id, token = enroll(server_db)
+    store = make_engine(tmp_path / "t.db")
+    port = free_port()
+    with server_process(db_url, port) as (url, _proc):
+        assert SyncClient(store, url, token).sync_once().ok
+    ids = fill_journal(store, terminal_id, 50, start=school_today())
+    for _ in range(10):  # connection refused, sync after sync, across restarts of the client
+        result = SyncClient(store, url, token, batch_size=8).sync_once()
+        assert not result.ok and "нет связи" in result.error
+    assert count(store, Rejected) == 0 and count(store, Outbox) == 50
+    with server_process(db_url, port) as (url, _proc):
+        assert SyncClient(store, url, token, batch_size=8).sync_once().ok
+    assert count(store, Outbox) == 0 and count(store, Rejected) == 0
+    with server_db.connect() as conn:
+        assert set(conn.execute(select(Event.id).where(Event.terminal_id == terminal_id)).scalars()) == set(ids)
+    server_db.dispose()

@@ -135,3 +135,24 @@ def test_the_zone_learnt_at_the_first_sync_moves_the_nightly_run(tmp_path: Path)
     finally:
         scheduler.stop(timeout=5)
     store.dispose()
+
+
+class PushFailingClient(FailingClient):
+    """The server answers (the pull goes through) but keeps failing on the journal."""
+
+    def sync_once(self, progress: Progress | None = None, *, full: bool = False) -> SyncResult:
+        super().sync_once(progress, full=full)
+        return SyncResult(ok=False, pulled_ok=True, push_error="ошибка сервера (код 500)",
+                          error="журнал не отправлен: ошибка сервера (код 500)")
+
+
+def test_a_push_failing_while_the_pull_works_keeps_the_usual_pace_not_the_backoff() -> None:
+    scheduler = SyncScheduler(PushFailingClient(), interval_s=180, min_backoff_s=30, max_backoff_s=900,
+                              nightly_at=None)
+    for _ in range(4):
+        assert not scheduler.run_once().ok
+    assert scheduler.delay_s() == 180
+    offline = SyncScheduler(FailingClient(), interval_s=180, min_backoff_s=30, max_backoff_s=900, nightly_at=None)
+    for _ in range(4):
+        offline.run_once()
+    assert offline.delay_s() == 240

@@ -65,3 +65,25 @@ def test_server_now_corrects_the_wall_clock_by_the_drift(tmp_path: Path) -> None
     with engine.begin() as conn:
         write_meta(conn, {keys.CLOCK_DRIFT_S: "86400"})  # the terminal runs a day ahead
         assert server_now(conn, now=NOW) == NOW - timedelta(days=1)
+
+
+def test_sync_status_command_reads_the_config_and_shows_school_time(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sync.cli import sync
+
+    engine = make_engine(tmp_path / "t.db")
+    with engine.begin() as conn:
+        write_meta(conn, {"timezone": "Asia/Krasnoyarsk", keys.LAST_OK_AT: "2026-11-23T04:00:00+00:00",
+                          keys.LAST_ATTEMPT_AT: "2026-11-23T04:00:00+00:00",
+                          keys.DATA_AS_OF: "2026-11-23T03:59:00+00:00", keys.OFFLINE_SINCE: ""})
+        conn.execute(insert(Rejected).values(event_id="c", seq=3, reason="server_error", message="м",
+                                             at=datetime(2026, 11, 23, 4, 30)))
+    config = tmp_path / "terminal.toml"
+    config.write_text('db = "t.db"\n[sync]\nserver_url = "http://127.0.0.1:1"\ntoken = "sch1-T1.x"\n',
+                      encoding="utf-8")
+    result = CliRunner().invoke(sync, ["status", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "Последняя удачная синхронизация: 23.11.2026 11:00; данные на 23.11.2026 10:59" in result.output
+    assert "отклонено #3 c (23.11.2026 11:30): server_error — м" in result.output
+    assert "2026-11-23" not in result.output

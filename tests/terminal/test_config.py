@@ -44,9 +44,9 @@ nightly_at = "03:15"
     ("staff = 5", "ключ «staff» должен быть строкой"),
     ("history = 50", "ключ «history» должен быть от 0 до 20"),
     ("[sync]\nserver = 'x'", "неизвестный ключ «server» в таблице [sync]"),
-    ("[sync]\nserver_url = 'ftp://x'\ntoken = 't'", "server_url должен начинаться с http://"),
+    ("[sync]\nserver_url = 'ftp://x'\ntoken = 't'", "ключ «server_url» должен начинаться с http://"),
     ("[sync]\nserver_url = 'https://x'", "нужен token"),
-    ("[sync]\nnightly_at = '25:99'", "nightly_at должен быть временем"),
+    ("[sync]\nnightly_at = '25:99'", "ключ «nightly_at» должен быть временем"),
     ("[reader]\nkind = 'laser'", "ошибка в таблице [reader]"),
     ("db = [", "ошибка синтаксиса TOML"),
 ])
@@ -81,3 +81,14 @@ def test_the_command_refuses_a_terminal_without_local_data(tmp_path: Path) -> No
     result = CliRunner().invoke(terminal, ["--config", str(config)])
     assert result.exit_code == 1
     assert "нет базы данных терминала" in result.output
+
+
+def test_the_sync_table_is_parsed_by_the_shared_sync_parser_with_its_default(tmp_path: Path) -> None:
+    from sync.config import DEFAULT_INTERVAL_S, SyncConfig, load_sync_file
+
+    path = write(tmp_path, '[sync]\nserver_url = "https://pitanie.example.ru"\ntoken = "abc"\n')
+    config = load_config(path)
+    assert type(config.sync) is SyncConfig and config.sync.interval_s == DEFAULT_INTERVAL_S == 180
+    assert config.sync == load_sync_file(path).sync  # `canteen sync --config` reads the same settings
+    with pytest.raises(ConfigError, match="ключ «interval_s» должен быть числом секунд"):
+        load_config(write(tmp_path, "[sync]\ninterval_s = 'often'"))
