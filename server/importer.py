@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
-from drivers.card import match_keys
+from pos.cards import match_keys
 from pos.policy import parse_policy
 from server import rows as r
 from server.accounts import utcnow

@@ -25,7 +25,7 @@ from drivers.base import Reader, ReaderStatus
 from drivers.card import CardRead
 from drivers.sim import SimReader
 from pos.counter import Counter
-from pos.decide import Reason, Verdict
+from pos.decide import Verdict, nothing_to_undo
 from pos.domain import Meal
 from pos.queries import class_counts, current_break, expected_cards
 from terminal.clock import Clock
@@ -46,7 +46,6 @@ BOARD_EVERY_S = 5.0
 CHECKPOINT_IDLE_S = 20.0  # no tap for this long: the queue has paused, copy the WAL back
 BOARD_AFTER_TAP_S = 0.3  # in a burst of taps, at most one board read per this
 BOARD_FALLBACK_S = 1.0  # a read skipped in a burst is done by then at the latest
-ACTION_ERRORS = (Reason.NOTHING_TO_UNDO,)
 
 
 @dataclass
@@ -190,7 +189,7 @@ class CanteenApp(App[None]):
         self.present(self.counter.undo_last(staff=self.config.staff, reason=reason, now=self.clock.now()))
 
     def present(self, verdict: Verdict) -> None:
-        if verdict.reason in ACTION_ERRORS or (verdict.reason is Reason.OVERRIDE and not verdict.served):
+        if verdict.action_refused:
             # A staff action that could not be done: not a child's verdict, the panel keeps the last one.
             self.notify(verdict.message, severity="warning", timeout=6)
             return
@@ -261,10 +260,8 @@ class CanteenApp(App[None]):
         seq = next(self._board_seq)  # reads may overlap (a thread worker is not stopped by a newer one)
         now = self.clock.now()
         local = self.counter.local(now)
-        settings = self.counter.settings
+        brk = current_break(self.counter.schedule, local, meal=self.meal_choice)
         with self.read_engine.connect() as conn:
-            brk = current_break(conn, local, early_min=settings.window_early_min,
-                                late_min=settings.window_late_min, meal=self.meal_choice)
             counts = class_counts(conn, local.date(), [(c.class_id, c.meal) for c in brk.classes]) if brk else []
             sync = read_sync_status(conn, configured=self.config.sync.configured, now=now)
         if not get_current_worker().is_cancelled:  # a newer read was started: it will post a fresher board
@@ -309,14 +306,14 @@ class CanteenApp(App[None]):
                 return
             student_id, name = hit
             self.push_screen(ReasonScreen("Выдать без карты", f"{name}: выдача будет записана как «без карты».",
-                                          default="Забыл карту"),
+                                          default="Карта не с собой"),
                              lambda reason: self.serve_by_hand(student_id, reason) if reason is not None else None)
 
         self.push_screen(SearchScreen(self.read_engine), chosen)
 
     def action_override(self) -> None:
         refused = self.last_verdict
-        if refused is None or refused.served or refused.student is None or refused.reason is Reason.REVERSAL:
+        if refused is None or refused.student is None or not refused.overridable:
             self.notify("Выдать вопреки отказу можно сразу после отказа ученику, найденному по карте или имени",
                         severity="warning")
             return
@@ -328,7 +325,7 @@ class CanteenApp(App[None]):
     def action_undo(self) -> None:
         last = self.counter.undoable(now=self.clock.now())
         if last is None:
-            self.notify("Нечего отменять: за последние 15 минут выдач не было", severity="warning")
+            self.notify(nothing_to_undo().message, severity="warning")
             return
         who = f"{last.student.full_name} ({last.student.class_name})" if last.student else "ученик не найден"
         self.push_screen(ReasonScreen("Отменить последнюю выдачу",

@@ -61,7 +61,7 @@ def test_second_breakfast_same_day_is_refused_with_the_time_of_the_first(school:
     counter.tap(CardRead(CARD), now=at(8, 41))
     v = counter.tap(CardRead(CARD), now=at(8, 50))
     assert (v.outcome, v.reason) == (Outcome.REFUSE, Reason.ALREADY_SERVED)
-    assert v.message == "Уже получил завтрак сегодня в 08:41"
+    assert v.message == "Завтрак уже выдан в 08:41"
     assert [e.kind for e in events(school)] == ["serve", "refuse"]
 
 
