@@ -306,7 +306,7 @@ class CanteenApp(App[None]):
                 return
             student_id, name = hit
             self.push_screen(ReasonScreen("Выдать без карты", f"{name}: выдача будет записана как «без карты».",
-                                          default="Карта не с собой"),
+                                          default="Забыл карту"),
                              lambda reason: self.serve_by_hand(student_id, reason) if reason is not None else None)
 
         self.push_screen(SearchScreen(self.read_engine), chosen)
