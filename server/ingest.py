@@ -24,12 +24,11 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from pos.cards import weaker_matches
 from pos.ledger import SERVED_KINDS, Flag, balance_delta, join_flags
+from pos.lookup import SQLITE_IN_CHUNK as CHUNK
 from server.accounts import Principal, utcnow
 from server.db import take_revs
 from server.models import Card, Student, SyncLog, Terminal
 from sync.wire import EVENT_FIELDS, ROW, EventRow, WireError, parse_event
-
-CHUNK = 900  # IN-list size that every SQLite build accepts
 
 # Column positions in an EventRow.
 _ID, _TERMINAL, _KIND, _AT = ROW["id"], ROW["terminal_id"], ROW["kind"], ROW["at_utc"]
