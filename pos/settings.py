@@ -41,14 +41,14 @@ def zone(name: str) -> ZoneInfo:
 class SchoolSettings:
     """The terminal's school settings."""
 
-    terminal_id: str
+    terminal_id: str  # this window's id in the journal (from its sync token)
     school_id: str
-    school_name: str
-    timezone: str
+    school_name: str  # on the top line of the screen
+    timezone: str  # IANA name; the school's local date and clock come from it
     week_days: frozenset[int]  # ISO weekdays the school serves: 1 = Monday
-    tolerance: Tolerance
-    refuse_outside_window: bool
-    policy: Policy
+    tolerance: Tolerance  # minutes a break's serving window opens early and closes late
+    refuse_outside_window: bool  # refuse (not just warn) a meal outside the class's window
+    policy: Policy  # the region's rules: who eats free, what it costs
 
     @property
     def tz(self) -> ZoneInfo:
