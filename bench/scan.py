@@ -23,11 +23,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text, insert
 
-from drivers.card import CardRead, em_marine, match_keys
-from pos.counter import Counter, write_meta
+from drivers.card import CardRead, em_marine
+from pos.cards import match_keys
+from pos.counter import Counter
 from pos.demo import BELLS
 from pos.models import Break, Card, Event, MealSlot, MenuPrice, Order, SchoolClass, Student
 from pos.policy import shipped_policies
+from pos.settings import write_meta
 from pos.store import make_engine
 
 TZ = ZoneInfo("Asia/Krasnoyarsk")

@@ -67,10 +67,11 @@ from bench.common import Server  # noqa: E402
 from drivers.config import ReaderConfig  # noqa: E402
 from drivers.sim import SimReader  # noqa: E402
 from pos import demo  # noqa: E402
-from pos.counter import Counter, write_meta  # noqa: E402
+from pos.counter import Counter  # noqa: E402
 from pos.ledger import EventKind  # noqa: E402
 from pos.models import Event  # noqa: E402
 from pos.policy import shipped_policies  # noqa: E402
+from pos.settings import write_meta  # noqa: E402
 from pos.store import make_engine  # noqa: E402
 from server.accounts import add_school, enroll_terminal  # noqa: E402
 from server.db import make_server_engine  # noqa: E402

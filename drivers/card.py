@@ -7,11 +7,9 @@ A reader yields a `CardRead` whose `uid` is the card's canonical id, one of:
 - ``W26:126,58404``  the Wiegand-26 pair ``facility,number`` printed on fobs: the low 24 bits;
 - ``UID:04A1B2C3``   an ISO 14443 Type A UID or a FeliCa IDm (NFC), in upper-case hex.
 
-Conversions downwards lose bits (EM -> D10 -> W26), so each reader's fullest form is kept and a
-card registered in one form is matched to a read in another on the widest form both have
-(`weaker_matches`, on the keys of `match_keys`): 32 bits between EM and D10, 24 bits with W26, and
-exactly between two ids of the same width. Two cards may share a weak key; the engine treats such a
-read as ambiguous rather than guessing.
+Conversions downwards lose bits (EM -> D10 -> W26), so each reader's fullest form is kept;
+`low_bits` says which bits a form carries. Which registered card a read in another form matches is
+the engine's rule, not the reader's: `pos.cards`.
 """
 
 from __future__ import annotations
@@ -99,10 +97,10 @@ def parse_card_id(text: str) -> str:
     raise CardIdError(f"unknown card number format: {text!r}")
 
 
-def match_keys(uid: str) -> tuple[int | None, int | None]:
-    """The (32-bit, 24-bit) keys a canonical id can be matched on across formats.
+def low_bits(uid: str) -> tuple[int | None, int | None]:
+    """The low 32 and 24 bits a canonical id carries (None where its form has fewer bits).
 
-    NFC UIDs have none: they are matched exactly.
+    EM-Marine has both, D10 both, W26 only 24; an NFC UID is not a number of this family: neither.
     """
     prefix, _, body = uid.partition(":")
     if prefix == "EM":
@@ -117,32 +115,13 @@ def match_keys(uid: str) -> tuple[int | None, int | None]:
     return None, None
 
 
-def weaker_matches(uid: str) -> list[tuple[str, int, frozenset[str]]]:
-    """Where to look when no card is registered under exactly this id, in order.
-
-    Each item is (key column, value, the registered forms it may match). Two ids are compared on the
-    widest form both have: an EM read matches a card registered by its 10-digit number on 32 bits and
-    one registered by its fob's W26 number on 24 bits, but never another EM card (both have 40 bits,
-    so a different EM id is a different card); a D10 read matches an EM card on 32 bits and a W26
-    card on 24; a W26 read matches EM and D10 cards on 24 bits.
-    """
-    prefix = uid.partition(":")[0]
-    key32, key24 = match_keys(uid)
-    tries: list[tuple[str, int, frozenset[str]]] = []
-    if key32 is not None:
-        tries.append(("key32", key32, frozenset({"D10"} if prefix == "EM" else {"EM"})))
-    if key24 is not None:
-        tries.append(("key24", key24, frozenset({"W26"} if prefix in {"EM", "D10"} else {"EM", "D10"})))
-    return tries
-
-
 def to_decimal10(uid: str) -> str | None:
     """The 10-digit decimal form of an EM/D10 id, if it has 32 bits."""
-    key32, _ = match_keys(uid)
+    key32, _ = low_bits(uid)
     return None if key32 is None else f"{key32:010d}"
 
 
 def to_wiegand26(uid: str) -> str | None:
     """The ``facility,number`` form of an EM/D10/W26 id."""
-    _, key24 = match_keys(uid)
+    _, key24 = low_bits(uid)
     return None if key24 is None else f"{key24 >> 16:03d},{key24 & 0xFFFF:05d}"

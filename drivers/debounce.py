@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import threading
 
+# Seconds a card may go unseen and still be the same presentation. Not the engine's repeat-tap window
+# (`pos.serving.REPEAT_TAP_WINDOW`): that one answers a second tap with the first verdict, across readers.
+PRESENTATION_WINDOW_S = 1.5
+
 
 class Debouncer:
-    def __init__(self, window: float = 1.5) -> None:
+    def __init__(self, window: float = PRESENTATION_WINDOW_S) -> None:
         if window < 0:
             raise ValueError("debounce window must be >= 0")
         self.window = window

@@ -1,21 +1,34 @@
 """The serving decision: does this student get this meal now? The one place that says so.
 
 `decide(situation)` is a pure function of what the terminal knows at the moment of a tap (the
-`Situation`, gathered from the local store by `pos.counter`). It returns a `Verdict`: serve free,
+`Situation`, gathered from the local store by `pos.gather`). It returns a `Verdict`: serve free,
 serve paid (debit), or refuse, with a reason code and the Russian text staff read on screen.
+
+Every other verdict the window shows is made here too, by pure functions: a garbled read
+(`bad_card_read`), a serve by hand (`served_by_hand`), a staff override (`override`), an undo
+(`undo`, `undo_preview`), a store error (`store_error`) and the clock-back mark (`clock_back`).
+The use cases (`pos.serving`) only gather facts, call these and write the journal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
-from pos.domain import Meal, age_on, ru_date
+from pos.cards import CardStatus
+from pos.domain import Meal, age_on, ru_date, ru_minutes
+from pos.facts import BookedServe, StudentView
 from pos.ledger import Flag
 from pos.money import format_rub
 from pos.policy import EligibilityError, Policy
+from pos.schedule import Slot
+
+# Undo is for the mistake just made at the counter; older corrections are the coordinator's, on the server.
+UNDO_WINDOW = timedelta(minutes=15)
+# A clock that goes back less than this (NTP steps, a second reader's clock) is not worth a flag.
+CLOCK_BACK_TOLERANCE = timedelta(minutes=1)
 
 
 class Outcome(StrEnum):
@@ -47,35 +60,13 @@ class Reason(StrEnum):
     NOTHING_TO_UNDO = "nothing_to_undo"
 
 
-class CardStatus(StrEnum):
-    OK = "ok"
-    UNKNOWN = "unknown"
-    AMBIGUOUS = "ambiguous"
-    BLOCKED = "blocked"
-
-
-@dataclass(frozen=True)
-class StudentView:
-    """What serving needs to know of a student: nothing more."""
-
-    id: str
-    full_name: str
-    class_name: str
-    grade: int
-    shift: int
-    birth_date: date | None
-    diet_note: str
-    daily_limit_kopecks: int | None
-    balance_kopecks: int
-
-
 @dataclass(frozen=True)
 class Situation:
     """Everything the decision may look at, gathered in one transaction at the tap."""
 
     now: datetime  # in the school's time zone
     policy: Policy
-    meal: Meal
+    meal: Meal | None  # None only when the card was not recognised: no meal is guessed for it
     card_status: CardStatus = CardStatus.OK
     card_note: str = ""
     student: StudentView | None = None
@@ -86,8 +77,7 @@ class Situation:
     served: Mapping[Meal, datetime] = field(default_factory=dict)
     free_used_kopecks: int = 0
     paid_today_kopecks: int = 0
-    window: tuple[time, time] | None = None
-    window_label: str = ""
+    slot: Slot | None = None  # the class's slot for this meal: its serving window
     refuse_outside_window: bool = False
     menu_price_kopecks: int | None = None
 
@@ -119,6 +109,17 @@ class Verdict:
             return "ОТКАЗ"
         return "ВЫДАТЬ"
 
+    @property
+    def overridable(self) -> bool:
+        """A refusal of a known student's meal, which staff may serve all the same (`override`)."""
+        return (not self.served and self.reason is not Reason.REVERSAL and self.student is not None
+                and self.meal is not None)
+
+    @property
+    def action_refused(self) -> bool:
+        """A staff action (override, undo) that could not be done: not a child's verdict, nothing journaled."""
+        return self.reason is Reason.NOTHING_TO_UNDO or (self.reason is Reason.OVERRIDE and not self.served)
+
     def with_event(self, event_id: str) -> Verdict:
         return replace(self, event_id=event_id)
 
@@ -140,20 +141,20 @@ def decide(s: Situation) -> Verdict:
         note = f": {s.card_note}" if s.card_note else ""
         return refuse(Reason.BLOCKED_CARD, f"Карта заблокирована{note}", s)
     student = s.student
-    if student is None:
+    if student is None or s.meal is None:
         return refuse(Reason.NOT_ON_ROSTER, "Ученика нет в списках школы")
     meal = s.meal.ru
     if not s.school_day:
         return refuse(Reason.NOT_SCHOOL_DAY, f"{ru_date(s.now.date())} — не учебный день", s)
     if s.meal in s.served:
         at = s.served[s.meal].strftime("%H:%M")
-        return refuse(Reason.ALREADY_SERVED, f"Уже получил {meal} сегодня в {at}", s)
+        return refuse(Reason.ALREADY_SERVED, f"{meal.capitalize()} уже {s.meal.participle('выдан')} в {at}", s)
     if not s.ordered:
-        return refuse(Reason.NOT_ORDERED, f"{meal.capitalize()} на сегодня не заказан", s)
+        return refuse(Reason.NOT_ORDERED, f"{meal.capitalize()} на сегодня не {s.meal.participle('заказан')}", s)
 
     warnings: list[str] = []
-    if s.window and not (s.window[0] <= s.now.time() <= s.window[1]):
-        text = f"Не время класса {student.class_name}: {meal} {s.window_label}"
+    if s.slot and not s.slot.window.holds(s.now.time()):
+        text = f"Не время класса {student.class_name}: {meal} {s.slot.label}"
         if s.refuse_outside_window:
             return refuse(Reason.OUTSIDE_WINDOW, text, s)
         warnings.append(text)
@@ -222,3 +223,80 @@ def _cannot_pay(s: Situation, student: StudentView, amount: int, *warnings: str)
             s, *warnings,
         )
     return None
+
+
+# -- the verdicts of the window's other actions --------------------------------------------------------
+
+
+def bad_card_read(text: str) -> Verdict:
+    """A card number that is in no known format (a garbled read, a typo): refused, not journaled."""
+    return refuse(Reason.BAD_CARD_READ, f"Номер карты не распознан: «{text.strip()[:40]}» — приложите ещё раз")
+
+
+def store_error(detail: str) -> Verdict:
+    """The store could not write: nothing was recorded, the same tap must be retried."""
+    return refuse(Reason.STORE_ERROR, f"Не записано: {detail}. Повторите; если не проходит — вызовите администратора")
+
+
+def served_by_hand(verdict: Verdict, note: str) -> Verdict:
+    """A serve found by name (a forgotten card) says so, with the staff member's reason."""
+    if not verdict.served:
+        return verdict
+    return replace(verdict, warnings=(*verdict.warnings, f"Выдано без карты: {note}"))
+
+
+def clock_back(verdict: Verdict, now_utc: datetime, last_event_utc: datetime | None) -> Verdict:
+    """An event earlier than the journal's last one: the clock went back. Kept, marked, and staff told."""
+    if last_event_utc is None or now_utc >= last_event_utc - CLOCK_BACK_TOLERANCE:
+        return verdict
+    return replace(verdict, flags=(*verdict.flags, Flag.CLOCK_BACK),
+                   warnings=(*verdict.warnings, "Часы терминала ушли назад: проверьте время (запись сохранена)"))
+
+
+def override(refused: Verdict, reason: str, *, already_overridden: bool = False) -> Verdict:
+    """Serve in spite of a refusal, for the staff member's reason: free, no debit, no budget claim."""
+    if not refused.overridable or refused.student is None or refused.meal is None:
+        return refuse(Reason.OVERRIDE, "Отменять нечего: выберите отказ с учеником")
+    if not reason.strip():
+        return refuse(Reason.OVERRIDE, "Укажите причину выдачи вопреки отказу")
+    if already_overridden:
+        return refuse(Reason.OVERRIDE, "Этот отказ уже отменён решением сотрудника")
+    student = refused.student
+    return Verdict(
+        Outcome.SERVE_FREE, Reason.OVERRIDE, f"Выдано по решению сотрудника: {refused.meal.ru}",
+        meal=refused.meal, student=student, balance_after_kopecks=student.balance_kopecks,
+        warnings=(f"Вопреки отказу «{refused.message}». Причина: {reason}",), card_uid=refused.card_uid,
+    )
+
+
+def undo_since(local: datetime) -> datetime:
+    """The earliest serve `undo` may still reverse at `local`."""
+    return local - UNDO_WINDOW
+
+
+def nothing_to_undo() -> Verdict:
+    return refuse(Reason.NOTHING_TO_UNDO,
+                  f"Нечего отменять: за последние {ru_minutes(UNDO_WINDOW // timedelta(minutes=1))} выдач не было")
+
+
+def _served_at(last: BookedServe, tz: tzinfo) -> str:
+    meal = last.meal.ru if last.meal else ""
+    return f"{meal} в {last.at_utc.astimezone(tz):%H:%M}"
+
+
+def undo(last: BookedServe | None, student: StudentView | None, tz: tzinfo) -> Verdict:
+    """Reverse `last` (found by `undo_since`): the opposite amounts, the account paid back."""
+    if last is None:
+        return nothing_to_undo()
+    return Verdict(
+        Outcome.REFUSE, Reason.REVERSAL, f"Отменена выдача: {_served_at(last, tz)}",
+        meal=last.meal, student=student, paid_kopecks=-last.paid_kopecks, free_kopecks=-last.free_kopecks,
+        budget_line=last.budget_line, card_uid=last.card_uid,
+        balance_after_kopecks=student.balance_kopecks + last.paid_kopecks if student else None,
+    )
+
+
+def undo_preview(last: BookedServe, student: StudentView | None, tz: tzinfo) -> Verdict:
+    """What `undo` would reverse (student, meal, time), for the confirmation dialog."""
+    return Verdict(Outcome.SERVE_FREE, Reason.OK, _served_at(last, tz), meal=last.meal, student=student,
+                   event_id=last.id, card_uid=last.card_uid)

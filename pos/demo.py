@@ -19,7 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
-from drivers.card import em_marine, match_keys
+from drivers.card import em_marine
+from pos.cards import match_keys
 from pos.domain import Meal
 from pos.models import (
     Base,
@@ -34,6 +35,7 @@ from pos.models import (
     Student,
 )
 from pos.policy import shipped_policies
+from pos.settings import school_meta, write_meta
 
 TIMEZONE = "Asia/Krasnoyarsk"
 
@@ -111,8 +113,6 @@ class DemoSchool:
 
 def build(engine: Engine, *, day: date, seed: int = 2021, terminal_id: str = "DEMO-1") -> DemoSchool:
     """Fill an empty store with the demo school, orders and prices for `day` and the next days."""
-    from pos.counter import write_meta
-
     rng = random.Random(seed)
     policy_text = shipped_policies()["nazarovo-2021"].read_text(encoding="utf-8")
     year_start = date(day.year if day.month >= 9 else day.year - 1, 9, 1)
@@ -121,9 +121,9 @@ def build(engine: Engine, *, day: date, seed: int = 2021, terminal_id: str = "DE
             if table.name not in {"events", "outbox"}:
                 conn.execute(delete(table))
         write_meta(conn, {
-            "terminal_id": terminal_id, "school_id": "nazarovo-3", "school_name": "МБОУ «СОШ № 3» г. Назарово",
-            "timezone": TIMEZONE, "week_days": "1,2,3,4,5,6", "window_early_min": "10", "window_late_min": "10",
-            "refuse_outside_window": "0", "policy": policy_text, "demo": "1",
+            "terminal_id": terminal_id, "demo": "1",
+            **school_meta(school_id="nazarovo-3", school_name="МБОУ «СОШ № 3» г. Назарово", timezone=TIMEZONE,
+                          week_days={1, 2, 3, 4, 5, 6}, policy_text=policy_text),
         })
         for shift, bells in BELLS.items():
             conn.execute(insert(Break), [

@@ -1,4 +1,5 @@
-"""Words of the domain shared by every part of the engine: meals, their Russian names, ages."""
+"""Words of the domain shared by every part of the engine: meals, their Russian names, ages, and when
+an entitlement is in force."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ class Meal(StrEnum):
         """The Russian word staff see on screen."""
         return MEAL_TITLES[self]
 
+    def participle(self, masculine: str) -> str:
+        """A short participle agreeing with the meal's word: ``выдан`` -> «молоко выдано»."""
+        return masculine + "о" if self is Meal.MILK else masculine
+
 
 MEAL_TITLES = {
     Meal.BREAKFAST: "завтрак",
@@ -34,6 +39,22 @@ def age_on(birth_date: date, day: date) -> int:
     return years
 
 
+def ru_minutes(n: int) -> str:
+    """``15`` -> «15 минут», ``1`` -> «1 минуту», ``2`` -> «2 минуты» (as after «за последние»)."""
+    if n % 10 == 1 and n % 100 != 11:
+        word = "минуту"
+    elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        word = "минуты"
+    else:
+        word = "минут"
+    return f"{n} {word}"
+
+
 def ru_date(day: date) -> str:
     """``2026-11-23`` -> ``23.11.2026``."""
     return day.strftime("%d.%m.%Y")
+
+
+def in_force(starts: date, ends: date | None, day: date) -> bool:
+    """An entitlement (or any dated right) from `starts` to `ends` inclusive holds on `day`; no end is open."""
+    return starts <= day and (ends is None or day <= ends)

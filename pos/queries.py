@@ -1,6 +1,7 @@
 """Read models for the serving window's screens: plain SQLAlchemy Core selects over the local store.
 
-Nothing here decides or writes anything: which break is on now (from the schedule), how many
+Nothing here decides or writes anything: which break is on now (from the `Schedule` value the
+counter serves by, so the board and the verdicts agree on the window), how many
 students of each class ordered / got / have still to come for a meal, who is still missing, a
 name-or-class search for a forgotten card, and the demo's queue. (The status line's numbers are
 `sync.status.read_status`.)
@@ -12,10 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Connection, Row, and_, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from pos.domain import Meal
-from pos.models import Break, Card, Event, MealSlot, MenuPrice, Order, Rejected, SchoolClass, Served, Student
+from pos.models import Card, Event, MealSlot, MenuPrice, Order, Rejected, SchoolClass, Served, Student
+from pos.schedule import Schedule, Slot
 
 
 @dataclass(frozen=True)
@@ -47,39 +49,29 @@ class BreakNow:
         return tuple(sorted(counts, key=lambda m: -counts[m]))
 
 
-def _minutes(hhmm: str) -> int:
-    t = time.fromisoformat(hhmm)
-    return t.hour * 60 + t.minute
-
-
-def current_break(conn: Connection, local: datetime, *, early_min: int = 10, late_min: int = 10,
-                  meal: Meal | None = None) -> BreakNow | None:
+def current_break(schedule: Schedule, local: datetime, *, meal: Meal | None = None) -> BreakNow | None:
     """The break whose serving window holds `local`, else the next one today, else the last one.
 
     With `meal`, only breaks where some class eats that meal count (staff switched the meal by hand).
     """
-    slots = conn.execute(
-        select(MealSlot.shift, MealSlot.break_no, MealSlot.class_id, SchoolClass.name, MealSlot.meal)
-        .join(SchoolClass, SchoolClass.id == MealSlot.class_id)
-        .order_by(MealSlot.shift, MealSlot.break_no, SchoolClass.id)).all()
-    by_break: dict[tuple[int, int], list[ExpectedClass]] = {}
-    for shift, number, class_id, name, slot_meal in slots:
-        if meal is None or slot_meal == meal.value:
-            by_break.setdefault((shift, number), []).append(ExpectedClass(class_id, name, Meal(slot_meal)))
-    breaks = [b for b in conn.execute(select(Break.shift, Break.number, Break.starts, Break.ends)
-                                      .order_by(Break.starts)).all()
-              if (b.shift, b.number) in by_break]
-    if not breaks:
+    by_break: dict[tuple[int, int], list[Slot]] = {}
+    for slot in schedule.slots:  # in break start order
+        if meal is None or slot.meal is meal:
+            by_break.setdefault((slot.shift, slot.number), []).append(slot)
+    if not by_break:
         return None
-    now = local.hour * 60 + local.minute
+    now = local.time()
 
-    def make(b: Row[tuple[int, int, str, str]], inside: bool) -> BreakNow:
-        return BreakNow(b.shift, b.number, b.starts, b.ends, inside, tuple(by_break[(b.shift, b.number)]))
+    def make(slots: list[Slot], inside: bool) -> BreakNow:
+        first = slots[0]
+        return BreakNow(first.shift, first.number, first.starts, first.ends, inside,
+                        tuple(ExpectedClass(s.class_id, s.class_name, s.meal) for s in slots))
 
-    for b in breaks:
-        if _minutes(b.starts) - early_min <= now <= _minutes(b.ends) + late_min:
-            return make(b, True)
-    upcoming = [b for b in breaks if _minutes(b.starts) > now]
+    breaks = list(by_break.values())
+    for slots in breaks:
+        if slots[0].window.holds(now):
+            return make(slots, True)
+    upcoming = [slots for slots in breaks if time.fromisoformat(slots[0].starts) > now]
     return make(upcoming[0] if upcoming else breaks[-1], False)
 
 

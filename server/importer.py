@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
-from drivers.card import match_keys
+from pos.cards import match_keys
+from pos.lookup import SQLITE_IN_CHUNK as CHUNK
 from pos.policy import parse_policy
 from server import rows as r
 from server.accounts import utcnow
@@ -262,8 +263,8 @@ def _students(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, 
     back = [s for s in listed & was_inactive if any(row["student_id"] == s and row["active"] is not False
                                                     for row in rows)]
     for model in (Card, Entitlement, Order):  # a returning student's data must reach terminals again
-        for chunk in range(0, len(back), 900):
-            conn.execute(update(model).where(model.school_id == sid, model.student_id.in_(back[chunk:chunk + 900]))
+        for chunk in range(0, len(back), CHUNK):
+            conn.execute(update(model).where(model.school_id == sid, model.student_id.in_(back[chunk:chunk + CHUNK]))
                          .values(rev=rev))
     return 0
 
@@ -313,9 +314,9 @@ def _orders(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, re
 def _topups(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, replace: bool) -> int:
     refs = [row["reference"] for row in rows]
     done: set[str] = set()
-    for i in range(0, len(refs), 900):
+    for i in range(0, len(refs), CHUNK):
         done.update(conn.execute(select(TopUp.reference).where(TopUp.school_id == sid,
-                                                               TopUp.reference.in_(refs[i:i + 900]))).scalars())
+                                                               TopUp.reference.in_(refs[i:i + CHUNK]))).scalars())
     new = [row for row in rows if row["reference"] not in done]
     if new:
         now = utcnow()

@@ -22,14 +22,13 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from drivers.card import weaker_matches
+from pos.cards import weaker_matches
 from pos.ledger import SERVED_KINDS, Flag, balance_delta, join_flags
+from pos.lookup import SQLITE_IN_CHUNK as CHUNK
 from server.accounts import Principal, utcnow
 from server.db import take_revs
 from server.models import Card, Student, SyncLog, Terminal
 from sync.wire import EVENT_FIELDS, ROW, EventRow, WireError, parse_event
-
-CHUNK = 900  # IN-list size that every SQLite build accepts
 
 # Column positions in an EventRow.
 _ID, _TERMINAL, _KIND, _AT = ROW["id"], ROW["terminal_id"], ROW["kind"], ROW["at_utc"]
@@ -100,7 +99,7 @@ def _card_forms(conn: Connection, school_id: str, column: Any, values: set[int])
 
 def _known_cards(conn: Connection, school_id: str, uids: set[str]) -> set[str]:
     """Card ids the school knows: exactly, or a card registered in a weaker form (the terminal's rule,
-    `drivers.card.weaker_matches`: compared on the widest form both have)."""
+    `pos.cards.weaker_matches`: compared on the widest form both have)."""
     known = _known(conn, Card.uid, Card.school_id, school_id, uids)
     rest = {uid: weaker_matches(uid) for uid in uids - known}
     wanted: dict[str, set[int]] = {"key32": set(), "key24": set()}

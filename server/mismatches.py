@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
-from pos.domain import Meal, age_on
+from pos.domain import Meal, age_on, in_force
 from pos.ledger import SERVED_KINDS, EventKind
 from pos.money import format_rub
 from pos.policy import EligibilityError, Policy, parse_policy
@@ -74,8 +74,7 @@ class _Books:
         cls = self.classes.get(student.class_id) if student else None
         if student is None or cls is None:
             return None
-        categories = {b.category for b in self.benefits.get(student_id, [])
-                      if b.starts <= day and (b.ends is None or b.ends >= day)}
+        categories = {b.category for b in self.benefits.get(student_id, []) if in_force(b.starts, b.ends, day)}
         age = age_on(student.birth_date, day) if student.birth_date else None
         try:
             for grant in self.policy.free_meals(grade=cls.grade, shift=cls.shift, categories=categories, age=age):

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, upd
 
 from pos.ledger import MONEY_KINDS, cancelled, counts_as_served
 from pos.policy import parse_policy
+from pos.settings import parse_week_days
 from server.accounts import utcnow
 from server.models import (
     Break,
@@ -52,7 +53,7 @@ def school_today(timezone: str, now: datetime) -> date:
 
 
 def next_school_day(conn: Connection, school: Any, today: date) -> date:
-    week = {int(d) for d in school.week_days.split(",")}
+    week = parse_week_days(school.week_days)
     holidays = set(conn.execute(select(Holiday.day).where(
         Holiday.school_id == school.id, Holiday.day > today, Holiday.day <= today + timedelta(days=60))).scalars())
     day = today + timedelta(days=1)

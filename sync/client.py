@@ -33,8 +33,7 @@ import httpx
 from sqlalchemy import Connection, Engine, delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from drivers.card import match_keys
-from pos.counter import write_meta
+from pos.cards import match_keys
 from pos.ledger import MONEY_KINDS, EventKind
 from pos.models import (
     Break,
@@ -52,6 +51,7 @@ from pos.models import (
     Served,
     Student,
 )
+from pos.settings import write_meta
 from sync import keys
 from sync.wire import (
     DATE_COLUMNS,

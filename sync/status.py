@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, func, select
 
 from pos.models import Meta, Outbox, Rejected
+from pos.settings import DEFAULT_TIMEZONE, zone
 from sync import keys
 
 STALE_AFTER = timedelta(hours=36)
@@ -87,7 +88,7 @@ def read_status(conn: Connection, *, now: datetime | None = None) -> SyncStatus:
         rejected=rejected,
         drift_s=drift,
         data_as_of=data_as_of,
-        stale=_stale(data_as_of, now, meta.get("timezone", "Europe/Moscow"), drift),
+        stale=_stale(data_as_of, now, meta.get("timezone", DEFAULT_TIMEZONE), drift),
         clock_trouble=drift is not None and abs(drift) > CLOCK_TROUBLE_S,
         last_error=meta.get(keys.LAST_ERROR, ""),
         server_url=meta.get(keys.SERVER_URL, ""),
@@ -102,10 +103,7 @@ def _stale(data_as_of: datetime | None, now: datetime, timezone: str, drift: flo
     now = now - timedelta(seconds=drift or 0.0)
     if now - data_as_of > STALE_AFTER:
         return True
-    try:
-        tz = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("Europe/Moscow")
+    tz = zone(timezone)
     return data_as_of.astimezone(tz).date() != now.astimezone(tz).date()
 
 

@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_S = 5.0
 CHECKPOINT_IDLE_S = 20.0  # no tap for this long: the queue has paused, copy the WAL back
-ACTION_ERRORS = (Reason.NOTHING_TO_UNDO,)
 
 
 @dataclass
@@ -194,7 +193,7 @@ class CanteenApp(App[None]):
         self.present(verdict)
 
     def present(self, verdict: Verdict) -> None:
-        if verdict.reason in ACTION_ERRORS or (verdict.reason is Reason.OVERRIDE and not verdict.served):
+        if verdict.action_refused:
             # A staff action that could not be done: not a child's verdict, the panel keeps the last one.
             self.notify(verdict.message, severity="warning", timeout=6)
             return

@@ -75,9 +75,8 @@ def open_demo(config: TerminalConfig, *, at: datetime | None = None, fresh: bool
         clock = DemoClock(at if at.tzinfo else at.replace(tzinfo=tz))
     else:
         with engine.connect() as conn:
-            brk = current_break(conn, real, early_min=counter.settings.window_early_min,
-                                late_min=counter.settings.window_late_min)
             last = last_event_at(conn)
+        brk = current_break(counter.schedule, real)
         serving_now = real.date() == day and brk is not None and brk.in_window
         start = datetime.combine(day, DEMO_START, tzinfo=tz)
         if last is not None and last.astimezone(tz).date() == day and last > start:

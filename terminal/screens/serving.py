@@ -25,8 +25,7 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from drivers.wedge import WedgeReader
-from pos.counter import UNDO_WINDOW
-from pos.decide import Reason, Verdict
+from pos.decide import Verdict, nothing_to_undo
 from pos.domain import Meal, ru_date
 from pos.queries import class_counts, current_break
 from terminal.messages import Board, ReaderMessage, Refreshed
@@ -177,10 +176,8 @@ class ServingScreen(Screen[None]):
         window = self.window
         now = window.clock.now()
         local = window.counter.local(now)
-        settings = window.counter.settings
+        brk = current_break(window.counter.schedule, local, meal=window.meal_choice)
         with window.read_engine.connect() as conn:
-            brk = current_break(conn, local, early_min=settings.window_early_min,
-                                late_min=settings.window_late_min, meal=window.meal_choice)
             counts = class_counts(conn, local.date(), [(c.class_id, c.meal) for c in brk.classes]) if brk else []
             sync = read_sync_status(conn, configured=window.config.sync.configured, now=now)
         if not get_current_worker().is_cancelled:  # a newer read was started: it will post a fresher board
@@ -224,7 +221,7 @@ class ServingScreen(Screen[None]):
 
     def action_override(self) -> None:
         refused = self.window.last_verdict
-        if refused is None or refused.served or refused.student is None or refused.reason is Reason.REVERSAL:
+        if refused is None or refused.student is None or not refused.overridable:
             self.notify("Выдать вопреки отказу можно сразу после отказа ученику, найденному по карте или имени",
                         severity="warning")
             return
@@ -238,8 +235,7 @@ class ServingScreen(Screen[None]):
         window = self.window
         last = window.counter.undoable(now=window.clock.now())
         if last is None:
-            minutes = int(UNDO_WINDOW.total_seconds() // 60)
-            self.notify(f"Нечего отменять: за последние {minutes} минут выдач не было", severity="warning")
+            self.notify(nothing_to_undo().message, severity="warning")
             return
         who = f"{last.student.full_name} ({last.student.class_name})" if last.student else "ученик не найден"
         info = f"Будет отменена выдача: {who}, {last.message} (запись об отмене)."

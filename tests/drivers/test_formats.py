@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from drivers.card import CardIdError, match_keys, parse_card_id, to_decimal10, to_wiegand26
+from drivers.card import CardIdError, low_bits, parse_card_id, to_decimal10, to_wiegand26
 from drivers.lines import LineFormat, LineFormatError, LineSplitter
 
 
@@ -15,8 +15,8 @@ def test_worked_example_is_one_card_in_every_form() -> None:
     assert em == "EM:55007EE424"
     assert to_decimal10(em) == "0008315940"
     assert to_wiegand26(em) == "126,58404"
-    assert match_keys(em) == match_keys("D10:0008315940")
-    assert match_keys(em)[1] == match_keys(parse_card_id("126,58404"))[1]
+    assert low_bits(em) == low_bits("D10:0008315940")
+    assert low_bits(em)[1] == low_bits(parse_card_id("126,58404"))[1]
 
 
 def test_second_ironlogic_example_converts_to_the_documented_forms() -> None:
@@ -26,13 +26,13 @@ def test_second_ironlogic_example_converts_to_the_documented_forms() -> None:
 
 
 @given(st.integers(min_value=0, max_value=(1 << 40) - 1))
-def test_em_marine_d10_and_w26_forms_of_one_id_share_their_match_keys(value: int) -> None:
+def test_em_marine_d10_and_w26_forms_of_one_id_share_their_low_bits(value: int) -> None:
     em = parse_card_id(f"EM:{value:010X}")
     d10 = parse_card_id(f"{value & 0xFFFFFFFF:010d}")
     low24 = value & 0xFFFFFF
     w26 = parse_card_id(f"{low24 >> 16},{low24 & 0xFFFF}")
-    assert match_keys(em) == match_keys(d10)
-    assert match_keys(em)[1] == match_keys(w26)[1] == low24
+    assert low_bits(em) == low_bits(d10)
+    assert low_bits(em)[1] == low_bits(w26)[1] == low24
     assert to_wiegand26(em) == to_wiegand26(d10) == to_wiegand26(w26)
     assert to_decimal10(em) == d10.removeprefix("D10:")
 

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert
 
-from drivers.card import match_keys
-from pos.counter import Counter, write_meta
+from pos.cards import match_keys
+from pos.counter import Counter
 from pos.domain import Meal
 from pos.models import Break, Card, Entitlement, Holiday, MealSlot, MenuPrice, Order, SchoolClass, Student
 from pos.policy import shipped_policies
+from pos.settings import write_meta
 from pos.store import make_engine
 
 TZ = ZoneInfo("Asia/Krasnoyarsk")

@@ -68,6 +68,6 @@ def test_demo_serves_a_breakfast_break_and_prints_each_verdict(tmp_path: Path) -
     assert lines[0] == f"Демо-школа: 401 учеников, 411 карт; база {tmp_path / 'd.db'}"
     assert lines[1] == "Раздача 23.11.2026, I смена, 1-я перемена (завтрак), терминал DEMO-1"
     assert any("ОТКАЗ" in line and "Карта не зарегистрирована" in line for line in lines)
-    assert any("Уже получил завтрак сегодня" in line for line in lines)
+    assert any("Завтрак уже выдан в " in line for line in lines)
     assert any("Не время класса 5а" in line for line in lines)
     assert lines[-1].startswith("Итого: выдано ")

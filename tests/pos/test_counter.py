@@ -13,7 +13,8 @@ from pos.decide import Outcome, Reason
 from pos.domain import Meal
 from pos.models import Event, Outbox, Served, Student
 from pos.policy import shipped_policies
-from tests.pos.school import DAY, School, at, make_school
+from pos.queries import current_break
+from tests.pos.school import DAY, TZ, School, at, make_school
 
 CARD = "EM:55007EE424"
 
@@ -61,7 +62,7 @@ def test_second_breakfast_same_day_is_refused_with_the_time_of_the_first(school:
     counter.tap(CardRead(CARD), now=at(8, 41))
     v = counter.tap(CardRead(CARD), now=at(8, 50))
     assert (v.outcome, v.reason) == (Outcome.REFUSE, Reason.ALREADY_SERVED)
-    assert v.message == "Уже получил завтрак сегодня в 08:41"
+    assert v.message == "Завтрак уже выдан в 08:41"
     assert [e.kind for e in events(school)] == ["serve", "refuse"]
 
 
@@ -99,6 +100,8 @@ def test_blocked_card_is_refused_with_its_reason(school: School) -> None:
     school.add_student("s1", "c1", card=CARD, blocked=True)
     v = tap(school)
     assert (v.reason, v.message) == (Reason.BLOCKED_CARD, "Карта заблокирована: утеряна")
+    [event] = events(school)
+    assert (event.student_id, event.meal) == ("s1", None)  # no meal is made up for a card that is not served
 
 
 def test_card_read_as_w26_or_decimal_matches_the_em_marine_card(school: School) -> None:
@@ -189,6 +192,18 @@ def test_outside_the_class_window_is_refused_where_the_school_says_so(tmp_path: 
     school.add_student("s5", "c5", card=CARD, birth=date(2015, 1, 1), categories=("low_income",))
     assert tap(school, hh=8, mm=45).reason is Reason.OUTSIDE_WINDOW
     assert tap(school, hh=9, mm=45).outcome is Outcome.SERVE_FREE  # debounce is by time, this is an hour later
+
+
+def test_the_board_and_the_verdict_read_one_serving_window(school: School) -> None:
+    school.add_student("s5", "c5", card=CARD, birth=date(2015, 1, 1), categories=("low_income",))
+    counter = school.counter()
+    for hh, mm in [(9, 29), (9, 30), (10, 10), (10, 11)]:
+        board = current_break(counter.schedule, at(hh, mm).astimezone(TZ), meal=Meal.BREAKFAST)
+        v = counter.tap(CardRead(CARD), now=at(hh, mm), meal=Meal.BREAKFAST)
+        assert board is not None and board.number == 2
+        assert board.in_window == (not v.warnings), (hh, mm)
+        if v.served:
+            counter.undo_last(now=at(hh, mm))
 
 
 def test_meal_is_taken_from_the_class_schedule(school: School) -> None:

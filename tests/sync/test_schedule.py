@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pos.counter import write_meta
+from pos.settings import write_meta
 from pos.store import make_engine
 from sync.client import Progress, SyncResult
 from sync.schedule import SyncScheduler

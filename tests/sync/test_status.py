@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from pos.counter import write_meta
 from pos.models import Outbox, Rejected
+from pos.settings import write_meta
 from pos.store import make_engine
 from sync import keys
 from sync.status import read_status, server_now

@@ -25,12 +25,12 @@ def at(hh: int, mm: int) -> datetime:
 
 
 def test_the_break_on_now_is_found_with_the_schools_tolerance(engine: Engine) -> None:
-    with engine.connect() as conn:
-        first = current_break(conn, at(8, 35))
-        second = current_break(conn, at(9, 45))
-        between = current_break(conn, at(9, 20))
-        lunch = current_break(conn, at(8, 45), meal=Meal.LUNCH)
-        evening = current_break(conn, at(20, 0))
+    schedule = Counter(engine).schedule  # the value the verdicts are decided by
+    first = current_break(schedule, at(8, 35))
+    second = current_break(schedule, at(9, 45))
+    between = current_break(schedule, at(9, 20))
+    lunch = current_break(schedule, at(8, 45), meal=Meal.LUNCH)
+    evening = current_break(schedule, at(20, 0))
     assert first is not None and (first.shift, first.number, first.in_window) == (1, 1, True)
     assert [c.name for c in first.classes][:3] == ["1а", "1б", "4б"] and first.meals == (Meal.BREAKFAST,)
     assert second is not None and second.number == 2 and {c.name for c in second.classes} == {"4а", "5а", "5б"}

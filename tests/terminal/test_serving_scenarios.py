@@ -73,7 +73,7 @@ async def test_a_repeat_tap_is_refused_in_red_with_the_time_of_the_first(make_ap
         await tap(pilot, card)
         assert app.last_verdict is not None and app.last_verdict.reason is Reason.ALREADY_SERVED
         assert app.serving.query_one(VerdictPanel).has_class("-refuse")
-        assert "Уже получил завтрак сегодня в 08:41" in panel_text(app)
+        assert "Завтрак уже выдан в 08:41" in panel_text(app)
         assert app.bells == 1
 
 
@@ -330,7 +330,7 @@ async def test_it_starts_offline_with_a_server_configured_and_still_serves(make_
 
 
 async def test_a_far_clock_at_the_last_sync_is_impossible_to_miss(make_app: AppFactory, engine: Engine) -> None:
-    from pos.counter import write_meta
+    from pos.settings import write_meta
     from terminal.config import SyncConfig
 
     with engine.begin() as conn:

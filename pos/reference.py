@@ -1,0 +1,60 @@
+"""The reference data a terminal serves by, cached: the school's settings, the schedule, holidays and
+menu prices. One place holds them, `reload` re-reads them all (after a sync changed them).
+
+Prices are read per day on first use: a terminal serves one day, and sync may add tomorrow's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select
+
+from pos.domain import Meal
+from pos.models import Break, Holiday, MealSlot, MenuPrice, SchoolClass
+from pos.schedule import Schedule, Slot, Tolerance, Window
+from pos.settings import SchoolSettings, load_settings
+
+
+def load_schedule(conn: Connection, tolerance: Tolerance) -> Schedule:
+    rows = conn.execute(
+        select(MealSlot.class_id, SchoolClass.name, MealSlot.meal, Break.shift, Break.number, Break.starts,
+               Break.ends)
+        .join(SchoolClass, SchoolClass.id == MealSlot.class_id)
+        .join(Break, (Break.shift == MealSlot.shift) & (Break.number == MealSlot.break_no))
+        .order_by(Break.starts, Break.shift, Break.number, SchoolClass.id)).tuples().all()
+    return Schedule(tuple(
+        Slot(class_id, name, Meal(meal), shift, number, starts, ends,
+             Window.around(time.fromisoformat(starts), time.fromisoformat(ends), tolerance))
+        for class_id, name, meal, shift, number, starts, ends in rows))
+
+
+@dataclass
+class Reference:
+    settings: SchoolSettings
+    schedule: Schedule
+    holidays: frozenset[date]
+    tz: ZoneInfo
+    _prices: dict[date, dict[Meal, int]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, conn: Connection) -> Reference:
+        settings = load_settings(conn)
+        return cls(settings, load_schedule(conn, settings.tolerance),
+                   frozenset(conn.execute(select(Holiday.day)).scalars()), settings.tz)
+
+    def local(self, now: datetime) -> datetime:
+        """`now` (aware) in the school's time zone."""
+        return now.astimezone(self.tz)
+
+    def is_school_day(self, day: date) -> bool:
+        return self.settings.serves_on(day) and day not in self.holidays
+
+    def price(self, conn: Connection, day: date, meal: Meal) -> int | None:
+        """Today's menu price of `meal`, None when the menu has none."""
+        if day not in self._prices:
+            self._prices[day] = {Meal(m): p for m, p in conn.execute(
+                select(MenuPrice.meal, MenuPrice.price_kopecks).where(MenuPrice.day == day))}
+        return self._prices[day].get(meal)
