@@ -246,12 +246,12 @@ def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[Event
             unstored.append(row)
     if unstored:
         _settle(conn, school_id, unstored, out)
-    if debits:
+    changes = [{"sid": sid, "amount": amount} for sid, amount in debits.items() if amount]
+    if changes:  # a serve and its reversal in one batch change nothing
         conn.execute(
             update(Student).where(Student.school_id == school_id, Student.id == bindparam("sid"))
             .values(balance_kopecks=Student.balance_kopecks - bindparam("amount"), rev=last_rev)
-            .execution_options(synchronize_session=False),
-            [{"sid": sid, "amount": amount} for sid, amount in debits.items() if amount])
+            .execution_options(synchronize_session=False), changes)
 
 
 def _check_reversals(conn: Connection, school_id: str, terminal_id: str, valid: list[EventRow], out: PushOutcome
@@ -312,11 +312,11 @@ def _clones(conn: Connection, school_id: str, terminal_id: str, valid: list[Even
     clones = {event_id for ids in seqs.values() if len(ids) > 1 for event_id in ids}
     if not clones:
         return set()
-    marked = [{"eid": event_id, "flags": join_flags((*split_flags(flags), Flag.CLONE))}
+    marked = [{"eid": event_id, "new_flags": join_flags((*split_flags(flags), Flag.CLONE))}
               for event_id, flags in earlier.items() if event_id in clones and Flag.CLONE not in split_flags(flags)]
     if marked:
         conn.execute(update(Event).where(Event.school_id == school_id, Event.id == bindparam("eid"))
-                     .values(server_flags=bindparam("flags")).execution_options(synchronize_session=False), marked)
+                     .values(server_flags=bindparam("new_flags")).execution_options(synchronize_session=False), marked)
     old = conn.execute(select(Terminal.flags).where(Terminal.id == terminal_id)).scalar() or ""
     if Flag.CLONE not in split_flags(old):
         conn.execute(update(Terminal).where(Terminal.id == terminal_id)

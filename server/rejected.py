@@ -53,9 +53,11 @@ def keep(conn: Connection, school_id: str, terminal_id: str, rejected: list[dict
 
 def listing(conn: Connection, school_id: str, *, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
     """The school's rejected events, newest first; `before` (a row's `n`) gives the next page."""
-    query = select(RejectedEvent).where(RejectedEvent.school_id == school_id)
+    query = select(RejectedEvent.id, RejectedEvent.terminal_id, RejectedEvent.event_id, RejectedEvent.reason,
+                   RejectedEvent.message, RejectedEvent.raw, RejectedEvent.received_at
+                   ).where(RejectedEvent.school_id == school_id)
     if before is not None:
         query = query.where(RejectedEvent.id < before)
-    rows = conn.execute(query.order_by(RejectedEvent.id.desc()).limit(min(max(limit, 1), PAGE_MAX))).scalars()
+    rows = conn.execute(query.order_by(RejectedEvent.id.desc()).limit(min(max(limit, 1), PAGE_MAX)))
     return [{"n": r.id, "terminal_id": r.terminal_id, "event_id": r.event_id, "reason": r.reason,
              "message": r.message, "raw": r.raw, "received_at": utc_iso(r.received_at)} for r in rows]
