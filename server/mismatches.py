@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -149,7 +150,7 @@ def report(conn: Connection, school_id: str, start: date, end: date) -> dict[str
     return _summary(school_id, start, end, items)
 
 
-def _clones(events: list[Any]) -> list[Item]:
+def _clones(events: Sequence[Any]) -> list[Item]:
     """One item per day and terminal whose token served from two devices, with those devices' events."""
     found: dict[tuple[date, str], list[Any]] = defaultdict(list)
     for e in events:
