@@ -214,8 +214,12 @@ def rejected_cmd(school_id: str, limit: int, before: int | None, as_json: bool) 
     """События терминалов, которые сервер отклонил, с причиной (новые первыми)."""
     from server.rejected import listing
 
-    with _engine().connect() as conn:
-        rows = listing(conn, school_id, limit=limit, before=before)
+    engine = _engine()
+    try:
+        with engine.connect() as conn:
+            rows = listing(conn, school_id, limit=limit, before=before)
+    finally:
+        engine.dispose()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return

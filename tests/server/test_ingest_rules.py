@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from pos.cli import main
 from pos.counter import Counter
 from pos.decide import Reason
 from pos.domain import Meal
@@ -269,8 +271,8 @@ def test_one_token_on_two_devices_is_flagged_and_each_learns_the_others_serves(
         flags = [split_flags(f) for f in conn.execute(select(Event.server_flags).where(Event.seq == 1)).scalars()]
         terminal_flags = conn.execute(select(Terminal.flags).where(Terminal.id == terminal_id)).scalar_one()
     assert len(flags) == 2 and all(Flag.CLONE in f for f in flags) and terminal_flags == Flag.CLONE
-    assert push(client, token)["terminal_flags"] == ["clone"]
-    assert client.post("/api/sync/pull", json={}, headers=bearer(token)).json["terminal_flags"] == ["clone"]
+    assert push(client, token)["terminal_flags"] == [Flag.CLONE]
+    assert client.post("/api/sync/pull", json={}, headers=bearer(token)).json["terminal_flags"] == [Flag.CLONE]
     with engine.connect() as conn:
         items = [i for i in report(conn, "sch1", school_today(), school_today())["items"] if i["kind"] == "clone"]
     assert len(items) == 1 and items[0]["count"] == 2 and terminal_id in items[0]["student_name"]
@@ -282,3 +284,16 @@ def test_a_terminal_on_one_device_carries_no_flags(client: FlaskClient, engine: 
     assert push(client, token, event(terminal_id, 1), event(terminal_id, 2))["terminal_flags"] == []
     with engine.connect() as conn:
         assert not any(Flag.CLONE in split_flags(f) for f in conn.execute(select(Event.server_flags)).scalars())
+
+
+def test_cli_lists_the_schools_rejected_events(client: FlaskClient, engine: Engine, db_url: str) -> None:
+    seed_school(engine)
+    terminal_id, token = enroll(engine)
+    forged = event(terminal_id, 1, **{**PAID, "paid_kopecks": -100_000_000})
+    push(client, token, forged)
+    done = CliRunner().invoke(main, ["server", "rejected", "sch1"], env={"CANTEEN_DATABASE_URL": db_url},
+                              catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    assert forged["id"] in done.output and "amount" in done.output and "отрицательной" in done.output
+    empty = CliRunner().invoke(main, ["server", "rejected", "sch2"], env={"CANTEEN_DATABASE_URL": db_url})
+    assert "нет" in empty.output
