@@ -142,17 +142,18 @@ def _served(conn: Connection, school_id: str, today: date, since: int, snapshot:
 
     A delta leaves out the terminal's own events: its counter wrote them into its `served` table in
     the same transaction as the journal, and sending each pushed event straight back would double
-    the traffic of every sync. A snapshot (a fresh or reset store) carries them all, and so does every
-    delta to a `clone` terminal (one token on two devices): each device must learn the other's serves,
-    and the client stores the ones it already has as no-ops."""
+    the traffic of every sync. A snapshot (a fresh or reset store) carries them all, and every delta to
+    a `clone` terminal (one token on two devices) carries all of the token's own events of today, also
+    those the other device pushed before the clone showed: each device must learn the other's serves
+    (the client stores the ones it already has as no-ops)."""
     columns = (Event.id, Event.kind, Event.terminal_id, Event.student_id, Event.meal, Event.at_utc,
                Event.paid_kopecks, Event.free_kopecks, Event.ref_event_id)
     where = and_(Event.school_id == school_id, Event.local_date == today,
                  Event.kind.in_(MONEY_KINDS), Event.student_id.is_not(None))
-    if not snapshot:
-        where = and_(where, Event.rev > since)
-        if not clone:
-            where = and_(where, Event.terminal_id != terminal_id)
+    if not snapshot and clone:  # all of the token's own today, whenever the other device pushed them
+        where = and_(where, or_(Event.rev > since, Event.terminal_id == terminal_id))
+    elif not snapshot:
+        where = and_(where, Event.rev > since, Event.terminal_id != terminal_id)
     rows = conn.execute(select(*columns).where(where).order_by(Event.rev)).all()
     if snapshot:  # a snapshot carries the net result only
         reversed_ids = cancelled((r.id, r.kind, r.ref_event_id) for r in rows)

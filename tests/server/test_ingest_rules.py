@@ -297,3 +297,18 @@ def test_cli_lists_the_schools_rejected_events(client: FlaskClient, engine: Engi
     assert forged["id"] in done.output and "amount" in done.output and "отрицательной" in done.output
     empty = CliRunner().invoke(main, ["server", "rejected", "sch2"], env={"CANTEEN_DATABASE_URL": db_url})
     assert "нет" in empty.output
+
+
+def test_a_clone_learns_the_serves_its_twin_pushed_before_the_clone_showed(client: FlaskClient,
+                                                                            engine: Engine) -> None:
+    seed_school(engine)
+    terminal_id, token = enroll(engine)
+    cursor = client.post("/api/sync/pull", json={}, headers=bearer(token)).json["cursor"]
+    twin = event(terminal_id, 1)  # device B pushes first; device A is offline with its own seq 1
+    push(client, token, twin)
+    answer = client.post("/api/sync/pull", json={"cursor": cursor}, headers=bearer(token)).json
+    assert answer["served"] == [] and answer["terminal_flags"] == []  # A's pull: nothing looks wrong yet
+    mine = event(terminal_id, 1, student_id="s2", card_uid="EM:0000000002")
+    assert push(client, token, mine)["terminal_flags"] == [Flag.CLONE]
+    answer = client.post("/api/sync/pull", json={"cursor": answer["cursor"]}, headers=bearer(token)).json
+    assert {s["id"] for s in answer["served"]} == {twin["id"], mine["id"]}
