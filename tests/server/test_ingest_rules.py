@@ -23,7 +23,9 @@ from pos.domain import Meal
 from pos.ledger import MAX_MEAL_KOPECKS, EventKind, Flag, split_flags
 from pos.store import make_engine
 from server.accounts import Principal
+from server.db import make_server_engine
 from server.ingest import ingest_rows
+from server.migrate import upgrade
 from server.mismatches import report
 from server.models import Event, RejectedEvent, Student, Terminal
 from sync.wire import EVENT_FIELDS, parse_event
@@ -312,3 +314,28 @@ def test_a_clone_learns_the_serves_its_twin_pushed_before_the_clone_showed(clien
     assert push(client, token, mine)["terminal_flags"] == [Flag.CLONE]
     answer = client.post("/api/sync/pull", json={"cursor": answer["cursor"]}, headers=bearer(token)).json
     assert {s["id"] for s in answer["served"]} == {twin["id"], mine["id"]}
+
+
+def test_upgrade_keeps_the_first_reversal_of_a_serve_and_takes_back_the_second_refund(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0002")
+    old = make_server_engine(url)
+    seed_school(old)  # s4 has 500 ₽
+    serve = event("sch1-T1", 1, **PAID)
+    twice = [reversal_of(serve, 2), reversal_of(serve, 3)]  # what the server used to accept
+    with old.begin() as conn:
+        for n, data in enumerate([serve, *twice], 1):
+            row = {**parse_event(data), "school_id": "sch1", "server_flags": "", "rev": 1000 + n}
+            conn.execute(insert(Event), {**row, "received_at": row["at_utc"]})  # the events table is unchanged
+        conn.exec_driver_sql("UPDATE students SET balance_kopecks = 50000 - 7500 + 7500 + 7500 WHERE id = 's4'")
+    old.dispose()
+    upgrade(url)
+    new = make_server_engine(url)
+    try:
+        with new.connect() as conn:
+            left = conn.execute(select(Event.id).where(Event.kind == EventKind.REVERSAL)).scalars().all()
+            moved = conn.execute(select(RejectedEvent.event_id, RejectedEvent.reason)).all()
+        assert left == [twice[0]["id"]] and [tuple(m) for m in moved] == [(twice[1]["id"], "reversal")]
+        assert balance(new) == 50_000
+    finally:
+        new.dispose()
