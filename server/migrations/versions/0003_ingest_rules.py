@@ -38,8 +38,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('rejected_events', schema=None) as batch_op:
         batch_op.create_index('ix_rejected_events_school_id', ['school_id', 'id'], unique=False)
-    with op.batch_alter_table('terminals', schema=None) as batch_op:
+    with op.batch_alter_table('terminals', schema=None) as batch_op:  # the default only fills existing rows
         batch_op.add_column(sa.Column('flags', sa.String(length=200), nullable=False, server_default=''))
+    with op.batch_alter_table('terminals', schema=None) as batch_op:
+        batch_op.alter_column('flags', existing_type=sa.String(length=200), existing_nullable=False,
+                              server_default=None)
     _drop_second_reversals()
     bind = op.get_bind()
     if bind.dialect.name == 'postgresql':
