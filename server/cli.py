@@ -203,3 +203,32 @@ def mismatches_cmd(school_id: str, start: datetime, end: datetime, as_csv: bool,
             click.echo(f"Итого {KINDS[kind]}: {total['count']}, {format_rub(total['kopecks'])}")
     if not data["items"]:
         click.echo("  расхождений нет")
+
+
+@server.command("rejected")
+@click.argument("school_id")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 500))
+@click.option("--before", default=None, type=int, help="номер n: показать более ранние")
+@click.option("--json", "as_json", is_flag=True)
+def rejected_cmd(school_id: str, limit: int, before: int | None, as_json: bool) -> None:
+    """События терминалов, которые сервер отклонил, с причиной (новые первыми)."""
+    from server.rejected import listing
+
+    engine = _engine()
+    try:
+        with engine.connect() as conn:
+            rows = listing(conn, school_id, limit=limit, before=before)
+    finally:
+        engine.dispose()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    if not rows:
+        click.echo(f"Отклонённых событий школы {school_id} нет.")
+        return
+    click.echo(f"Отклонённые события школы {school_id} (новые первыми):")
+    for r in rows:
+        at = datetime.fromisoformat(r["received_at"]).strftime("%d.%m.%Y %H:%M:%S UTC")
+        click.echo(f"  n={r['n']} {at} {r['terminal_id']} {r['event_id'] or '—'}: {r['reason']} — {r['message']}")
+    if len(rows) == limit:
+        click.echo(f"Ещё: --before {rows[-1]['n']}")

@@ -1,14 +1,21 @@
 """Push: store a terminal's journal events exactly once and answer for each one.
 
-One batch is one transaction: insert-or-ignore on the event id (so a batch sent twice, or cut
+One batch is one transaction: insert-or-ignore on (school, event id) (so a batch sent twice, or cut
 halfway and sent again, changes nothing), debit the accounts for the paid meals that were newly
 stored, and take revs so the other windows of the school learn of these meals on their next pull.
-What the server cannot accept is rejected per event with a reason; what it can store but doubts
-(unknown student or card, served on stale data) is stored and flagged, never dropped.
+
+The ledger (`pos.ledger`) is enforced on everything a terminal sends, since a token can be copied
+or forged: money only with the sign and size the kind allows; a reversal only of a stored serve of
+the same school and student, with the opposite amounts, once (a unique index holds that against
+concurrent pushes too); an id already stored with other content is a conflict, not a duplicate.
+What the server refuses is answered per event with a reason and kept in `rejected_events`
+(`server.rejected`); what it can store but doubts (unknown student or card, served on stale data, a
+reversal from another window, one token on two devices) is stored and flagged, never dropped.
 
 A batch is thousands of events, so the events travel as plain tuples (`sync.wire.EventRow`) and
 go into the table at the driver level: one ``executemany`` on SQLite; on PostgreSQL a COPY into a
-temporary table and one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING id``.
+temporary table and one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING id``. Only the ids
+the insert did not store are read back and compared.
 """
 
 from __future__ import annotations
@@ -23,16 +30,29 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from pos.cards import weaker_matches
-from pos.ledger import SERVED_KINDS, Flag, balance_delta, join_flags
+from pos.ledger import (
+    SERVED_KINDS,
+    Booked,
+    EventKind,
+    Flag,
+    amount_problem,
+    balance_delta,
+    join_flags,
+    reversal_flags,
+    reversal_problem,
+    split_flags,
+)
 from pos.lookup import SQLITE_IN_CHUNK as CHUNK
+from server import rejected
 from server.accounts import Principal, utcnow
 from server.db import take_revs
-from server.models import Card, Student, SyncLog, Terminal
+from server.models import Card, Event, Student, SyncLog, Terminal
 from sync.wire import EVENT_FIELDS, ROW, EventRow, WireError, parse_event
 
 # Column positions in an EventRow.
 _ID, _TERMINAL, _KIND, _AT = ROW["id"], ROW["terminal_id"], ROW["kind"], ROW["at_utc"]
 _STUDENT, _CARD, _PAID = ROW["student_id"], ROW["card_uid"], ROW["paid_kopecks"]
+_SEQ, _MEAL, _FREE, _REF = ROW["seq"], ROW["meal"], ROW["free_kopecks"], ROW["ref_event_id"]
 # What the server adds to each event; the insert's columns are EVENT_FIELDS + these.
 SERVER_FIELDS = ("school_id", "server_flags", "received_at", "rev")
 INSERT_COLUMNS = EVENT_FIELDS + SERVER_FIELDS
@@ -40,11 +60,21 @@ INSERT_COLUMNS = EVENT_FIELDS + SERVER_FIELDS
 assert [INSERT_COLUMNS.index(c) for c in ("at_utc", "local_date")] == [_AT, _AT + 1] == [4, 5]
 
 
+CONFLICT = "событие с этим id уже получено с другим содержанием"
+ALREADY_REVERSED = "эта выдача уже отменена"
+
+
 @dataclass
 class PushOutcome:
     stored: list[str] = field(default_factory=list)
     duplicate: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    terminal_flags: list[str] = field(default_factory=list)  # what the server found about the terminal
+    raws: dict[int, Any] = field(default_factory=dict)  # position in `rejected` -> the event as sent
+
+    def reject(self, event_id: str | None, reason: str, message: str, raw: Any) -> None:
+        self.raws[len(self.rejected)] = raw
+        self.rejected.append({"id": event_id, "reason": reason, "message": message})
 
 
 def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
@@ -130,8 +160,7 @@ def ingest(conn: Connection, who: Principal, raw_events: Sequence[Any], *, stale
             event = parse_event(raw)
         except WireError as exc:
             raw_id = raw.get("id") if isinstance(raw, dict) else None
-            out.rejected.append({"id": raw_id if isinstance(raw_id, str) else None, "reason": exc.reason,
-                                 "message": exc.message})
+            out.reject(raw_id if isinstance(raw_id, str) else None, exc.reason, exc.message, raw)
             continue
         rows.append(tuple(event[name] for name in EVENT_FIELDS))
     return ingest_rows(conn, who, rows, out, received=len(raw_events), stale_hours=stale_hours, drift_s=drift_s)
@@ -144,20 +173,27 @@ def ingest_rows(conn: Connection, who: Principal, rows: Sequence[EventRow], out:
     assert who.kind == "terminal" and who.school_id is not None
     out = out or PushOutcome()
     valid: list[EventRow] = []
-    seen: set[str] = set()
+    seen: dict[str, EventRow] = {}
     for row in rows:
         event_id = row[_ID]
         if row[_TERMINAL] != who.name:
-            out.rejected.append({"id": event_id, "reason": "wrong_terminal",
-                                 "message": f"событие терминала {row[_TERMINAL]}, а токен — {who.name}"})
+            out.reject(event_id, "wrong_terminal", f"событие терминала {row[_TERMINAL]}, а токен — {who.name}", row)
         elif event_id in seen:
-            out.duplicate.append(event_id)
+            if seen[event_id] == row:
+                out.duplicate.append(event_id)
+            else:
+                out.reject(event_id, "conflict", CONFLICT, row)
+        elif problem := amount_problem(row[_KIND], row[_PAID], row[_FREE]):
+            out.reject(event_id, "amount", problem, row)
         else:
-            seen.add(event_id)
+            seen[event_id] = row
             valid.append(row)
     now = utcnow()
     if valid:
         _store(conn, who.school_id, who.name, valid, out, now, stale_hours)
+    rejected.keep(conn, who.school_id, who.name, out.rejected, out.raws, now)
+    terminal_flags = conn.execute(select(Terminal.flags).where(Terminal.id == who.name)).scalar()
+    out.terminal_flags = sorted(split_flags(terminal_flags or ""))
     conn.execute(update(Terminal).where(Terminal.id == who.name).values(last_seen_at=now, clock_drift_s=drift_s))
     conn.execute(insert(SyncLog).values(terminal_id=who.name, at=now, kind="push", drift_s=drift_s,
                                         events=len(rows) if received is None else received,
@@ -167,7 +203,12 @@ def ingest_rows(conn: Connection, who: Principal, rows: Sequence[EventRow], out:
 
 def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[EventRow], out: PushOutcome,
            now: datetime, stale_hours: float) -> None:
-    last_rev = take_revs(conn, school_id, len(valid))
+    last_rev = take_revs(conn, school_id, len(valid))  # locks the school: pushes of a school go one by one
+    valid, extra = _check_reversals(conn, school_id, terminal_id, valid, out)
+    for event_id in _clones(conn, school_id, terminal_id, valid):
+        extra[event_id] = (*extra.get(event_id, ()), Flag.CLONE)
+    if not valid:
+        return
     students = _known(conn, Student.id, Student.school_id, school_id, {r[_STUDENT] for r in valid if r[_STUDENT]})
     cards = _known_cards(conn, school_id, {r[_CARD] for r in valid if r[_CARD]})
     stale = timedelta(hours=stale_hours)
@@ -184,14 +225,16 @@ def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[Event
             at = row[_AT]
             i = bisect_right(pulls, at)
             stale_data = i == 0 or at - pulls[i - 1] > stale
-        if unknown_student or unknown_card or stale_data:  # the usual event has no flag: one test, not three
-            flags.append(join_flags(flag for flag, on in ((Flag.UNKNOWN_STUDENT, unknown_student),
-                                                          (Flag.UNKNOWN_CARD, unknown_card),
-                                                          (Flag.STALE_DATA, stale_data)) if on))
+        more = extra.get(row[_ID], ()) if extra else ()
+        if unknown_student or unknown_card or stale_data or more:  # the usual event has none: one test, not four
+            flags.append(join_flags((*(flag for flag, on in ((Flag.UNKNOWN_STUDENT, unknown_student),
+                                                             (Flag.UNKNOWN_CARD, unknown_card),
+                                                             (Flag.STALE_DATA, stale_data)) if on), *more)))
         else:
             flags.append("")
     stored = _insert_new(conn, valid, flags, school_id, now, last_rev - len(valid) + 1)
     debits: dict[str, int] = defaultdict(int)
+    unstored: list[EventRow] = []
     for row in valid:
         if row[_ID] in stored:
             out.stored.append(row[_ID])
@@ -199,23 +242,115 @@ def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[Event
             if delta and row[_STUDENT] in students:
                 debits[row[_STUDENT]] -= delta
         else:
-            out.duplicate.append(row[_ID])
-    if debits:
+            unstored.append(row)
+    if unstored:
+        _settle(conn, school_id, unstored, out)
+    changes = [{"sid": sid, "amount": amount} for sid, amount in debits.items() if amount]
+    if changes:  # a serve and its reversal in one batch change nothing
         conn.execute(
             update(Student).where(Student.school_id == school_id, Student.id == bindparam("sid"))
             .values(balance_kopecks=Student.balance_kopecks - bindparam("amount"), rev=last_rev)
-            .execution_options(synchronize_session=False),
-            [{"sid": sid, "amount": amount} for sid, amount in debits.items() if amount])
+            .execution_options(synchronize_session=False), changes)
+
+
+def _check_reversals(conn: Connection, school_id: str, terminal_id: str, valid: list[EventRow], out: PushOutcome
+                     ) -> tuple[list[EventRow], dict[str, tuple[Flag, ...]]]:
+    """The rows the ledger lets in (reversals of stored or earlier-in-batch serves, once each), and the
+    flags the accepted reversals earn; the others are rejected into `out`."""
+    refs = {row[_REF] for row in valid if row[_KIND] == EventKind.REVERSAL}
+    if not refs:
+        return valid, {}
+    columns = (Event.id, Event.kind, Event.terminal_id, Event.student_id, Event.meal, Event.paid_kopecks,
+               Event.free_kopecks)
+    targets: dict[str, Booked] = {}
+    reversed_by: dict[str, str] = {}  # serve id -> the id of the stored reversal that cancels it
+    for chunk in _chunks(refs):
+        targets.update((r.id, Booked(*r)) for r in conn.execute(
+            select(*columns).where(Event.school_id == school_id, Event.id.in_(chunk))))
+        reversed_by.update((ref, rid) for ref, rid in conn.execute(select(Event.ref_event_id, Event.id).where(
+            Event.school_id == school_id, Event.kind == EventKind.REVERSAL, Event.ref_event_id.in_(chunk))) if ref)
+    in_batch: dict[str, Booked] = {}  # serves earlier in this batch (journal order)
+    kept: list[EventRow] = []
+    flags: dict[str, tuple[Flag, ...]] = {}
+    for row in valid:
+        event_id, kind = row[_ID], row[_KIND]
+        if kind in SERVED_KINDS:
+            in_batch.setdefault(event_id, Booked(event_id, kind, row[_TERMINAL], row[_STUDENT], row[_MEAL],
+                                                 row[_PAID], row[_FREE]))
+        elif kind == EventKind.REVERSAL:
+            ref = row[_REF]
+            target = targets.get(ref) or in_batch.get(ref)  # a stored event wins over a resent copy
+            earlier = reversed_by.get(ref)
+            problem = reversal_problem(student_id=row[_STUDENT], paid_kopecks=row[_PAID], free_kopecks=row[_FREE],
+                                       target=target, already_reversed=earlier not in (None, event_id))
+            if problem or target is None:
+                out.reject(event_id, "reversal", problem or ALREADY_REVERSED, row)
+                continue
+            reversed_by[ref] = event_id
+            if marks := reversal_flags(terminal_id, target):
+                flags[event_id] = marks
+        kept.append(row)
+    return kept, flags
+
+
+def _clones(conn: Connection, school_id: str, terminal_id: str, valid: list[EventRow]) -> set[str]:
+    """Ids of the batch whose sequence number the terminal already used for another event: its token
+    is on two devices. Marks the earlier events and the terminal too (both devices are kept)."""
+    if not valid:
+        return set()
+    seqs: dict[int, set[str]] = defaultdict(set)
+    for row in valid:
+        seqs[row[_SEQ]].add(row[_ID])
+    earlier: dict[str, str] = {}
+    for event_id, seq, flags in conn.execute(select(Event.id, Event.seq, Event.server_flags).where(
+            Event.school_id == school_id, Event.terminal_id == terminal_id,
+            Event.seq >= min(seqs), Event.seq <= max(seqs))).tuples():
+        if seq in seqs:
+            seqs[seq].add(event_id)
+            earlier[event_id] = flags
+    clones = {event_id for ids in seqs.values() if len(ids) > 1 for event_id in ids}
+    if not clones:
+        return set()
+    marked = [{"eid": event_id, "new_flags": join_flags((*split_flags(flags), Flag.CLONE))}
+              for event_id, flags in earlier.items() if event_id in clones and Flag.CLONE not in split_flags(flags)]
+    if marked:
+        conn.execute(update(Event).where(Event.school_id == school_id, Event.id == bindparam("eid"))
+                     .values(server_flags=bindparam("new_flags")).execution_options(synchronize_session=False), marked)
+    old = conn.execute(select(Terminal.flags).where(Terminal.id == terminal_id)).scalar() or ""
+    if Flag.CLONE not in split_flags(old):
+        conn.execute(update(Terminal).where(Terminal.id == terminal_id)
+                     .values(flags=join_flags((*split_flags(old), Flag.CLONE))))
+    return clones - earlier.keys()
+
+
+def _settle(conn: Connection, school_id: str, rows: list[EventRow], out: PushOutcome) -> None:
+    """Answer for the rows the insert did not store: the same content is a duplicate, other content
+    under a stored id is a conflict, and a reversal that lost to a concurrent one is rejected."""
+    columns = [getattr(Event, name) for name in EVENT_FIELDS]
+    stored: dict[str, EventRow] = {}
+    for chunk in _chunks(row[_ID] for row in rows):
+        stored.update((r[_ID], tuple(r)) for r in conn.execute(
+            select(*columns).where(Event.school_id == school_id, Event.id.in_(chunk))))
+    for row in rows:
+        event_id = row[_ID]
+        same = stored.get(event_id)
+        if same is None and row[_KIND] == EventKind.REVERSAL:  # the unique index: reversed meanwhile
+            out.reject(event_id, "reversal", ALREADY_REVERSED, row)
+        elif same is None or same == tuple(row):
+            out.duplicate.append(event_id)
+        else:
+            out.reject(event_id, "conflict", CONFLICT, row)
 
 
 def _insert_new(conn: Connection, rows: list[EventRow], flags: list[str], school_id: str, now: datetime,
                 first_rev: int) -> set[str]:
-    """Insert the events whose id is new anywhere on the server (the n-th gets `flags[n]` and rev
+    """Insert the events whose id is new in the school (the n-th gets `flags[n]` and rev
     `first_rev + n`); returns the ids stored."""
     columns = ", ".join(INSERT_COLUMNS)
     if conn.dialect.name == "postgresql":
         # COPY into a temporary table (psycopg writes the rows in C), then one INSERT ... SELECT whose
-        # RETURNING says exactly which ids were new (a concurrent push of the same ids is stored once).
+        # RETURNING says exactly which ids were new (a concurrent push of the same ids is stored once;
+        # no conflict target, so a second reversal of a serve is not stored either).
         # Measured: half the time of an executemany or of unnest() arrays, which psycopg dumps in Python.
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -224,14 +359,15 @@ def _insert_new(conn: Connection, rows: list[EventRow], flags: list[str], school
                 for n, row in enumerate(rows):
                     copy.write_row((*row, school_id, flags[n], now, first_rev + n))
             cursor.execute(f"INSERT INTO events ({columns}) SELECT {columns} FROM push_events "
-                           "ON CONFLICT (id) DO NOTHING RETURNING id")
+                           "ON CONFLICT DO NOTHING RETURNING id")
             return {r[0] for r in cursor.fetchall()}
         finally:
             cursor.close()
     # SQLite: one executemany of plain tuples, times and dates as SQLAlchemy's own SQLite types write
     # them. BEGIN IMMEDIATE (see server.db) holds the write lock, and take_revs reserved these revs for
     # this batch alone: if fewer rows went in than were offered, the rows carrying our school and revs
-    # are exactly the ones this insert stored (ids are global: an id may exist in another school).
+    # are exactly the ones this insert stored. No conflict target: the key and the one-reversal-per-serve
+    # index both make a row "not stored", which `_settle` then tells apart.
     received = _sqlite_datetime(now)
     iso = datetime.isoformat
     values = [(*row[:4], iso(row[4], " ", "microseconds"), row[5].isoformat(), *row[6:], school_id, flags[n],
@@ -239,7 +375,7 @@ def _insert_new(conn: Connection, rows: list[EventRow], flags: list[str], school
     marks = ", ".join("?" * len(INSERT_COLUMNS))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(f"INSERT INTO events ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING", values)
+        cursor.executemany(f"INSERT INTO events ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING", values)
         if cursor.rowcount == len(rows):
             return {r[_ID] for r in rows}
         last_rev = first_rev + len(rows) - 1

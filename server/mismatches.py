@@ -9,6 +9,9 @@ benefits valid on that day, does not give this meal free, yet the terminal did (
 data, or the benefit was withdrawn). Money at stake is the meals times their price: the event's own
 amount where it has one, else the policy price (free meals) or the day's menu price.
 
+A reversal the server refused is not stored, so it cancels nothing. Events the server flagged
+`clone` (one terminal token on two devices) are listed per day and terminal as a `clone` item.
+
 Each extra meal of a day is counted once: a staff override (of an "already served" refusal, say)
 is an `override`, not also `served_twice`, which is left for duplicates nobody decided on.
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -31,7 +35,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
 from pos.domain import Meal, age_on, in_force
-from pos.ledger import SERVED_KINDS, EventKind
+from pos.ledger import SERVED_KINDS, EventKind, Flag, split_flags
 from pos.money import format_rub
 from pos.policy import EligibilityError, Policy, parse_policy
 from server.models import Entitlement, Event, MenuPrice, Order, School, SchoolClass, Student
@@ -43,6 +47,7 @@ KINDS = {
     "override": "выдано по решению сотрудника",
     "without_entitlement": "бесплатно без права на льготу",
     "unknown_student": "выдано неизвестному ученику",
+    "clone": "терминал-двойник: один токен на двух устройствах",
 }
 
 
@@ -119,7 +124,7 @@ def report(conn: Connection, school_id: str, start: date, end: date) -> dict[str
         books.benefits[b.student_id].append(b)
     events = conn.execute(
         select(Event.id, Event.kind, Event.student_id, Event.local_date, Event.meal, Event.at_utc, Event.paid_kopecks,
-               Event.free_kopecks, Event.ref_event_id)
+               Event.free_kopecks, Event.ref_event_id, Event.terminal_id, Event.server_flags)
         .where(Event.school_id == school_id, Event.local_date >= start, Event.local_date <= end,
                Event.kind.in_(SERVED_KINDS))).all()
     # A reversal cancels its serve whatever day it was made or arrived on, so look them up by the
@@ -140,7 +145,20 @@ def report(conn: Connection, school_id: str, start: date, end: date) -> dict[str
     items: list[Item] = []
     for key in sorted(ordered | set(served)):
         items.extend(_judge(books, key, key in ordered, sorted(served.get(key, []), key=lambda e: (e.at_utc, e.id))))
+    items.extend(_clones(events))
     return _summary(school_id, start, end, items)
+
+
+def _clones(events: Sequence[Any]) -> list[Item]:
+    """One item per day and terminal whose token served from two devices, with those devices' events."""
+    found: dict[tuple[date, str], list[Any]] = defaultdict(list)
+    for e in events:
+        if Flag.CLONE in split_flags(e.server_flags):
+            found[(e.local_date, e.terminal_id)].append(e)
+    return [Item(day.isoformat(), "", "", "", f"терминал {terminal_id}", "", "clone", len(group),
+                 sum(int(e.free_kopecks + e.paid_kopecks) for e in group),
+                 [e.id for e in sorted(group, key=lambda e: (e.at_utc, e.id))])
+            for (day, terminal_id), group in sorted(found.items())]
 
 
 def _amount(books: _Books, e: Any) -> int:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from pos.ledger import EventKind
 from pos.models import EventFields
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
@@ -174,6 +175,9 @@ class Terminal(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_pull_at: Mapped[datetime | None] = mapped_column(DateTime)
     clock_drift_s: Mapped[float | None] = mapped_column(Float)
+    # What the server found about the terminal itself (`pos.ledger.Flag.CLONE`: its token is on two
+    # devices); comma-joined, kept until the token is revoked, sent back in every push and pull answer.
+    flags: Mapped[str] = mapped_column(String(200), default="")
 
 
 class SyncLog(Base):
@@ -190,18 +194,35 @@ class SyncLog(Base):
 
 
 class Event(EventFields, Base):
-    """A terminal's journal event as received: stored once by its terminal-made id, never edited.
+    """A terminal's journal event as received: stored once per school by its terminal-made id, never
+    edited (but for `server_flags`, which a later clone of it may mark).
 
     `server_flags` says what the server found on arrival (unknown student or card, data the
-    terminal had was stale); such events are stored and flagged, never dropped.
+    terminal had was stale, a reversal from another window, a cloned terminal); such events are
+    stored and flagged, never dropped. The key is (school, id): one school's ids never shadow another's.
     """
 
     __tablename__ = "events"
-    school_id: Mapped[str] = mapped_column(String(64))
+    school_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     server_flags: Mapped[str] = mapped_column(String(200), default="")
     received_at: Mapped[datetime] = mapped_column(DateTime)
     rev: Mapped[int] = mapped_column(BigInteger)
+
+
+class RejectedEvent(Base):
+    """An event the server refused (invalid, forged money, a reversal it cannot apply, an id reused
+    with other content), with the reason, so the office can see what a terminal tried to send."""
+
+    __tablename__ = "rejected_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(String(64))
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(64))  # None when the event had no usable id
+    reason: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)  # the event's JSON, cut to RAW_MAX characters
+    received_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Admin(Base):
@@ -247,6 +268,11 @@ Index("ix_events_school_rev", Event.school_id, Event.rev)
 Index("ix_events_school_day", Event.school_id, Event.local_date)
 Index("ix_events_terminal_seq", Event.terminal_id, Event.seq)
 Index("ix_events_ref", Event.ref_event_id)
+# A serve is reversed at most once, even by two pushes at the same moment.
+Index("ux_events_reversal_ref", Event.school_id, Event.ref_event_id, unique=True,
+      sqlite_where=Event.kind == EventKind.REVERSAL.value,
+      postgresql_where=Event.kind == EventKind.REVERSAL.value)
+Index("ix_rejected_events_school_id", RejectedEvent.school_id, RejectedEvent.id)
 Index("ix_sync_log_terminal_at", SyncLog.terminal_id, SyncLog.at)
 Index("ix_login_failures_login_at", LoginFailure.login, LoginFailure.at)
 Index("ix_login_failures_ip_at", LoginFailure.ip, LoginFailure.at)

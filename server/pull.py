@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, update
 
-from pos.ledger import MONEY_KINDS, cancelled, counts_as_served
+from pos.ledger import MONEY_KINDS, Flag, cancelled, counts_as_served, split_flags
 from pos.policy import parse_policy
 from pos.settings import parse_week_days
 from server.accounts import utcnow
@@ -122,9 +122,12 @@ def pull(conn: Connection, terminal_id: str, school_id: str, *, cursor: Any, out
         for table, key in conn.execute(select(Tombstone.table, Tombstone.key).where(
                 Tombstone.school_id == school_id, Tombstone.rev > since).order_by(Tombstone.rev)):
             body["deleted"].setdefault(table, []).append(json.loads(key))
-    body["served"] = _served(conn, school_id, today, since, snapshot, terminal_id)
+    terminal_flags = split_flags(conn.execute(select(Terminal.flags).where(Terminal.id == terminal_id)).scalar() or "")
+    body["terminal_flags"] = sorted(terminal_flags)
+    body["served"] = _served(conn, school_id, today, since, snapshot, terminal_id, Flag.CLONE in terminal_flags)
     body["acked"] = [] if outbox_from is None else list(conn.execute(
-        select(Event.id).where(Event.terminal_id == terminal_id, Event.seq >= outbox_from)).scalars())
+        select(Event.id).where(Event.school_id == school_id, Event.terminal_id == terminal_id,
+                               Event.seq >= outbox_from)).scalars())
     body["cursor"] = make_cursor(school.rev, horizon)
     sent = sum(len(v) for v in body.values() if isinstance(v, list))
     at = utcnow()
@@ -135,17 +138,22 @@ def pull(conn: Connection, terminal_id: str, school_id: str, *, cursor: Any, out
 
 
 def _served(conn: Connection, school_id: str, today: date, since: int, snapshot: bool,
-            terminal_id: str) -> list[dict[str, Any]]:
+            terminal_id: str, clone: bool = False) -> list[dict[str, Any]]:
     """Meals served today at any window of the school (and their reversals), so no window serves twice.
 
     A delta leaves out the terminal's own events: its counter wrote them into its `served` table in
     the same transaction as the journal, and sending each pushed event straight back would double
-    the traffic of every sync. A snapshot (a fresh or reset store) carries them all."""
+    the traffic of every sync. A snapshot (a fresh or reset store) carries them all, and every delta to
+    a `clone` terminal (one token on two devices) carries all of the token's own events of today, also
+    those the other device pushed before the clone showed: each device must learn the other's serves
+    (the client stores the ones it already has as no-ops)."""
     columns = (Event.id, Event.kind, Event.terminal_id, Event.student_id, Event.meal, Event.at_utc,
                Event.paid_kopecks, Event.free_kopecks, Event.ref_event_id)
     where = and_(Event.school_id == school_id, Event.local_date == today,
                  Event.kind.in_(MONEY_KINDS), Event.student_id.is_not(None))
-    if not snapshot:
+    if not snapshot and clone:  # all of the token's own today, whenever the other device pushed them
+        where = and_(where, or_(Event.rev > since, Event.terminal_id == terminal_id))
+    elif not snapshot:
         where = and_(where, Event.rev > since, Event.terminal_id != terminal_id)
     rows = conn.execute(select(*columns).where(where).order_by(Event.rev)).all()
     if snapshot:  # a snapshot carries the net result only

@@ -238,6 +238,7 @@ class PushAnswer(msgspec.Struct):
     stored: list[str]
     duplicate: list[str]
     rejected: list[dict[str, Any]]
+    terminal_flags: list[str] = []  # what the server found about the terminal itself, e.g. "clone"
 
 
 _push_decoder = msgspec.json.Decoder(PushBody)

@@ -1,4 +1,4 @@
-"""Administration endpoints: login, schools, terminals, imports and the mismatch report."""
+"""Administration endpoints: login, schools, terminals, imports, the mismatch report and rejected events."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import func, select
 
-from server import accounts
+from server import accounts, rejected
 from server.api import engine, fail, json_body, principal, requires
 from server.app import ApiError, state
 from server.importer import COLUMNS, ImportFailed, import_file, import_rows
@@ -178,3 +178,20 @@ def mismatches(school_id: str) -> Any:
         return Response("\ufeff" + to_csv(data), mimetype="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="mismatches-{school_id}-{start}-{end}.csv"'})
     return jsonify(data)
+
+
+@bp.get("/api/schools/<school_id>/rejected")
+@requires("admin")
+def rejected_events(school_id: str) -> Any:
+    """What the school's terminals sent and the server refused, newest first; `before` pages on."""
+    _school_or_404(school_id)
+    try:
+        limit = int(request.args.get("limit", "100"))
+        before = int(request.args["before"]) if "before" in request.args else None
+    except ValueError:
+        fail(400, "параметры limit и before: целые числа")
+    if not 1 <= limit <= rejected.PAGE_MAX:
+        fail(400, f"параметр limit: от 1 до {rejected.PAGE_MAX}")
+    with engine().connect() as conn:
+        rows = rejected.listing(conn, school_id, limit=limit, before=before)
+    return jsonify(school_id=school_id, rejected=rows, next_before=rows[-1]["n"] if len(rows) == limit else None)

@@ -73,7 +73,7 @@ def _check_batch(size: int, limit: int) -> None:
 
 def _answer(now: datetime, drift: float | None, out: PushOutcome) -> Response:
     answer = PushAnswer(server_time=utc_iso(now), clock_drift_s=drift, stored=out.stored, duplicate=out.duplicate,
-                        rejected=out.rejected)
+                        rejected=out.rejected, terminal_flags=out.terminal_flags)
     return Response(encode_json(answer), mimetype="application/json")
 
 

@@ -1,5 +1,5 @@
-"""The driver-level ingest: what it stores matches what SQLAlchemy would, ids stay global, and a delta
-pull does not send a terminal its own serves back."""
+"""The driver-level ingest: what it stores matches what SQLAlchemy would, and a delta pull does not send
+a terminal its own serves back."""
 
 from __future__ import annotations
 
@@ -34,23 +34,6 @@ def test_sqlite_rows_carry_times_and_dates_as_sqlalchemy_writes_them(client: Fla
         assert day_text == written(columns.local_date, row.local_date)
         assert received_text == written(columns.received_at, row.received_at)
     assert stored[0].at_utc.isoformat() == "2026-03-02T01:40:05"  # the offset turned into naive UTC
-
-
-def test_an_id_stored_by_another_school_is_a_duplicate_not_a_second_row(client: FlaskClient,
-                                                                       engine: Engine) -> None:
-    seed_school(engine, "sch1")
-    seed_school(engine, "sch2")
-    first_id, first_token = enroll(engine, "sch1")
-    second_id, second_token = enroll(engine, "sch2")
-    taken = event(first_id, 1)
-    assert client.post("/api/sync/push", json={"events": [taken]}, headers=bearer(first_token)).json["stored"]
-    fresh = event(second_id, 1, student_id="s4", outcome="serve_paid", paid_kopecks=7500, free_kopecks=0)
-    answer = client.post("/api/sync/push", json={"events": [{**taken, "terminal_id": second_id}, fresh]},
-                         headers=bearer(second_token)).json
-    assert answer["stored"] == [fresh["id"]] and answer["duplicate"] == [taken["id"]]
-    with engine.connect() as conn:
-        owners = dict(conn.execute(select(Event.id, Event.school_id)).tuples().all())
-    assert owners == {taken["id"]: "sch1", fresh["id"]: "sch2"}
 
 
 def test_delta_pull_leaves_out_the_terminals_own_serves_others_and_snapshots_carry_them(

@@ -1,5 +1,5 @@
-"""The served-vs-ordered report on its own (SQLite and PostgreSQL): each extra meal counted once, and
-reversals found whatever day they came."""
+"""The served-vs-ordered report on its own (SQLite and PostgreSQL): each extra meal counted once,
+reversals found whatever day they came, a refused reversal cancelling nothing, cloned terminals listed."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, insert
 
-from server.mismatches import report
+from pos.ledger import Flag, join_flags
+from server.mismatches import report, to_csv
 from server.models import Event
-from tests.server.kit import seed_school
+from tests.server.kit import enroll, school_today, seed_school
+from tests.server.test_api import bearer
+from tests.server.test_api import event as api_event
 
 DAY = date(2026, 3, 10)
 
@@ -68,3 +72,36 @@ def test_a_reversal_made_on_a_later_day_cancels_the_serve(engine: Engine) -> Non
     assert found(engine) == [("s1", "ordered_not_served", 1, 4858)]
     # The orders of the next day are not served either; the reversals themselves count as nothing.
     assert found(engine, later, later) == [("s1", "ordered_not_served", 1, 4858)]
+
+
+def test_a_forged_reversal_leaves_served_twice_in_the_report(client: FlaskClient, engine: Engine) -> None:
+    day = school_today()
+    seed_school(engine, day=day)
+    a_id, a_token = enroll(engine)
+    b_id, b_token = enroll(engine)
+    first, second = api_event(a_id, 1), api_event(b_id, 1)  # two windows served s1 while offline
+    for serve, token in ((first, a_token), (second, b_token)):
+        client.post("/api/sync/push", json={"events": [serve]}, headers=bearer(token))
+    forged = [api_event(b_id, 2, kind="reversal", outcome="refuse", reason="reversal", free_kopecks=0,
+                        ref_event_id=second["id"]),  # cancels the meal but gives back nothing
+              api_event(b_id, 3, kind="reversal", outcome="refuse", reason="reversal", free_kopecks=-4858,
+                        ref_event_id="0" * 32)]  # a serve that never was
+    answer = client.post("/api/sync/push", json={"events": forged}, headers=bearer(b_token)).json
+    assert [r["reason"] for r in answer["rejected"]] == ["reversal", "reversal"]
+    with engine.connect() as conn:
+        data = report(conn, "sch1", day, day)
+    assert [(i["student_id"], i["kind"], i["event_ids"]) for i in data["items"] if i["student_id"] == "s1"] == [
+        ("s1", "served_twice", [second["id"]])]
+
+
+def test_a_cloned_terminal_is_listed_with_its_events(engine: Engine) -> None:
+    seed_school(engine, day=DAY)
+    mine = event(1, server_flags=Flag.CLONE.value)
+    other = event(2, student_id="s2", server_flags=join_flags((Flag.STALE_DATA, Flag.CLONE)))  # the other device
+    store(engine, mine, other, event(3, student_id="s3"))
+    with engine.connect() as conn:
+        data = report(conn, "sch1", DAY, DAY)
+    clones = [i for i in data["items"] if i["kind"] == "clone"]
+    assert [(i["count"], i["event_ids"]) for i in clones] == [(2, [mine["id"], other["id"]])]
+    assert "sch1-T1" in clones[0]["student_name"] and data["totals"]["clone"]["count"] == 2
+    assert "терминал-двойник" in to_csv(data)
