@@ -71,8 +71,9 @@ class Counter:
     def override(self, refused: Verdict, *, reason: str, staff: str = "", now: datetime | None = None) -> Verdict:
         return serving.override(serving.Override(refused, reason, _now(now), staff), self.uow)
 
-    def undo_last(self, *, staff: str = "", reason: str = "", now: datetime | None = None) -> Verdict:
-        return serving.undo(serving.Undo(_now(now), staff, reason), self.uow)
+    def undo_last(self, *, staff: str = "", reason: str = "", now: datetime | None = None,
+                  expected: str | None = None) -> Verdict:
+        return serving.undo(serving.Undo(_now(now), staff, reason, expected), self.uow)
 
     def undoable(self, *, now: datetime | None = None) -> Verdict | None:
         return serving.undoable(_now(now), self.uow)

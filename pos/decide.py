@@ -284,10 +284,18 @@ def _served_at(last: BookedServe, tz: tzinfo) -> str:
     return f"{meal} в {last.at_utc.astimezone(tz):%H:%M}"
 
 
-def undo(last: BookedServe | None, student: StudentView | None, tz: tzinfo) -> Verdict:
-    """Reverse `last` (found by `undo_since`): the opposite amounts, the account paid back."""
+def undo(last: BookedServe | None, student: StudentView | None, tz: tzinfo, *, expected: str | None = None
+         ) -> Verdict:
+    """Reverse `last` (found by `undo_since`): the opposite amounts, the account paid back.
+
+    `expected` is the serve the staff confirmed (the dialog named it): if another serve became the last
+    one meanwhile (a child tapped while the dialog was open), nothing is reversed.
+    """
     if last is None:
         return nothing_to_undo()
+    if expected is not None and last.id != expected:
+        return refuse(Reason.NOTHING_TO_UNDO, "Отмена не выполнена: пока открывалось окно, была новая выдача. "
+                      "Нажмите F4 ещё раз и проверьте, чья выдача отменяется")
     return Verdict(
         Outcome.REFUSE, Reason.REVERSAL, f"Отменена выдача: {_served_at(last, tz)}",
         meal=last.meal, student=student, paid_kopecks=-last.paid_kopecks, free_kopecks=-last.free_kopecks,

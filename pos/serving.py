@@ -75,6 +75,7 @@ class Undo:
     now: datetime
     staff: str = ""
     reason: str = ""
+    expected: str | None = None  # the serve the staff confirmed; another one is never reversed in its place
 
 
 class RecentTaps:
@@ -220,8 +221,8 @@ def undo(cmd: Undo, uow: UnitOfWork) -> Verdict:
     def work(conn: Connection) -> Verdict:
         last = lookup.last_serve(conn, uow.reference.settings.terminal_id, local.date(), rules.undo_since(local))
         student = lookup.student(conn, last.student_id)[0] if last and last.student_id else None
-        verdict = rules.undo(last, student, uow.reference.tz)
-        if last is None:
+        verdict = rules.undo(last, student, uow.reference.tz, expected=cmd.expected)
+        if last is None or verdict.action_refused:
             return verdict
         return uow.record(conn, verdict, local, kind=EventKind.REVERSAL, source="undo", staff=cmd.staff,
                           note=cmd.reason, ref=last.id)

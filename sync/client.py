@@ -23,6 +23,7 @@ kept in `meta` for the status line.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -83,6 +84,8 @@ def _batch_sql() -> str:
         values.append(f"'{name}', {value}")
     return (f"SELECT o.seq, e.id, e.seq, json_object({', '.join(values)}) FROM outbox o "
             "JOIN events e ON e.id = o.event_id WHERE o.seq > ? ORDER BY o.seq LIMIT ?")
+
+log = logging.getLogger(__name__)
 
 
 _BATCH_SQL = _batch_sql()
@@ -474,8 +477,7 @@ def _response(in_flight: Future[httpx.Response]) -> httpx.Response:
     try:
         return in_flight.result()
     except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        raise ServerFailure(f"сервер оборвал соединение, получив события ({type(exc).__name__}); "
-                            "повтор позже") from None
+        raise ServerFailure("сервер оборвал соединение, получив события; повтор позже") from exc
 
 
 def _attempt(step: Callable[[], None]) -> tuple[str, bool]:
@@ -488,10 +490,14 @@ def _attempt(step: Callable[[], None]) -> tuple[str, bool]:
         return str(exc), False
     except httpx.TimeoutException:
         return "сервер не ответил вовремя; повтор позже", False
-    except httpx.TransportError as exc:
-        return f"нет связи с сервером ({type(exc).__name__}); повтор позже", False
-    except (ValueError, KeyError, TypeError) as exc:
-        return f"ответ сервера не понят: {exc}"[:300], False
+    except httpx.ConnectError:
+        return "нет связи с сервером (сеть или сервер недоступны); повтор позже", False
+    except httpx.TransportError:
+        return "связь с сервером прервалась; повтор позже", False
+    except (ValueError, KeyError, TypeError):
+        # Staff read this on the status line: Russian, and the Python detail goes to the log.
+        log.exception("server answer not understood")
+        return "ответ сервера не понят (неверный формат); проверьте адрес сервера и версию программы", False
     return "", False
 
 

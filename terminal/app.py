@@ -187,7 +187,7 @@ class CanteenApp(App[None]):
         self.present(self.counter.override(refused, reason=reason, staff=self.staff, now=self.clock.now()))
 
     def undo(self, reason: str, serve_id: str | None = None) -> None:
-        verdict = self.counter.undo_last(staff=self.staff, reason=reason, now=self.clock.now())
+        verdict = self.counter.undo_last(staff=self.staff, reason=reason, now=self.clock.now(), expected=serve_id)
         if verdict.reason is Reason.REVERSAL and serve_id is not None:
             self.serving.mark_undone(serve_id)
         self.present(verdict)

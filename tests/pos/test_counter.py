@@ -297,6 +297,21 @@ def test_undo_reverses_the_last_serve_refunds_and_allows_serving_again(school: S
     assert len(events(school)) == 4
 
 
+def test_undo_reverses_only_the_serve_the_staff_confirmed(school: School) -> None:
+    school.add_student("s5", "c5", card=CARD, birth=date(2015, 1, 1), balance=20000)
+    school.add_student("s1", "c1", card="EM:0000000001")
+    counter = school.counter()
+    first = counter.tap(CardRead(CARD), now=at(9, 45))
+    preview = counter.undoable(now=at(9, 46))
+    assert preview is not None and preview.event_id == first.event_id
+    counter.tap(CardRead("EM:0000000001"), now=at(9, 46))  # a child taps while the dialog is open
+    late = counter.undo_last(now=at(9, 47), expected=preview.event_id)
+    assert late.action_refused and "новая выдача" in late.message
+    assert [e.kind for e in events(school)] == ["serve", "serve"]  # nothing reversed in its place
+    assert counter.undo_last(now=at(9, 47), expected=counter.undoable(now=at(9, 47)).event_id).served is False  # type: ignore[union-attr]
+    assert [e.kind for e in events(school)][-1] == "reversal"
+
+
 def test_undo_is_only_for_the_last_fifteen_minutes_of_today(school: School) -> None:
     school.add_student("s5", "c5", card=CARD, birth=date(2015, 1, 1), balance=20000)
     counter = school.counter()

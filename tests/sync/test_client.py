@@ -67,6 +67,7 @@ def test_server_down_is_recorded_not_raised_and_nothing_is_lost(app: Flask, term
 
     result = client_for(app, store, token, down).sync_once()
     assert not result.ok and "нет связи" in result.error and result.waiting == 1
+    assert "Error" not in result.error  # staff read it on the status line: no English exception names
     with store.connect() as conn:
         status = read_status(conn)
     assert not status.online and status.offline_since is not None and "нет связи" in status.last_error
