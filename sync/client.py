@@ -18,13 +18,14 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 import httpx
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, DateTime, Engine, delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from drivers.card import match_keys
 from pos.counter import write_meta
 from pos.ledger import MONEY_KINDS, EventKind
 from pos.models import (
+    EVENT_COLUMNS,
     Break,
     Card,
     Entitlement,
@@ -43,7 +44,6 @@ from pos.models import (
 from sync import keys
 from sync.wire import (
     DATE_COLUMNS,
-    EVENT_FIELDS,
     MAX_BATCH,
     PULL_PATH,
     PULL_TABLES,
@@ -64,11 +64,11 @@ def _batch_sql() -> str:
     with the offset, exactly what `event_to_wire` sends. Columns: outbox seq, event id, event seq, JSON.
     """
     values = []
-    for name in EVENT_FIELDS:
-        value = f"e.{name}"
-        if name == "at_utc":
-            value = "replace(e.at_utc, ' ', 'T') || '+00:00'"
-        values.append(f"'{name}', {value}")
+    for column in EVENT_COLUMNS:  # the event's columns, in the wire's order (`sync.wire.EVENT_FIELDS`)
+        value = f"e.{column.name}"
+        if isinstance(column.type, DateTime):
+            value = f"replace({value}, ' ', 'T') || '+00:00'"
+        values.append(f"'{column.name}', {value}")
     return (f"SELECT o.seq, e.id, e.seq, json_object({', '.join(values)}) FROM outbox o "
             "JOIN events e ON e.id = o.event_id WHERE o.seq > ? ORDER BY o.seq LIMIT ?")
 
