@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pos.decide import Outcome
+from pos.domain import Meal
+from pos.ledger import FLAGS_MAX, EventKind
+
+STAFF_MAX = 100  # characters of a staff name on an event
+NOTE_MAX = 2000  # characters of an event's message or note
 
 
 class Base(DeclarativeBase):
@@ -116,28 +123,42 @@ class Holiday(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
 
 
-class EventFields:
-    """The fields of a journal event, the same on the terminal and on the server (the wire's shape)."""
+HEX32 = "^[0-9a-f]{32}$"  # an event id: a UUID's 32 lowercase hex digits
+MONEY_LIMIT = 100_000_000  # a million roubles in kopecks: far beyond any meal, catches garbage
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    terminal_id: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))
-    at_utc: Mapped[datetime] = mapped_column(DateTime)
-    local_date: Mapped[date] = mapped_column(Date)
+
+class EventFields:
+    """The fields of a journal event, the same on the terminal and on the server (the wire's shape).
+
+    The one definition of the event: the column order is `sync.wire.EVENT_FIELDS`, and from these
+    columns come the journal's INSERT and `Entry` (`pos.journal`), the sync client's JSON and the wire
+    struct (`sync.wire.WireEvent`). A string's longest value is its `String(n)`; `info` adds what the
+    column type cannot say: `enum` (the values allowed), `pattern`, `min_length`, `max_length` (of a
+    `Text`), `ge`/`le` (of an integer). A default or a nullable column makes the field optional on the wire.
+    """
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, info={"pattern": HEX32})
+    terminal_id: Mapped[str] = mapped_column(String(64), info={"min_length": 1})
+    # Each store declares its own `seq` (the terminal's is unique, the server's BigInteger per terminal);
+    # this one places it in the column order and bounds it on the wire.
+    seq: Mapped[int] = mapped_column(BigInteger, info={"ge": 1, "le": 2**62})
+    kind: Mapped[str] = mapped_column(String(16), info={"enum": EventKind})
+    at_utc: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+    local_date: Mapped[date] = mapped_column(Date)  # the school's date
     student_id: Mapped[str | None] = mapped_column(String(64))
     card_uid: Mapped[str | None] = mapped_column(String(64))
-    meal: Mapped[str | None] = mapped_column(String(16))
-    outcome: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(String(32))
-    message: Mapped[str] = mapped_column(Text, default="")
-    paid_kopecks: Mapped[int] = mapped_column(Integer, default=0)
-    free_kopecks: Mapped[int] = mapped_column(Integer, default=0)
+    meal: Mapped[str | None] = mapped_column(String(16), info={"enum": Meal})
+    outcome: Mapped[str] = mapped_column(String(16), info={"enum": Outcome})
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    message: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_MAX})
+    paid_kopecks: Mapped[int] = mapped_column(Integer, default=0, info={"ge": -MONEY_LIMIT, "le": MONEY_LIMIT})
+    free_kopecks: Mapped[int] = mapped_column(Integer, default=0, info={"ge": -MONEY_LIMIT, "le": MONEY_LIMIT})
     budget_line: Mapped[str | None] = mapped_column(String(64))
-    ref_event_id: Mapped[str | None] = mapped_column(String(32))
+    ref_event_id: Mapped[str | None] = mapped_column(String(32), info={"pattern": HEX32})
     source: Mapped[str] = mapped_column(String(16), default="card")
-    staff: Mapped[str] = mapped_column(String(100), default="")
-    note: Mapped[str] = mapped_column(Text, default="")
-    flags: Mapped[str] = mapped_column(String(200), default="")
+    staff: Mapped[str] = mapped_column(String(STAFF_MAX), default="")
+    note: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_MAX})
+    flags: Mapped[str] = mapped_column(String(FLAGS_MAX), default="")
 
 
 class Event(EventFields, Base):
@@ -186,3 +207,17 @@ class Rejected(Base):
     reason: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class _Spec(DeclarativeBase):
+    pass
+
+
+class _EventSpec(EventFields, _Spec):
+    """`EventFields` resolved by SQLAlchemy into one table (types, nullability, defaults, info) of a
+    metadata of its own, never created: the record's definition that the journal and the wire read."""
+
+    __tablename__ = "event_fields"
+
+
+EVENT_COLUMNS = tuple(_EventSpec.__table__.columns)  # in declared order; `EventFields` is the source

@@ -47,7 +47,8 @@ from server import rejected
 from server.accounts import Principal, utcnow
 from server.db import take_revs
 from server.models import Card, Event, Student, SyncLog, Terminal
-from sync.wire import EVENT_FIELDS, ROW, EventRow, WireError, parse_event
+from sync import wire
+from sync.wire import EVENT_FIELDS, ROW, EventRow, WireError, check_event
 
 # Column positions in an EventRow.
 _ID, _TERMINAL, _KIND, _AT = ROW["id"], ROW["terminal_id"], ROW["kind"], ROW["at_utc"]
@@ -152,23 +153,23 @@ def _pull_times(conn: Connection, terminal_id: str, since: datetime, until: date
 
 def ingest(conn: Connection, who: Principal, raw_events: Sequence[Any], *, stale_hours: float = 36.0,
            drift_s: float | None = None) -> PushOutcome:
-    """Validate, flag and store one batch of JSON events from terminal `who`; returns the per-event answer."""
+    """Validate, flag and store one batch of JSON events from terminal `who`; returns the per-event answer.
+
+    Each event is checked alone (`sync.wire.check_event`): a bad one is rejected with its reason and
+    the others are stored."""
     out = PushOutcome()
     rows: list[EventRow] = []
     for raw in raw_events:
         try:
-            event = parse_event(raw)
+            rows.append(check_event(raw))
         except WireError as exc:
-            raw_id = raw.get("id") if isinstance(raw, dict) else None
-            out.reject(raw_id if isinstance(raw_id, str) else None, exc.reason, exc.message, raw)
-            continue
-        rows.append(tuple(event[name] for name in EVENT_FIELDS))
+            out.reject(wire.event_id(raw), exc.reason, exc.message, raw)
     return ingest_rows(conn, who, rows, out, received=len(raw_events), stale_hours=stale_hours, drift_s=drift_s)
 
 
 def ingest_rows(conn: Connection, who: Principal, rows: Sequence[EventRow], out: PushOutcome | None = None, *,
                 received: int | None = None, stale_hours: float = 36.0, drift_s: float | None = None) -> PushOutcome:
-    """Store events already validated by `sync.wire` (`decode_push` or `parse_event`); `out` may hold
+    """Store events already validated by `sync.wire` (`decode_push` or `check_event`); `out` may hold
     the rejections of the batch's invalid events, and `received` counts those too."""
     assert who.kind == "terminal" and who.school_id is not None
     out = out or PushOutcome()

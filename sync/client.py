@@ -31,12 +31,13 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 import httpx
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, DateTime, Engine, delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos.cards import match_keys
 from pos.ledger import MONEY_KINDS, EventKind
 from pos.models import (
+    EVENT_COLUMNS,
     Break,
     Card,
     Entitlement,
@@ -56,7 +57,6 @@ from pos.settings import write_meta
 from sync import keys
 from sync.wire import (
     DATE_COLUMNS,
-    EVENT_FIELDS,
     MAX_BATCH,
     PULL_PATH,
     PULL_TABLES,
@@ -77,11 +77,11 @@ def _batch_sql() -> str:
     with the offset, exactly what `event_to_wire` sends. Columns: outbox seq, event id, event seq, JSON.
     """
     values = []
-    for name in EVENT_FIELDS:
-        value = f"e.{name}"
-        if name == "at_utc":
-            value = "replace(e.at_utc, ' ', 'T') || '+00:00'"
-        values.append(f"'{name}', {value}")
+    for column in EVENT_COLUMNS:  # the event's columns, in the wire's order (`sync.wire.EVENT_FIELDS`)
+        value = f"e.{column.name}"
+        if isinstance(column.type, DateTime):
+            value = f"replace({value}, ' ', 'T') || '+00:00'"
+        values.append(f"'{column.name}', {value}")
     return (f"SELECT o.seq, e.id, e.seq, json_object({', '.join(values)}) FROM outbox o "
             "JOIN events e ON e.id = o.event_id WHERE o.seq > ? ORDER BY o.seq LIMIT ?")
 

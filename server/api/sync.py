@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.api import engine, fail, json_body, principal, requires
 from server.app import state
@@ -17,9 +18,11 @@ from sync.wire import (
     PUSH_PATH,
     PushAnswer,
     WireError,
+    clock_drift,
     decode_push,
     encode_json,
     parse_datetime,
+    read_push,
     utc_iso,
 )
 
@@ -47,23 +50,33 @@ def health() -> Any:
 def push() -> Any:
     now = datetime.now(UTC)
     config = state(current_app).config
-    fast = decode_push(request.get_data(cache=True))
+    body = _body()
+    fast = decode_push(body)
     if fast is not None:  # every event valid: decoded and checked in one pass
         terminal_time, rows = fast
         _check_batch(len(rows), config.max_batch)
-        drift = _drift({"terminal_time": terminal_time}, now)
+        drift = clock_drift(terminal_time, now)
         with engine().begin() as conn:
             out = ingest_rows(conn, principal(), rows, stale_hours=config.stale_hours, drift_s=drift)
     else:  # something is wrong somewhere: the slow path finds it and answers for each event
-        body = json_body()
-        events = body.get("events")
-        if not isinstance(events, list):
-            fail(400, "поле events: ожидается список событий")
+        try:
+            terminal_time, events = read_push(body)
+        except WireError as exc:
+            fail(400, exc.message)
         _check_batch(len(events), config.max_batch)
-        drift = _drift(body, now)
+        drift = clock_drift(terminal_time, now)
         with engine().begin() as conn:
             out = ingest(conn, principal(), events, stale_hours=config.stale_hours, drift_s=drift)
     return _answer(now, drift, out)
+
+
+def _body() -> bytes:
+    """The request's bytes; 413 above the server's limit (CANTEEN_MAX_CONTENT_LENGTH)."""
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        fail(413, f"тело запроса больше {limit // 1024} КиБ; отправляйте события частями")
 
 
 def _check_batch(size: int, limit: int) -> None:

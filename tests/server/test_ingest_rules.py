@@ -28,13 +28,18 @@ from server.ingest import ingest_rows
 from server.migrate import upgrade
 from server.mismatches import report
 from server.models import Event, RejectedEvent, Student, Terminal
-from sync.wire import EVENT_FIELDS, parse_event
+from sync.wire import EVENT_FIELDS, check_event
 from tests.server.kit import enroll, make_admin, school_today, seed_school
 from tests.server.test_api import bearer, event, login
 from tests.sync.test_client import client_for
 
 PAID = {"student_id": "s4", "card_uid": "EM:0000000004", "outcome": "serve_paid", "paid_kopecks": 7500,
         "free_kopecks": 0, "budget_line": None}
+
+
+def parse_event_dict(data: dict[str, Any]) -> dict[str, Any]:
+    """An event's columns with Python values, as the validator hands them to ingest."""
+    return dict(zip(EVENT_FIELDS, check_event(data), strict=True))
 
 
 def push(client: FlaskClient, token: str, *events: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +155,7 @@ def test_reversal_from_another_window_is_stored_and_flagged(client: FlaskClient,
 
 def test_the_database_itself_refuses_a_second_reversal(engine: Engine) -> None:
     seed_school(engine)
-    row = {**{name: None for name in EVENT_FIELDS}, **parse_event(reversal_of(event("sch1-T1", 1, **PAID), 2))}
+    row = {**{name: None for name in EVENT_FIELDS}, **parse_event_dict(reversal_of(event("sch1-T1", 1, **PAID), 2))}
     row.update(school_id="sch1", server_flags="", received_at=row["at_utc"], rev=1)
     with engine.begin() as conn:
         conn.execute(insert(Event), row)
@@ -190,7 +195,7 @@ def test_two_pushes_reversing_one_serve_at_once_store_one(engine: Engine) -> Non
 
 
 def _row(data: dict[str, Any]) -> tuple[Any, ...]:
-    parsed = parse_event(data)
+    parsed = parse_event_dict(data)
     return tuple(parsed[name] for name in EVENT_FIELDS)
 
 
@@ -325,7 +330,7 @@ def test_upgrade_keeps_the_first_reversal_of_a_serve_and_takes_back_the_second_r
     twice = [reversal_of(serve, 2), reversal_of(serve, 3)]  # what the server used to accept
     with old.begin() as conn:
         for n, data in enumerate([serve, *twice], 1):
-            row = {**parse_event(data), "school_id": "sch1", "server_flags": "", "rev": 1000 + n}
+            row = {**parse_event_dict(data), "school_id": "sch1", "server_flags": "", "rev": 1000 + n}
             conn.execute(insert(Event), {**row, "received_at": row["at_utc"]})  # the events table is unchanged
         conn.exec_driver_sql("UPDATE students SET balance_kopecks = 50000 - 7500 + 7500 + 7500 WHERE id = 's4'")
     old.dispose()

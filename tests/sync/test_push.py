@@ -9,6 +9,7 @@ from sqlalchemy import Engine, func, select
 
 from pos.counter import Counter
 from pos.domain import Meal
+from pos.models import Event as LocalEvent
 from server.models import Event as ServerEvent
 from tests.sync.test_client import client_for, outbox, terminal
 
@@ -38,3 +39,19 @@ def test_second_batch_failing_leaves_only_its_events_waiting(app: Flask, engine:
     assert client_for(app, store, token).sync_once().ok and outbox(store) == 0
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ServerEvent)).scalar() == 6
+
+
+def test_control_characters_typed_at_the_window_are_journaled_clean_and_the_server_stores_the_event(
+        app: Flask, engine: Engine, terminal: tuple[Engine, str]) -> None:
+    store, token = terminal
+    client_for(app, store, token).sync_once()
+    verdict = Counter(store).serve_by_hand("s1", reason="карта\tзабыта\x00", staff="Ив\ud800анова",
+                                           meal=Meal.BREAKFAST)
+    assert verdict.served
+    with store.connect() as conn:
+        local = conn.execute(select(LocalEvent.note, LocalEvent.staff)).one()
+    assert tuple(local) == ("карта забыта\ufffd", "Ив\ufffdанова")
+    result = client_for(app, store, token).sync_once()
+    assert result.ok and result.pushed == 1 and result.rejected == 0 and outbox(store) == 0
+    with engine.connect() as conn:
+        assert tuple(conn.execute(select(ServerEvent.note, ServerEvent.staff)).one()) == tuple(local)
