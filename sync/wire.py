@@ -28,11 +28,13 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import msgspec
+from sqlalchemy import Date
 
 from pos.decide import Outcome
 from pos.domain import Meal
 from pos.journal import NOTE_MAX, STAFF_MAX  # the journal's limits are the wire's
 from pos.ledger import EventKind
+from pos.models import REFERENCE, TERMINAL_MODELS, sent_columns
 
 PROTOCOL = 1
 PUSH_PATH = "/api/sync/push"
@@ -48,24 +50,12 @@ EVENT_FIELDS = ("id", "terminal_id", "seq", "kind", "at_utc", "local_date", "stu
                 "outcome", "reason", "message", "paid_kopecks", "free_kopecks", "budget_line", "ref_event_id",
                 "source", "staff", "note", "flags")
 
-# The reference tables a pull carries, with their columns (the terminal's `pos.models` columns,
-# minus what the terminal derives itself, e.g. the cards' match keys).
-PULL_TABLES: dict[str, tuple[str, ...]] = {
-    "classes": ("id", "name", "grade", "shift"),
-    "breaks": ("shift", "number", "starts", "ends"),
-    "meal_slots": ("class_id", "meal", "shift", "break_no"),
-    "students": ("id", "full_name", "class_id", "birth_date", "diet_note", "daily_limit_kopecks",
-                 "balance_kopecks", "active"),
-    "cards": ("uid", "student_id", "blocked", "blocked_reason"),
-    "entitlements": ("id", "student_id", "category", "starts", "ends", "order_no", "reason"),
-    "orders": ("student_id", "day", "meal"),
-    "menu_prices": ("day", "meal", "price_kopecks"),
-    "holidays": ("day", "reason"),
-}
+# The reference tables a pull carries, with their columns: the shared definitions of `pos.models`
+# minus what the terminal derives itself (the cards' match keys).
+PULL_TABLES: dict[str, tuple[str, ...]] = {name: sent_columns(columns) for name, columns in REFERENCE.items()}
 DATE_COLUMNS: dict[str, frozenset[str]] = {  # columns sent as ISO dates, per table
-    "students": frozenset({"birth_date"}), "entitlements": frozenset({"starts", "ends"}),
-    "orders": frozenset({"day"}), "menu_prices": frozenset({"day"}), "holidays": frozenset({"day"}),
-}
+    name: frozenset(c for c in PULL_TABLES[name] if isinstance(model.__table__.c[c].type, Date))
+    for name, model in TERMINAL_MODELS.items()}
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 
