@@ -229,6 +229,67 @@ class PushAnswer(msgspec.Struct):
     rejected: list[dict[str, Any]]
 
 
+class PullBody(msgspec.Struct):
+    """A pull request; every field may be left out (an empty cursor asks for a snapshot)."""
+
+    terminal_time: str | None = None
+    cursor: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    outbox_from: Annotated[int, msgspec.Meta(ge=0)] | None = None  # acknowledge the outbox from this seq on
+    full: bool = False
+
+
+class SchoolSettings(msgspec.Struct):
+    """The school's settings in a pull: sent with a snapshot and after they change."""
+
+    school_id: str
+    school_name: str
+    timezone: str
+    week_days: str
+    window_early_min: int
+    window_late_min: int
+    refuse_outside_window: bool
+    policy: str
+
+
+class ServedMeal(msgspec.Struct):
+    """A meal served today at some window of the school (or its reversal), in a pull."""
+
+    id: str
+    kind: str
+    terminal_id: str
+    student_id: str
+    meal: str | None
+    local_date: date
+    at_utc: str
+    paid_kopecks: int
+    free_kopecks: int
+    ref_event_id: str | None
+
+
+def _row_struct(name: str) -> Any:
+    """The struct of one row of a reference table as a pull sends it, from the table's shared columns."""
+    table = TERMINAL_MODELS[name].__table__
+    fields = []
+    for column in (table.c[c] for c in PULL_TABLES[name]):
+        kind: Any = column.type.python_type
+        length = getattr(column.type, "length", None)
+        if length:
+            kind = Annotated[kind, msgspec.Meta(max_length=length)]
+        fields.append((column.name, kind | None if column.nullable else kind))
+    title = "".join(part.title() for part in name.split("_"))
+    return msgspec.defstruct(f"{title}Row", fields, forbid_unknown_fields=True)
+
+
+# The pull answer (see the module's docstring); the server builds it as a dict, this describes it.
+PullAnswer: type[msgspec.Struct] = msgspec.defstruct("PullAnswer", [
+    ("server_time", str), ("snapshot", bool), ("terminal_id", str), ("today", date), ("horizon", date),
+    ("cursor", str), ("clock_drift_s", float | None),
+    *((name, list[_row_struct(name)]) for name in PULL_TABLES),  # type: ignore[misc]
+    ("served", list[ServedMeal]), ("deleted", dict[str, list[list[Any]]]), ("acked", list[str]),
+    ("school", SchoolSettings | msgspec.UnsetType, msgspec.UNSET),
+])
+
+
 _push_decoder = msgspec.json.Decoder(PushBody)
 _encoder = msgspec.json.Encoder()
 
