@@ -14,7 +14,18 @@ import msgspec
 
 from server.importer import COLUMNS
 from server.mismatches import Item
-from sync.wire import HEALTH_PATH, PULL_PATH, PUSH_PATH, PullAnswer, PullBody, PushAnswer, PushBody
+from sync.wire import (
+    HEALTH_PATH,
+    KINDS,
+    MEALS,
+    OUTCOMES,
+    PULL_PATH,
+    PUSH_PATH,
+    PullAnswer,
+    PullBody,
+    PushAnswer,
+    PushBody,
+)
 
 REF = "#/components/schemas/{name}"
 
@@ -159,6 +170,10 @@ def _query(name: str, description: str, required: bool = True) -> dict[str, Any]
 
 def spec() -> dict[str, Any]:
     refs, schemas = msgspec.json.schema_components(TYPES, ref_template=REF)
+    # `WireEvent` types these as strings and checks their values after decoding; say which values.
+    event = schemas["WireEvent"]["properties"]
+    event["kind"]["enum"], event["outcome"]["enum"] = sorted(KINDS), sorted(OUTCOMES)
+    event["meal"]["anyOf"][0]["enum"] = sorted(MEALS)
     ref = dict(zip(TYPES, refs, strict=True))
 
     def op(summary: str, *, auth: str | None, answer: Any = None, body: Any = None, body_required: bool = True,
@@ -214,14 +229,14 @@ def spec() -> dict[str, Any]:
                            body=SchoolBody, answer=SchoolCreated, errors=("400", "401", "403", "422"))},
             "/api/schools/{school_id}": {"get": op("Школа: настройки, ученики, терминалы", auth="администратора",
                                                    answer=SchoolDetail, params=[school],
-                                                   errors=("401", "403", "404"))},
+                                                   errors=("400", "401", "403", "404"))},
             "/api/schools/{school_id}/terminals": {"post": op(
                 "Зарегистрировать терминал: одноразовый показ токена", auth="администратора", ok="201",
                 body=TerminalBody, body_required=False, answer=Enrolled, params=[school],
                 errors=("400", "401", "403", "404"))},
             "/api/terminals/{terminal_id}/revoke": {"post": op(
                 "Отозвать токен терминала", auth="администратора", answer=Revoked,
-                params=[_path("terminal_id", "терминал")], errors=("401", "403", "404", "409"))},
+                params=[_path("terminal_id", "терминал")], errors=("400", "401", "403", "404", "409"))},
             "/api/schools/{school_id}/import/{kind}": {"post": imports},
             "/api/schools/{school_id}/mismatches": {"get": mismatches},
         },
