@@ -234,7 +234,7 @@ class PullBody(msgspec.Struct):
 
     terminal_time: str | None = None
     cursor: Annotated[str, msgspec.Meta(max_length=64)] = ""
-    outbox_from: Annotated[int, msgspec.Meta(ge=0)] | None = None  # acknowledge the outbox from this seq on
+    outbox_from: Annotated[int, msgspec.Meta(ge=0, le=2**62)] | None = None  # an outbox seq: acks from it on
     full: bool = False
 
 
