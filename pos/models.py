@@ -9,9 +9,10 @@ journal so "already served today?" is one indexed lookup.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
 from pos.decide import Outcome
 from pos.domain import Meal
@@ -20,9 +21,100 @@ from pos.ledger import FLAGS_MAX, EventKind
 STAFF_MAX = 100  # characters of a staff name on an event
 NOTE_MAX = 2000  # characters of an event's message or note
 
+# -- reference data: each table's columns are defined once, here, for the terminal and the server ----------
+#
+# `XColumns` holds the columns a table has on both sides, which are exactly what a pull sends, in that
+# order; `pos.models.X(XColumns, Base)` is the terminal's table and `server.models.X(XColumns, Base)` the
+# server's, which adds `school_id` (first in the primary key), `rev` and what only the server keeps.
+# Where the two stores differ in a column's SQL type, the column is annotated with a name below and each
+# side's `Base.type_annotation_map` picks the type; foreign keys and indexes of one side go in its model.
+
+Kopecks = Annotated[int, "a balance: 64-bit on the server"]
+MatchKey32 = Annotated[int, "a card's 32-bit match key: 64-bit on the server, unsigned"]
+DERIVED = "derived"  # `Column.info` key of a column the terminal computes itself: never sent
+
+
+class ClassColumns:
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    grade: Mapped[int] = mapped_column(Integer)
+    shift: Mapped[int] = mapped_column(Integer)
+
+
+class BreakColumns:
+    """A break (перемена) of a shift, in the school's local time ("08:40")."""
+
+    shift: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts: Mapped[str] = mapped_column(String(5))
+    ends: Mapped[str] = mapped_column(String(5))
+
+
+class MealSlotColumns:
+    """At which break of which shift a class eats a meal (seed 002's canteen schedule)."""
+
+    class_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+    shift: Mapped[int] = mapped_column(Integer)
+    break_no: Mapped[int] = mapped_column(Integer)
+
+
+class StudentColumns:
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    class_id: Mapped[str] = mapped_column(String(64))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    diet_note: Mapped[str] = mapped_column(Text, default="")
+    daily_limit_kopecks: Mapped[int | None] = mapped_column(Integer)
+    balance_kopecks: Mapped[Kopecks] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CardColumns:
+    uid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64))
+    key32: Mapped[MatchKey32 | None] = mapped_column(info={DERIVED: True})  # drivers.card.match_keys(uid)
+    key24: Mapped[int | None] = mapped_column(Integer, info={DERIVED: True})
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class EntitlementColumns:
+    """A benefit category granted to a student for a period (starts the day after the director's order)."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    starts: Mapped[date] = mapped_column(Date)
+    ends: Mapped[date | None] = mapped_column(Date)
+
+
+class OrderColumns:
+    """A meal ordered (заявка) for a student on a school day."""
+
+    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class MenuPriceColumns:
+    """The day's price of a meal for students who pay from their account."""
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+    price_kopecks: Mapped[int] = mapped_column(Integer)
+
+
+class HolidayColumns:
+    """A day the school does not serve (holiday, quarantine) although the week says it would."""
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
 
 class Base(DeclarativeBase):
-    pass
+    # SQLite's INTEGER is 64-bit whatever the declared type, so the terminal keeps plain INTEGER.
+    type_annotation_map: ClassVar[dict[Any, Any]] = {Kopecks: Integer, MatchKey32: Integer}
 
 
 class Meta(Base):
@@ -33,94 +125,48 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-class SchoolClass(Base):
+class SchoolClass(ClassColumns, Base):
     __tablename__ = "classes"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(64))
-    grade: Mapped[int] = mapped_column(Integer)
-    shift: Mapped[int] = mapped_column(Integer)
 
 
-class Break(Base):
-    """A break (перемена) of a shift, in the school's local time ("08:40")."""
-
+class Break(BreakColumns, Base):
     __tablename__ = "breaks"
-    shift: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    starts: Mapped[str] = mapped_column(String(5))
-    ends: Mapped[str] = mapped_column(String(5))
 
 
-class MealSlot(Base):
-    """At which break of which shift a class eats a meal (seed 002's canteen schedule)."""
-
+class MealSlot(MealSlotColumns, Base):
     __tablename__ = "meal_slots"
-    class_id: Mapped[str] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True)
-    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
-    shift: Mapped[int] = mapped_column(Integer)
-    break_no: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (ForeignKeyConstraint(["class_id"], ["classes.id"], ondelete="CASCADE"),)
 
 
-class Student(Base):
+class Student(StudentColumns, Base):
     __tablename__ = "students"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    full_name: Mapped[str] = mapped_column(String(200))
-    class_id: Mapped[str] = mapped_column(ForeignKey("classes.id"), index=True)
-    birth_date: Mapped[date | None] = mapped_column(Date)
-    diet_note: Mapped[str] = mapped_column(Text, default="")
-    daily_limit_kopecks: Mapped[int | None] = mapped_column(Integer)
-    balance_kopecks: Mapped[int] = mapped_column(Integer, default=0)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    __table_args__ = (ForeignKeyConstraint(["class_id"], ["classes.id"]), Index("ix_students_class_id", "class_id"))
 
 
-class Card(Base):
+class Card(CardColumns, Base):
     __tablename__ = "cards"
-    uid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), index=True)
-    key32: Mapped[int | None] = mapped_column(Integer, index=True)
-    key24: Mapped[int | None] = mapped_column(Integer, index=True)
-    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
-    blocked_reason: Mapped[str] = mapped_column(String(200), default="")
+    __table_args__ = (ForeignKeyConstraint(["student_id"], ["students.id"]), Index("ix_cards_student_id", "student_id"),
+                      Index("ix_cards_key32", "key32"), Index("ix_cards_key24", "key24"))
 
 
-class Entitlement(Base):
-    """A benefit category granted to a student for a period (starts the day after the director's order).
-
-    Only what serving needs: the order's number and the documents' reason stay on the server.
-    """
+class Entitlement(EntitlementColumns, Base):
+    """Only what serving needs: the order's number and the documents' reason stay on the server."""
 
     __tablename__ = "entitlements"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), index=True)
-    category: Mapped[str] = mapped_column(String(64))
-    starts: Mapped[date] = mapped_column(Date)
-    ends: Mapped[date | None] = mapped_column(Date)
+    __table_args__ = (ForeignKeyConstraint(["student_id"], ["students.id"]),
+                      Index("ix_entitlements_student_id", "student_id"))
 
 
-class Order(Base):
-    """A meal ordered (заявка) for a student on a school day."""
-
+class Order(OrderColumns, Base):
     __tablename__ = "orders"
-    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
-class MenuPrice(Base):
-    """The day's price of a meal for students who pay from their account."""
-
+class MenuPrice(MenuPriceColumns, Base):
     __tablename__ = "menu_prices"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
-    price_kopecks: Mapped[int] = mapped_column(Integer)
 
 
-class Holiday(Base):
-    """A day the school does not serve (holiday, quarantine) although the week says it would."""
-
+class Holiday(HolidayColumns, Base):
     __tablename__ = "holidays"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    reason: Mapped[str] = mapped_column(String(200), default="")
 
 
 HEX32 = "^[0-9a-f]{32}$"  # an event id: a UUID's 32 lowercase hex digits
@@ -221,3 +267,30 @@ class _EventSpec(EventFields, _Spec):
 
 
 EVENT_COLUMNS = tuple(_EventSpec.__table__.columns)  # in declared order; `EventFields` is the source
+
+
+REFERENCE: dict[str, type] = {
+    "classes": ClassColumns, "breaks": BreakColumns, "meal_slots": MealSlotColumns, "students": StudentColumns,
+    "cards": CardColumns, "entitlements": EntitlementColumns, "orders": OrderColumns,
+    "menu_prices": MenuPriceColumns, "holidays": HolidayColumns,
+}
+
+
+def sent_columns(columns: type) -> tuple[str, ...]:
+    """The columns of a shared definition that a pull sends: all but those the terminal derives."""
+    return tuple(name for name, value in vars(columns).items()
+                 if isinstance(value, MappedColumn) and not value.column.info.get(DERIVED))
+
+
+def reference_models(base: type[DeclarativeBase]) -> dict[str, type[Any]]:
+    """Wire name -> the model of `base`'s registry built on that table's shared columns."""
+    models: dict[str, type[Any]] = {}
+    for name, columns in REFERENCE.items():
+        built_on: list[type[Any]] = [m.class_ for m in base.registry.mappers if issubclass(m.class_, columns)]
+        [model] = built_on
+        assert model.__tablename__ == name, f"{model.__name__} is table {model.__tablename__}, not {name}"
+        models[name] = model
+    return models
+
+
+TERMINAL_MODELS = reference_models(Base)

@@ -10,19 +10,34 @@ row until COMMIT, so revs of one school become visible in order and no change sl
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pos.ledger import EventKind
-from pos.models import EventFields
+from pos.models import (
+    BreakColumns,
+    CardColumns,
+    ClassColumns,
+    EntitlementColumns,
+    EventFields,
+    HolidayColumns,
+    Kopecks,
+    MatchKey32,
+    MealSlotColumns,
+    MenuPriceColumns,
+    OrderColumns,
+    StudentColumns,
+    reference_models,
+)
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map: ClassVar[dict[Any, Any]] = {Kopecks: BigInteger, MatchKey32: BigInteger}
 
 
 class School(Base):
@@ -39,104 +54,54 @@ class School(Base):
     settings_rev: Mapped[int] = mapped_column(BigInteger, default=0)  # rev of the last change of the above
 
 
-class SchoolClass(Base):
+class SchoolRows:
+    """What every reference row of the server has besides its shared columns: its school and its rev."""
+
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True, sort_order=-1)
+    rev: Mapped[int] = mapped_column(BigInteger, sort_order=1)
+
+
+class SchoolClass(SchoolRows, ClassColumns, Base):
     __tablename__ = "classes"
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(64))
-    grade: Mapped[int] = mapped_column(Integer)
-    shift: Mapped[int] = mapped_column(Integer)
-    rev: Mapped[int] = mapped_column(BigInteger)
 
 
-class Break(Base):
+class Break(SchoolRows, BreakColumns, Base):
     __tablename__ = "breaks"
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
-    shift: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    starts: Mapped[str] = mapped_column(String(5))
-    ends: Mapped[str] = mapped_column(String(5))
-    rev: Mapped[int] = mapped_column(BigInteger)
 
 
-class MealSlot(Base):
+class MealSlot(SchoolRows, MealSlotColumns, Base):
     __tablename__ = "meal_slots"
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
-    class_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
-    shift: Mapped[int] = mapped_column(Integer)
-    break_no: Mapped[int] = mapped_column(Integer)
-    rev: Mapped[int] = mapped_column(BigInteger)
 
 
-class Student(Base):
+class Student(SchoolRows, StudentColumns, Base):
     """A student and the personal account (лицевой счёт): the server is the book of record."""
 
     __tablename__ = "students"
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    full_name: Mapped[str] = mapped_column(String(200))
-    class_id: Mapped[str] = mapped_column(String(64))
-    birth_date: Mapped[date | None] = mapped_column(Date)
-    diet_note: Mapped[str] = mapped_column(Text, default="")
-    daily_limit_kopecks: Mapped[int | None] = mapped_column(Integer)
-    balance_kopecks: Mapped[int] = mapped_column(BigInteger, default=0)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    rev: Mapped[int] = mapped_column(BigInteger)
 
 
-class Card(Base):
+class Card(SchoolRows, CardColumns, Base):
     __tablename__ = "cards"
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
-    uid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    student_id: Mapped[str] = mapped_column(String(64))
-    key32: Mapped[int | None] = mapped_column(BigInteger)
-    key24: Mapped[int | None] = mapped_column(Integer)
-    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
-    blocked_reason: Mapped[str] = mapped_column(String(200), default="")
-    rev: Mapped[int] = mapped_column(BigInteger)
 
 
-class Entitlement(Base):
-    """A benefit granted by the director's order (приказ) for a period."""
+class Entitlement(SchoolRows, EntitlementColumns, Base):
+    """A benefit granted by the director's order (приказ) for a period; the order stays on the server."""
 
     __tablename__ = "entitlements"
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    student_id: Mapped[str] = mapped_column(String(64))
-    category: Mapped[str] = mapped_column(String(64))
-    starts: Mapped[date] = mapped_column(Date)
-    ends: Mapped[date | None] = mapped_column(Date)
-    order_no: Mapped[str] = mapped_column(String(64), default="")
-    order_date: Mapped[date | None] = mapped_column(Date)
-    reason: Mapped[str] = mapped_column(Text, default="")
-    rev: Mapped[int] = mapped_column(BigInteger)
+    order_no: Mapped[str] = mapped_column(String(64), default="", sort_order=1)
+    order_date: Mapped[date | None] = mapped_column(Date, sort_order=1)
+    reason: Mapped[str] = mapped_column(Text, default="", sort_order=1)
 
 
-class Order(Base):
+class Order(SchoolRows, OrderColumns, Base):
     __tablename__ = "orders"
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
-    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
-    rev: Mapped[int] = mapped_column(BigInteger)
 
 
-class MenuPrice(Base):
+class MenuPrice(SchoolRows, MenuPriceColumns, Base):
     __tablename__ = "menu_prices"
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
-    price_kopecks: Mapped[int] = mapped_column(Integer)
-    rev: Mapped[int] = mapped_column(BigInteger)
 
 
-class Holiday(Base):
+class Holiday(SchoolRows, HolidayColumns, Base):
     __tablename__ = "holidays"
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    reason: Mapped[str] = mapped_column(String(200), default="")
-    rev: Mapped[int] = mapped_column(BigInteger)
 
 
 class TopUp(Base):
@@ -277,3 +242,5 @@ Index("ix_sync_log_terminal_at", SyncLog.terminal_id, SyncLog.at)
 Index("ix_login_failures_login_at", LoginFailure.login, LoginFailure.at)
 Index("ix_login_failures_ip_at", LoginFailure.ip, LoginFailure.at)
 Index("ix_login_failures_at", LoginFailure.at)
+
+REFERENCE_MODELS = reference_models(Base)  # wire name -> model, as the terminal's

@@ -1,30 +1,159 @@
-"""The OpenAPI 3.1 description of the API served at /api/openapi.json (a test checks it against the routes)."""
+"""The OpenAPI 3.1 description of the API served at /api/openapi.json.
+
+Bodies are described by msgspec structs, their JSON Schemas made by `msgspec.json.schema_components`:
+the sync bodies by the structs of `sync.wire` (the push body is the very struct the server decodes),
+the administration bodies by the structs below. Tests check the paths against the routes and the
+schemas against what the server accepts and answers; schemathesis fuzzes the API from this description.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pos.ledger import EventKind
+import msgspec
+
 from server.importer import COLUMNS
+from server.mismatches import Item
+from sync.wire import (
+    HEALTH_PATH,
+    PULL_PATH,
+    PUSH_PATH,
+    PullAnswer,
+    PullBody,
+    PushAnswer,
+    PushBody,
+)
 
-_ERROR = {"description": "ошибка", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+REF = "#/components/schemas/{name}"
 
 
-def _op(summary: str, *, auth: str | None, body: dict[str, Any] | None = None,
-        params: list[dict[str, Any]] | None = None, ok: str = "200",
-        errors: tuple[str, ...] = ("400", "401", "403")) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "responses": {ok: {"description": "успех",
-                                                                  "content": {"application/json": {}}}}}
-    for code in errors:
-        op["responses"][code] = _ERROR
-    if auth:
-        op["security"] = [{"bearer": []}]
-        op["description"] = f"Токен: {auth}."
-    if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    if params:
-        op["parameters"] = params
-    return op
+class Error(msgspec.Struct):
+    """Every refusal: a code and a Russian message that says what is wrong."""
+
+    error: str
+    message: str
+
+
+class ImportFailure(Error):
+    """An import refused as a whole: nothing is loaded; the errors say which row and column."""
+
+    errors: list[str]
+
+
+class Health(msgspec.Struct):
+    status: str
+    server_time: str
+
+
+class LoginBody(msgspec.Struct):
+    login: str
+    password: Annotated[str, msgspec.Meta(max_length=1000)]
+
+
+class LoginAnswer(msgspec.Struct):
+    token: str
+    expires_at: str
+
+
+class SchoolBrief(msgspec.Struct):
+    id: str
+    name: str
+    timezone: str
+
+
+class SchoolList(msgspec.Struct):
+    schools: list[SchoolBrief]
+
+
+class SchoolBody(msgspec.Struct):
+    """A school to add or change (the district administrator only)."""
+
+    id: str
+    name: str
+    timezone: str
+    policy: str
+    week_days: str = "1,2,3,4,5"
+
+
+class SchoolCreated(msgspec.Struct):
+    id: str
+
+
+class TerminalInfo(msgspec.Struct):
+    id: str
+    name: str
+    revoked: bool
+    last_seen_at: str | None
+    clock_drift_s: float | None
+
+
+class SchoolDetail(msgspec.Struct):
+    id: str
+    name: str
+    timezone: str
+    week_days: str
+    students: int
+    terminals: list[TerminalInfo]
+
+
+class TerminalBody(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class Enrolled(msgspec.Struct):
+    """The new terminal's token is shown once here and stored only as a hash."""
+
+    terminal_id: str
+    token: str
+
+
+class Revoked(msgspec.Struct):
+    terminal_id: str
+    revoked: bool
+
+
+class ImportBody(msgspec.Struct):
+    rows: list[dict[str, Any]]
+
+
+class ImportAnswer(msgspec.Struct):
+    kind: str
+    rows: int
+    skipped: int
+
+
+class Tally(msgspec.Struct):
+    count: int
+    kopecks: int
+
+
+class ClassTally(msgspec.Struct):
+    day: str
+    class_id: str
+    class_name: str
+    counts: dict[str, int]
+    kopecks: dict[str, int]
+
+
+class MismatchReport(msgspec.Struct):
+    """Ordered and served disagreeing, by student (`items`), by day and class, and in total, per kind."""
+
+    school_id: str
+    from_: str = msgspec.field(name="from")
+    to: str
+    kinds: dict[str, str]  # kind -> its Russian name
+    items: list[Item]
+    classes: list[ClassTally]
+    totals: dict[str, Tally]
+
+
+TYPES: tuple[Any, ...] = (Error, ImportFailure, Health, PushBody, PushAnswer, PullBody, PullAnswer, LoginBody,
+                          LoginAnswer, SchoolList, SchoolBody, SchoolCreated, SchoolDetail, TerminalBody, Enrolled,
+                          Revoked, ImportBody, ImportAnswer, MismatchReport)
+
+
+def _json(schema: dict[str, Any] | None) -> dict[str, Any]:
+    return {"application/json": {"schema": schema} if schema is not None else {}}
 
 
 def _path(name: str, description: str) -> dict[str, Any]:
@@ -36,81 +165,74 @@ def _query(name: str, description: str, required: bool = True) -> dict[str, Any]
             "description": description}
 
 
-EVENT = {"type": "object",
-         "required": ["id", "terminal_id", "seq", "kind", "at_utc", "local_date", "outcome", "reason"],
-         "properties": {
-             "id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "terminal_id": {"type": "string"},
-             "seq": {"type": "integer"}, "kind": {"enum": [k.value for k in EventKind]},
-             "at_utc": {"type": "string", "format": "date-time"}, "local_date": {"type": "string", "format": "date"},
-             "student_id": {"type": ["string", "null"]}, "card_uid": {"type": ["string", "null"]},
-             "meal": {"type": ["string", "null"]}, "outcome": {"type": "string"}, "reason": {"type": "string"},
-             "message": {"type": "string"}, "paid_kopecks": {"type": "integer"}, "free_kopecks": {"type": "integer"},
-             "budget_line": {"type": ["string", "null"]}, "ref_event_id": {"type": ["string", "null"]},
-             "source": {"type": "string"}, "staff": {"type": "string"}, "note": {"type": "string"},
-             "flags": {"type": "string"}}}
-
-
 def spec() -> dict[str, Any]:
+    refs, schemas = msgspec.json.schema_components(TYPES, ref_template=REF)
+    ref = dict(zip(TYPES, refs, strict=True))
+
+    def op(summary: str, *, auth: str | None, answer: Any = None, body: Any = None, body_required: bool = True,
+           params: list[dict[str, Any]] | None = None, ok: str = "200",
+           errors: dict[str, Any] | tuple[str, ...] = ("400", "401", "403")) -> dict[str, Any]:
+        responses = {ok: {"description": "успех", "content": _json(ref[answer] if answer else None)}}
+        for code in errors:
+            failure = errors[code] if isinstance(errors, dict) else Error
+            responses[code] = {"description": "ошибка", "content": _json(ref[failure])}
+        result: dict[str, Any] = {"summary": summary, "responses": responses}
+        if auth:
+            result["security"] = [{"bearer": []}]
+            result["description"] = f"Токен: {auth}."
+        if body is not None:
+            result["requestBody"] = {"required": body_required, "content": _json(ref[body])}
+        if params:
+            result["parameters"] = params
+        return result
+
     school = _path("school_id", "код школы")
+    mismatches = op("Расхождения «заказано — выдано» по дням, классам и ученикам", auth="администратора",
+                    answer=MismatchReport, errors=("400", "401", "403", "404"),
+                    params=[school, _query("from", "первый день ГГГГ-ММ-ДД"), _query("to", "последний день"),
+                            _query("format", "csv — выгрузка CSV", False)])
+    mismatches["responses"]["200"]["content"]["text/csv"] = {"schema": {"type": "string"}}
+    imports = op("Загрузка данных школы: всё или ничего; ошибки по строкам", auth="администратора",
+                 answer=ImportAnswer, body=ImportBody,
+                 params=[school, {**_path("kind", "вид данных"), "schema": {"enum": list(COLUMNS)}},
+                         _query("replace", "1: файл учеников — полный список школы", False)],
+                 errors={"400": Error, "401": Error, "403": Error, "404": Error, "413": Error,
+                         "422": ImportFailure})
+    imports["requestBody"]["content"]["multipart/form-data"] = {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Школьная столовая: центральный сервер", "version": "1"},
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {"type": "object", "required": ["error", "message"],
-                                  "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
-                        "Event": EVENT},
-        },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
         "paths": {
-            "/api/health": {"get": _op("Сервер работает; его время (UTC)", auth=None, errors=())},
-            "/api/openapi.json": {"get": _op("Это описание API", auth=None, errors=())},
-            "/api/auth/login": {"post": _op(
+            HEALTH_PATH: {"get": op("Сервер работает; его время (UTC)", auth=None, answer=Health, errors=())},
+            "/api/openapi.json": {"get": op("Это описание API", auth=None, errors=())},
+            "/api/auth/login": {"post": op(
                 "Вход администратора: токен на время сессии; после многих неудачных попыток — 429", auth=None,
-                errors=("400", "401", "429"), body={
-                    "type": "object", "required": ["login", "password"],
-                    "properties": {"login": {"type": "string"}, "password": {"type": "string"}}})},
-            "/api/sync/push": {"post": _op(
+                body=LoginBody, answer=LoginAnswer, errors=("400", "401", "429"))},
+            PUSH_PATH: {"post": op(
                 "Отправка журнала терминала: каждое событие сохраняется один раз по id; ответ по каждому",
-                auth="терминала", errors=("400", "401", "403", "413"), body={
-                    "type": "object", "required": ["events"], "properties": {
-                        "terminal_time": {"type": "string", "format": "date-time"},
-                        "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}})},
-            "/api/sync/pull": {"post": _op(
-                "Данные школы для раздачи: снимок или изменения после курсора", auth="терминала", body={
-                    "type": "object", "properties": {
-                        "terminal_time": {"type": "string", "format": "date-time"}, "cursor": {"type": "string"},
-                        "outbox_from": {"type": ["integer", "null"]}, "full": {"type": "boolean"}}})},
+                auth="терминала", body=PushBody, answer=PushAnswer, errors=("400", "401", "403", "413"))},
+            PULL_PATH: {"post": op("Данные школы для раздачи: снимок или изменения после курсора",
+                                   auth="терминала", body=PullBody, answer=PullAnswer)},
             "/api/schools": {
-                "get": _op("Школы, доступные администратору", auth="администратора"),
-                "post": _op("Добавить или изменить школу (администратор района)", auth="администратора", ok="201",
-                            errors=("400", "401", "403", "422"), body={
-                                "type": "object", "required": ["id", "name", "timezone", "policy"], "properties": {
-                                    "id": {"type": "string"}, "name": {"type": "string"},
-                                    "timezone": {"type": "string"}, "policy": {"type": "string"},
-                                    "week_days": {"type": "string"}}})},
-            "/api/schools/{school_id}": {"get": _op("Школа: настройки, ученики, терминалы", auth="администратора",
-                                                    params=[school], errors=("401", "403", "404"))},
-            "/api/schools/{school_id}/terminals": {"post": _op(
+                "get": op("Школы, доступные администратору", auth="администратора", answer=SchoolList,
+                          errors=("401", "403")),
+                "post": op("Добавить или изменить школу (администратор района)", auth="администратора", ok="201",
+                           body=SchoolBody, answer=SchoolCreated, errors=("400", "401", "403", "422"))},
+            "/api/schools/{school_id}": {"get": op("Школа: настройки, ученики, терминалы", auth="администратора",
+                                                   answer=SchoolDetail, params=[school],
+                                                   errors=("400", "401", "403", "404"))},
+            "/api/schools/{school_id}/terminals": {"post": op(
                 "Зарегистрировать терминал: одноразовый показ токена", auth="администратора", ok="201",
-                params=[school], errors=("400", "401", "403", "404"))},
-            "/api/terminals/{terminal_id}/revoke": {"post": _op(
-                "Отозвать токен терминала", auth="администратора", params=[_path("terminal_id", "терминал")],
-                errors=("401", "403", "404", "409"))},
-            "/api/schools/{school_id}/import/{kind}": {"post": {
-                **_op("Загрузка данных школы: всё или ничего; ошибки по строкам", auth="администратора",
-                      params=[school, {**_path("kind", "вид данных"), "schema": {"enum": list(COLUMNS)}},
-                              _query("replace", "1: файл учеников — полный список школы", False)],
-                      errors=("400", "401", "403", "404", "413", "422")),
-                "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": {"type": "object", "properties": {
-                        "rows": {"type": "array", "items": {"type": "object"}}}}},
-                    "multipart/form-data": {"schema": {"type": "object", "properties": {
-                        "file": {"type": "string", "format": "binary"}}}}}}}},
-            "/api/schools/{school_id}/mismatches": {"get": _op(
-                "Расхождения «заказано — выдано» по дням, классам и ученикам", auth="администратора",
-                params=[school, _query("from", "первый день ГГГГ-ММ-ДД"), _query("to", "последний день"),
-                        _query("format", "csv — выгрузка CSV", False)], errors=("400", "401", "403", "404"))},
-            "/api/schools/{school_id}/rejected": {"get": _op(
+                body=TerminalBody, body_required=False, answer=Enrolled, params=[school],
+                errors=("400", "401", "403", "404"))},
+            "/api/terminals/{terminal_id}/revoke": {"post": op(
+                "Отозвать токен терминала", auth="администратора", answer=Revoked,
+                params=[_path("terminal_id", "терминал")], errors=("400", "401", "403", "404", "409"))},
+            "/api/schools/{school_id}/import/{kind}": {"post": imports},
+            "/api/schools/{school_id}/mismatches": {"get": mismatches},
+            "/api/schools/{school_id}/rejected": {"get": op(
                 "Отклонённые сервером события терминалов школы с причиной, новые первыми", auth="администратора",
                 params=[school, _query("limit", "сколько строк, 1–500 (по умолчанию 100)", False),
                         _query("before", "номер n строки: показать более ранние (следующая страница)", False)],

@@ -22,17 +22,10 @@ from pos.policy import parse_policy
 from pos.settings import parse_week_days
 from server.accounts import utcnow
 from server.models import (
-    Break,
-    Card,
-    Entitlement,
+    REFERENCE_MODELS,
     Event,
     Holiday,
-    MealSlot,
-    MenuPrice,
-    Order,
     School,
-    SchoolClass,
-    Student,
     SyncLog,
     Terminal,
     Tombstone,
@@ -42,10 +35,7 @@ from sync.wire import PULL_TABLES, make_cursor, parse_cursor, utc_iso
 ENTITLEMENT_LOOKBACK = timedelta(days=60)  # lapsed benefits still explain a refusal on screen
 
 COLUMNS = PULL_TABLES
-MODELS: dict[str, Any] = {
-    "classes": SchoolClass, "breaks": Break, "meal_slots": MealSlot, "students": Student, "cards": Card,
-    "entitlements": Entitlement, "orders": Order, "menu_prices": MenuPrice, "holidays": Holiday,
-}
+MODELS: dict[str, Any] = REFERENCE_MODELS
 
 
 def school_today(timezone: str, now: datetime) -> date:

@@ -38,6 +38,8 @@ from pos.cards import match_keys
 from pos.ledger import MONEY_KINDS, EventKind
 from pos.models import (
     EVENT_COLUMNS,
+    TERMINAL_MODELS,
+    Base,
     Break,
     Card,
     Entitlement,
@@ -101,13 +103,9 @@ class Pending(NamedTuple):
     json: str
 
 
-MODELS: dict[str, Any] = {
-    "classes": SchoolClass, "breaks": Break, "meal_slots": MealSlot, "students": Student, "cards": Card,
-    "entitlements": Entitlement, "orders": Order, "menu_prices": MenuPrice, "holidays": Holiday,
-}
-# Deletion order respects the foreign keys of the terminal store.
-WIPE_ORDER = ("cards", "entitlements", "orders", "meal_slots", "students", "classes", "breaks", "menu_prices",
-              "holidays")
+MODELS: dict[str, Any] = TERMINAL_MODELS
+# Deletion order respects the foreign keys of the terminal store: referring tables before referred ones.
+WIPE_ORDER = tuple(t.name for t in reversed(Base.metadata.sorted_tables) if t.name in MODELS)
 SCHOOL_META = ("school_id", "school_name", "timezone", "week_days", "window_early_min", "window_late_min",
                "refuse_outside_window", "policy")
 

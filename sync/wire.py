@@ -33,9 +33,10 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import msgspec
+from sqlalchemy import Date
 
 from pos.ledger import EventKind
-from pos.models import EVENT_COLUMNS, HEX32
+from pos.models import EVENT_COLUMNS, HEX32, REFERENCE, TERMINAL_MODELS, sent_columns
 
 PROTOCOL = 1
 PUSH_PATH = "/api/sync/push"
@@ -45,25 +46,12 @@ MAX_BATCH = 5000  # events per push; the server refuses more with 413
 
 EVENT_FIELDS = tuple(c.name for c in EVENT_COLUMNS)  # the event's columns, in order
 
-# The reference tables a pull carries, with their columns (the terminal's `pos.models` columns,
-# minus what the terminal derives itself, e.g. the cards' match keys). Only what serving needs leaves
-# the server: no benefit's order number or documents' reason.
-PULL_TABLES: dict[str, tuple[str, ...]] = {
-    "classes": ("id", "name", "grade", "shift"),
-    "breaks": ("shift", "number", "starts", "ends"),
-    "meal_slots": ("class_id", "meal", "shift", "break_no"),
-    "students": ("id", "full_name", "class_id", "birth_date", "diet_note", "daily_limit_kopecks",
-                 "balance_kopecks", "active"),
-    "cards": ("uid", "student_id", "blocked", "blocked_reason"),
-    "entitlements": ("id", "student_id", "category", "starts", "ends"),
-    "orders": ("student_id", "day", "meal"),
-    "menu_prices": ("day", "meal", "price_kopecks"),
-    "holidays": ("day", "reason"),
-}
+# The reference tables a pull carries, with their columns: the shared definitions of `pos.models`
+# minus what the terminal derives itself (the cards' match keys).
+PULL_TABLES: dict[str, tuple[str, ...]] = {name: sent_columns(columns) for name, columns in REFERENCE.items()}
 DATE_COLUMNS: dict[str, frozenset[str]] = {  # columns sent as ISO dates, per table
-    "students": frozenset({"birth_date"}), "entitlements": frozenset({"starts", "ends"}),
-    "orders": frozenset({"day"}), "menu_prices": frozenset({"day"}), "holidays": frozenset({"day"}),
-}
+    name: frozenset(c for c in PULL_TABLES[name] if isinstance(model.__table__.c[c].type, Date))
+    for name, model in TERMINAL_MODELS.items()}
 
 # The years an event's time and date may fall in: anything else is a terminal clock gone wrong
 # (a dead RTC battery says 1970 or 2000) or garbage, and would not even convert to UTC near year 1.
@@ -163,6 +151,68 @@ class PushAnswer(msgspec.Struct):
     duplicate: list[str]
     rejected: list[dict[str, Any]]
     terminal_flags: list[str] = []  # what the server found about the terminal itself, e.g. "clone"
+
+
+class PullBody(msgspec.Struct):
+    """A pull request; every field may be left out (an empty cursor asks for a snapshot)."""
+
+    terminal_time: str | None = None
+    cursor: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    outbox_from: Annotated[int, msgspec.Meta(ge=0, le=2**62)] | None = None  # an outbox seq: acks from it on
+    full: bool = False
+
+
+class SchoolSettings(msgspec.Struct):
+    """The school's settings in a pull: sent with a snapshot and after they change."""
+
+    school_id: str
+    school_name: str
+    timezone: str
+    week_days: str
+    window_early_min: int
+    window_late_min: int
+    refuse_outside_window: bool
+    policy: str
+
+
+class ServedMeal(msgspec.Struct):
+    """A meal served today at some window of the school (or its reversal), in a pull."""
+
+    id: str
+    kind: str
+    terminal_id: str
+    student_id: str
+    meal: str | None
+    local_date: date
+    at_utc: str
+    paid_kopecks: int
+    free_kopecks: int
+    ref_event_id: str | None
+
+
+def _row_struct(name: str) -> Any:
+    """The struct of one row of a reference table as a pull sends it, from the table's shared columns."""
+    table = TERMINAL_MODELS[name].__table__
+    fields = []
+    for column in (table.c[c] for c in PULL_TABLES[name]):
+        kind: Any = column.type.python_type
+        length = getattr(column.type, "length", None)
+        if length:
+            kind = Annotated[kind, msgspec.Meta(max_length=length)]
+        fields.append((column.name, kind | None if column.nullable else kind))
+    title = "".join(part.title() for part in name.split("_"))
+    return msgspec.defstruct(f"{title}Row", fields, forbid_unknown_fields=True)
+
+
+# The pull answer (see the module's docstring); the server builds it as a dict, this describes it.
+PullAnswer: type[msgspec.Struct] = msgspec.defstruct("PullAnswer", [
+    ("server_time", str), ("snapshot", bool), ("terminal_id", str), ("today", date), ("horizon", date),
+    ("cursor", str), ("clock_drift_s", float | None),
+    *((name, list[_row_struct(name)]) for name in PULL_TABLES),  # type: ignore[misc]
+    ("served", list[ServedMeal]), ("deleted", dict[str, list[list[Any]]]), ("acked", list[str]),
+    ("terminal_flags", list[str], []),
+    ("school", SchoolSettings | msgspec.UnsetType, msgspec.UNSET),
+])
 
 
 # -- checking an event ----------------------------------------------------------------------------------

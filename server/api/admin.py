@@ -21,7 +21,14 @@ from sync.wire import utc_iso
 bp = Blueprint("admin", __name__)
 
 
+def _no_nul(*values: str) -> None:
+    """PostgreSQL cannot store or compare text with a NUL character: refuse it before any query."""
+    if any("\x00" in value for value in values):
+        fail(400, "недопустимый символ (NUL) в запросе")
+
+
 def _school_or_404(school_id: str) -> None:
+    _no_nul(school_id)
     with engine().connect() as conn:
         if conn.execute(select(School.id).where(School.id == school_id)).scalar() is None:
             fail(404, f"школа {school_id} не найдена")
@@ -38,6 +45,7 @@ def login() -> Any:
     name, password = body.get("login"), body.get("password")
     if not isinstance(name, str) or not isinstance(password, str) or len(password) > 1000:
         fail(400, "нужны поля login и password (строки)")
+    _no_nul(name, password)
     config = state(current_app).config
     limits = accounts.LoginLimits(per_login=config.login_max_failures, per_ip=config.login_ip_max_failures,
                                   window=timedelta(minutes=config.login_window_min))
@@ -84,6 +92,7 @@ def add_school() -> Any:
     week_days = body.get("week_days", "1,2,3,4,5")
     if not isinstance(week_days, str):
         fail(400, "поле week_days: строка вида «1,2,3,4,5»")
+    _no_nul(*values.values())
     try:
         with engine().begin() as conn:
             accounts.add_school(conn, school_id=values["id"], name=values["name"], timezone=values["timezone"],
@@ -117,6 +126,7 @@ def enroll(school_id: str) -> Any:
     name = body.get("name", "") if isinstance(body, dict) else ""
     if not isinstance(name, str) or len(name) > 200:
         fail(400, "поле name: строка до 200 символов")
+    _no_nul(name)
     with engine().begin() as conn:
         terminal_id, token = accounts.enroll_terminal(conn, school_id, name=name)
     return jsonify(terminal_id=terminal_id, token=token), 201
@@ -125,6 +135,7 @@ def enroll(school_id: str) -> Any:
 @bp.post("/api/terminals/<terminal_id>/revoke")
 @requires("admin")
 def revoke(terminal_id: str) -> Any:
+    _no_nul(terminal_id)
     with engine().begin() as conn:
         owner = conn.execute(select(Terminal.school_id).where(Terminal.id == terminal_id)).scalar()
         if owner is None:
