@@ -30,11 +30,12 @@ MAX_CELL = 10_000  # characters in one cell
 MAX_COLUMNS = 256
 EXCEL_MAX_ROW = 1_048_576  # the last row number a sheet may have
 # XLSX: what the archive may declare once inflated. Sheets and shared strings are streamed (and
-# scanned first), every other XML part is parsed whole by openpyxl, so those must stay small.
+# scanned first); every other XML part (styles above all) openpyxl parses whole into objects of
+# about 100 bytes per byte of XML, so those must stay small: Excel's own are tens of kilobytes.
 XLSX_MAX_TOTAL = 200 * 1024 * 1024
 XLSX_MAX_SHEET = 128 * 1024 * 1024
 XLSX_MAX_STRINGS = 16 * 1024 * 1024
-XLSX_MAX_PART = 2 * 1024 * 1024
+XLSX_MAX_PART = 512 * 1024
 XLSX_MAX_MEMBERS = 1_000
 
 _ZIP = b"PK\x03\x04"
@@ -51,7 +52,8 @@ def norm_header(text: Any) -> str:
 
 
 def _mib(size: int) -> str:
-    return f"{size / 1024 / 1024:.0f} МБ"
+    mib = size / 1024 / 1024
+    return f"{mib:.0f} МБ" if mib >= 10 else f"{mib:.1f} МБ".replace(".", ",")
 
 
 def read_table(data: bytes, filename: str) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:

@@ -7,7 +7,7 @@ import contextlib
 import io
 import tracemalloc
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,16 +35,51 @@ def workbook(rows: list[list[object]] = ROSTER) -> bytes:
     return out.getvalue()
 
 
-def forged(base: bytes, name: str, parts: Iterator[bytes]) -> bytes:
-    """`base` with its member `name` replaced by the streamed `parts` (never all in memory)."""
+MAIN = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PARTS = {
+    "[Content_Types].xml": (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'),
+    "_rels/.rels": (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+    "xl/workbook.xml": (
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'xmlns:r="{REL}"><sheets><sheet name="Лист1" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+    "xl/_rels/workbook.xml.rels": (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/>'
+        f'<Relationship Id="rId3" Type="{REL}/styles" Target="styles.xml"/></Relationships>'),
+    "xl/styles.xml": '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>',
+    "xl/sharedStrings.xml": ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                             '<si><t>student_id</t></si></sst>'),
+    "xl/worksheets/sheet1.xml": ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                                 '<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'),
+}
+
+
+def package(**streamed: Iterable[bytes]) -> bytes:
+    """A workbook written by hand, as Excel lays it out (its sheet's first cell is shared string 0);
+    the parts named by keyword (sheet, strings, styles) are streamed in, never all in memory."""
+    names = {"sheet": "xl/worksheets/sheet1.xml", "strings": "xl/sharedStrings.xml", "styles": "xl/styles.xml"}
+    replaced = {names[k]: v for k, v in streamed.items()}
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            if info.filename != name:
-                dst.writestr(info, src.read(info))
-        with dst.open(name, "w", force_zip64=True) as member:
-            for part in parts:
-                member.write(part)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in PARTS.items():
+            with archive.open(name, "w", force_zip64=True) as member:
+                for part in replaced.get(name, [text.encode()]):
+                    member.write(part)
     return out.getvalue()
 
 
@@ -73,10 +108,13 @@ def peak_mib_of(data: bytes) -> tuple[str, float]:
     return str(refused.value), peak
 
 
+def test_the_handmade_workbook_is_read() -> None:
+    headers, body = read_table(package(), "a.xlsx")
+    assert (headers, list(body)) == (["student_id"], [])
+
+
 def test_zip_bomb_in_shared_strings_is_refused_before_inflating() -> None:
-    bomb = forged(workbook(), "xl/sharedStrings.xml",
-                  huge_text(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>',
-                            300 << 20, b"</t></si></sst>"))
+    bomb = package(strings=huge_text(b"<sst " + MAIN + b"><si><t>", 300 << 20, b"</t></si></sst>"))
     assert len(bomb) < 2 << 20  # a small upload…
     message, peak = peak_mib_of(bomb)
     assert "распаковывается в слишком большой объём" in message and "sharedStrings" in message
@@ -84,10 +122,8 @@ def test_zip_bomb_in_shared_strings_is_refused_before_inflating() -> None:
 
 
 def test_a_huge_cell_inside_an_allowed_sheet_is_refused_while_streaming() -> None:
-    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-             b'<row r="1"><c r="A1" t="inlineStr"><is><t>')
-    bomb = forged(workbook(), "xl/worksheets/sheet1.xml",
-                  huge_text(sheet, 100 << 20, b"</t></is></c></row></sheetData></worksheet>"))
+    sheet = b"<worksheet " + MAIN + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+    bomb = package(sheet=huge_text(sheet, 100 << 20, b"</t></is></c></row></sheetData></worksheet>"))
     message, peak = peak_mib_of(bomb)
     assert "ячейка длиннее 10000 символов" in message
     assert peak < 30
@@ -101,18 +137,23 @@ def test_a_cell_over_ten_thousand_characters_is_refused() -> None:
 
 def test_a_dtd_in_a_workbook_is_refused() -> None:
     laughs = (b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
-              b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&b;</t></si></sst>')
+              b"<sst " + MAIN + b"><si><t>&b;</t></si></sst>")
     with pytest.raises(TableError, match="DTD"):
-        read_all(forged(workbook(), "xl/sharedStrings.xml", iter([laughs])))
+        read_all(package(strings=[laughs]))
+
+
+def test_an_oversized_styles_part_is_refused_before_openpyxl_builds_it() -> None:
+    styles = [b"<styleSheet " + MAIN + b"><cellXfs>", b"<xf/>" * (1 << 20), b"</cellXfs></styleSheet>"]
+    message, peak = peak_mib_of(package(styles=styles))  # 5 MB: openpyxl would take half a gigabyte
+    assert "xl/styles.xml" in message and peak < 30
 
 
 def test_a_forged_row_number_past_excels_last_row_is_refused() -> None:
-    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-             b'<row r="1"><c r="A1" t="inlineStr"><is><t>student_id</t></is></c></row>'
+    sheet = (b"<worksheet " + MAIN + b'><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
              b'<row r="99999999999"><c r="A99999999999" t="inlineStr"><is><t>n1</t></is></c></row>'
              b"</sheetData></worksheet>")
     with pytest.raises(TableError, match="больше 1048576 строк"):
-        read_all(forged(workbook(), "xl/worksheets/sheet1.xml", iter([sheet])))
+        read_all(package(sheet=[sheet]))
 
 
 def test_every_truncation_of_a_workbook_is_a_russian_error() -> None:
@@ -195,8 +236,7 @@ def test_cli_answers_a_hostile_file_in_russian_without_a_traceback(tmp_path: Pat
     assert canteen("school", "add", "sch1", "--name", "Школа", "--timezone", "Asia/Krasnoyarsk",
                    "--policy", "nazarovo-2021")[0] == 0
     bomb = tmp_path / "ученики.xlsx"
-    bomb.write_bytes(forged(workbook(), "xl/sharedStrings.xml",
-                            huge_text(b"<sst><si><t>", 64 << 20, b"</t></si></sst>")))
+    bomb.write_bytes(package(strings=huge_text(b"<sst><si><t>", 64 << 20, b"</t></si></sst>")))
     code, output = canteen("import", "sch1", "students", str(bomb))
     assert code == 1 and "Ничего не загружено" in output and "слишком большой объём" in output
     assert "Traceback" not in output
