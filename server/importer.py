@@ -132,11 +132,15 @@ COLUMNS: dict[str, tuple[r.Col, ...]] = {
 }
 KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "students": lambda row: row["student_id"], "cards": lambda row: row["card"],
-    "benefits": lambda row: (row["student_id"], row["category"], row["order_no"]),
+    "benefits": lambda row: _benefit_id(row),  # as stored: two rows cut to one id are one row
     "orders": lambda row: (row["student_id"], row["day"]), "topups": lambda row: row["reference"],
     "prices": lambda row: (row["day"], row["meal"]), "holidays": lambda row: row["day"],
     "breaks": lambda row: (row["shift"], row["number"]), "meal_slots": lambda row: (row["class"], row["meal"]),
 }
+
+
+def _benefit_id(row: dict[str, Any]) -> str:
+    return f"{row['student_id']}:{row['category']}:{row['order_no']}"[:64]
 
 
 def class_id_of(name: str) -> str:
@@ -195,6 +199,9 @@ def _import(conn: Connection, school_id: str, kind: str, numbered: Iterable[tupl
             continue
         if "class" in row:  # one spelling from here on: keys, references and the stored name
             row["class"], written = r.class_name(row["class"]), row["class"].strip()
+            if len(class_id_of(row["class"])) > 64:  # upper() and lower() can lengthen a text
+                errors.append(r.RowError(number, "Класс", "название класса длиннее 64 символов"))
+                continue
             spellings.setdefault(row["class"], set()).add(written)
         key = KEYS[kind](row)
         if key in seen:
@@ -322,7 +329,7 @@ def _cards(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, rep
 
 def _benefits(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, replace: bool) -> int:
     upsert(conn, Entitlement.__table__, [
-        {"school_id": sid, "id": f"{row['student_id']}:{row['category']}:{row['order_no']}"[:64],
+        {"school_id": sid, "id": _benefit_id(row),
          "student_id": row["student_id"], "category": row["category"],
          "starts": row["starts"] or row["order_date"] + timedelta(days=1),  # the day after the order
          "ends": row["ends"], "order_no": row["order_no"], "order_date": row["order_date"], "reason": row["reason"],

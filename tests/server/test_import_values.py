@@ -209,3 +209,14 @@ def test_class_name_spellings() -> None:
     assert {r.class_name(s) for s in ("5-А", "5 «А»", "5 A", "5а", "5\u2013а", " 5 \"a\" ")} == {"5А"}
     assert r.class_name("10-1") == "10-1"
     assert r.class_name("11 к") == "11К"
+
+
+def test_rows_that_would_collide_in_the_database_are_row_errors(engine: Engine) -> None:
+    seed_school(engine)
+    order = "п" * 60  # the stored benefit id is cut to 64 characters: these two would be one row
+    assert failures(engine, "benefits", [
+        {"student_id": "s1", "category": "low_income", "order_no": order + "1", "order_date": "2026-09-01"},
+        {"student_id": "s1", "category": "low_income", "order_no": order + "2", "order_date": "2026-09-01"},
+    ]) == ["строка 2: повтор строки 1"]
+    assert failures(engine, "students", [{"student_id": "n1", "full_name": "Белова Вера", "class": "5" + "İ" * 40}]
+                    ) == ["строка 1, «Класс»: название класса длиннее 64 символов"]
