@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-_RUB = re.compile(r"(\d{1,7})(?:[,.](\d{2}))?")
+_RUB = re.compile(r"(\d{1,7})(?:[,.](\d{1,2}))?(?:₽|руб\.?|р\.?)?")
+# Russian Excel groups thousands with a no-break space (U+00A0) or a narrow one (U+202F, as
+# `format_rub` does); people type a plain or a thin space.
+_GROUPING = str.maketrans("", "", " \u00a0\u202f\u2009")
 
 
 def format_rub(kopecks: int) -> str:
@@ -16,8 +19,11 @@ def format_rub(kopecks: int) -> str:
 
 
 def parse_rub(text: str) -> int:
-    """``"48,58"`` (or ``"48.58"``, ``"108"``) -> kopecks. Raises ValueError on anything else."""
-    m = _RUB.fullmatch(text.strip().replace("\u202f", "").replace(" ", ""))
+    """``"48,58"`` (or ``"48.58"``, ``"48,5"``, ``"108"``, ``"1 000,50 ₽"``) -> kopecks.
+
+    Raises ValueError (Russian message) on anything else, a sign included.
+    """
+    m = _RUB.fullmatch(text.strip().translate(_GROUPING))
     if not m:
-        raise ValueError(f"сумма должна быть в рублях с копейками, например «48,58», а не {text!r}")
-    return int(m[1]) * 100 + int(m[2] or 0)
+        raise ValueError(f"сумма должна быть в рублях с копейками, например «48,58», а не «{text.strip()[:40]}»")
+    return int(m[1]) * 100 + int((m[2] or "0").ljust(2, "0"))

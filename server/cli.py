@@ -159,8 +159,12 @@ def import_cmd(school_id: str, kind: str, file: Path, replace: bool) -> None:
     from server.importer import ImportFailed, import_file
 
     try:
+        data = file.read_bytes()
+    except OSError as exc:
+        _die(f"файл {file} не читается: {exc.strerror or exc}")
+    try:
         with _engine().begin() as conn:
-            result = import_file(conn, school_id, kind, file.read_bytes(), file.name, replace=replace)
+            result = import_file(conn, school_id, kind, data, file.name, replace=replace)
     except ImportFailed as exc:
         click.echo(f"Ничего не загружено: ошибок {len(exc.errors)}.", err=True)
         for line in exc.errors[:200]:
@@ -168,6 +172,8 @@ def import_cmd(school_id: str, kind: str, file: Path, replace: bool) -> None:
         sys.exit(1)
     skipped = f", пропущено уже загруженных: {result.skipped}" if result.skipped else ""
     click.echo(f"Загружено строк: {result.rows}{skipped}.")
+    for note in result.notes:
+        click.echo(f"  {note}")
 
 
 @server.command("mismatches")

@@ -5,6 +5,12 @@ Every row is validated first (cells, then references to students and classes, th
 if any row is wrong nothing is written and every problem is reported with its row number. A good
 file is applied in one transaction under one new rev of the school, so its terminals get the
 change on their next pull.
+
+Dates are judged against the school's today: an order day lies in the current or the next school
+year, a payment in the last 365 days and not in the future, a birth date between 1990 and today.
+Money has bounds: a price at most `MAX_MEAL_KOPECKS`, a daily limit at most 10 000 ₽, a top-up
+more than zero and at most 100 000 ₽ (more is a typo or a forgery, not a parent's payment).
+Class names are normalised by `rows.class_name`; spellings merged into one class are reported.
 """
 
 from __future__ import annotations
@@ -13,13 +19,16 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from pos.cards import match_keys
+from pos.ledger import MAX_MEAL_KOPECKS
 from pos.lookup import SQLITE_IN_CHUNK as CHUNK
+from pos.money import format_rub
 from pos.policy import parse_policy
 from server import rows as r
 from server.accounts import utcnow
@@ -38,9 +47,10 @@ from server.models import (
     Tombstone,
     TopUp,
 )
-from server.tabular import TableError, read_table
+from server.tabular import MAX_ROWS, TableError, read_table
 
-MAX_ROWS = 200_000
+MAX_TOPUP_KOPECKS = 10_000_000  # 100 000 ₽
+MAX_DAILY_LIMIT_KOPECKS = 1_000_000  # 10 000 ₽
 
 
 class ImportFailed(ValueError):
@@ -57,6 +67,7 @@ class ImportResult:
     kind: str
     rows: int
     skipped: int = 0  # rows already imported before (top-ups by payment reference)
+    notes: tuple[str, ...] = ()  # what the user should know, e.g. class spellings merged (Russian)
 
 
 STUDENT = r.Col("student_id", ("Код ученика", "ид ученика", "идентификатор", "student"), r.ident)
@@ -66,9 +77,10 @@ COLUMNS: dict[str, tuple[r.Col, ...]] = {
         r.Col("full_name", ("ФИО", "фамилия имя", "name"), r.text(200)),
         r.Col("class", ("Класс", "class_name"), r.text(64)),
         r.Col("shift", ("Смена",), r.optional(r.integer(1, 3)), required=False),
-        r.Col("birth_date", ("Дата рождения",), r.optional(r.day), required=False),
+        r.Col("birth_date", ("Дата рождения",), r.optional(r.day), required=False, check=r.birth),
         r.Col("diet_note", ("Особенности питания", "диета"), r.text(500), required=False),
-        r.Col("daily_limit", ("Дневной лимит", "лимит"), r.optional(r.rubles), required=False),
+        r.Col("daily_limit", ("Дневной лимит", "лимит"), r.optional(r.money(0, MAX_DAILY_LIMIT_KOPECKS)),
+              required=False),
         r.Col("active", ("Обучается", "активен"), r.optional(r.flag), required=False),
     ),
     "cards": (
@@ -88,19 +100,19 @@ COLUMNS: dict[str, tuple[r.Col, ...]] = {
     ),
     "orders": (
         STUDENT,
-        r.Col("day", ("Дата", "date"), r.day),
+        r.Col("day", ("Дата", "date"), r.day, check=r.this_or_next_school_year),
         r.Col("meals", ("Питание", "приёмы пищи", "приемы пищи"), r.meals, required=False),
     ),
     "topups": (
         STUDENT,
-        r.Col("amount", ("Сумма", "сумма, руб"), r.positive_rubles),
-        r.Col("paid_at", ("Дата платежа", "дата", "date"), r.moment),
+        r.Col("amount", ("Сумма", "сумма, руб"), r.money(1, MAX_TOPUP_KOPECKS)),
+        r.Col("paid_at", ("Дата платежа", "дата", "date"), r.moment, check=r.within_a_year),
         r.Col("reference", ("Номер платежа", "платёжный документ", "платежный документ", "ref"), r.text(100)),
     ),
     "prices": (
         r.Col("day", ("Дата", "date"), r.day),
         r.Col("meal", ("Приём пищи", "прием пищи"), r.meal),
-        r.Col("price", ("Цена", "цена, руб"), r.rubles),
+        r.Col("price", ("Цена", "цена, руб"), r.money(0, MAX_MEAL_KOPECKS)),
     ),
     "holidays": (
         r.Col("day", ("Дата", "date"), r.day),
@@ -121,20 +133,25 @@ COLUMNS: dict[str, tuple[r.Col, ...]] = {
 }
 KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "students": lambda row: row["student_id"], "cards": lambda row: row["card"],
-    "benefits": lambda row: (row["student_id"], row["category"], row["order_no"]),
+    "benefits": lambda row: _benefit_id(row),  # as stored: two rows cut to one id are one row
     "orders": lambda row: (row["student_id"], row["day"]), "topups": lambda row: row["reference"],
     "prices": lambda row: (row["day"], row["meal"]), "holidays": lambda row: row["day"],
     "breaks": lambda row: (row["shift"], row["number"]), "meal_slots": lambda row: (row["class"], row["meal"]),
 }
 
 
+def _benefit_id(row: dict[str, Any]) -> str:
+    return f"{row['student_id']}:{row['category']}:{row['order_no']}"[:64]
+
+
 def class_id_of(name: str) -> str:
-    """A class's id from its name: «5 А» and «5а» are one class."""
-    return re.sub(r"\s+", "", name.lower())
+    """A class's id from its name: the normalised name in lower case («5 A», «5-а» -> «5а»)."""
+    return r.class_name(name).lower()
 
 
 def import_file(conn: Connection, school_id: str, kind: str, data: bytes, filename: str, *,
-                replace: bool = False) -> ImportResult:
+                replace: bool = False, today: date | None = None) -> ImportResult:
+    """A CSV or XLSX file; `today` (default: the school's today) is what its dates are judged against."""
     if kind not in COLUMNS:
         raise ImportFailed([f"неизвестный вид данных «{kind}»; допустимо: {', '.join(COLUMNS)}"])
     try:
@@ -142,17 +159,14 @@ def import_file(conn: Connection, school_id: str, kind: str, data: bytes, filena
         index, problems = r.map_headers(headers, COLUMNS[kind])
         if problems:
             raise ImportFailed(problems)
-        numbered: list[tuple[int, Sequence[Any] | Mapping[str, Any]]] = []
-        for number, cells in body:
-            if len(numbered) >= MAX_ROWS:
-                raise ImportFailed([f"больше {MAX_ROWS} строк: разделите файл"])
-            numbered.append((number, cells))
+        numbered: list[tuple[int, Sequence[Any] | Mapping[str, Any]]] = list(body)
     except TableError as exc:
         raise ImportFailed([str(exc)]) from None
-    return _import(conn, school_id, kind, numbered, index, replace)
+    return _import(conn, school_id, kind, numbered, index, replace, today)
 
 
-def import_rows(conn: Connection, school_id: str, kind: str, rows: Any, *, replace: bool = False) -> ImportResult:
+def import_rows(conn: Connection, school_id: str, kind: str, rows: Any, *, replace: bool = False,
+                today: date | None = None) -> ImportResult:
     """JSON rows (objects keyed by the English column keys), numbered from 1."""
     if kind not in COLUMNS:
         raise ImportFailed([f"неизвестный вид данных «{kind}»; допустимо: {', '.join(COLUMNS)}"])
@@ -167,21 +181,29 @@ def import_rows(conn: Connection, school_id: str, kind: str, rows: Any, *, repla
             numbered.append((n, row))
     if errors:
         raise ImportFailed(errors)
-    return _import(conn, school_id, kind, numbered, None, replace)
+    return _import(conn, school_id, kind, numbered, None, replace, today)
 
 
 def _import(conn: Connection, school_id: str, kind: str, numbered: Iterable[tuple[int, Any]],
-            index: dict[str, int] | None, replace: bool) -> ImportResult:
+            index: dict[str, int] | None, replace: bool, today: date | None) -> ImportResult:
     school = conn.execute(select(School).where(School.id == school_id)).first()
     if school is None:
         raise ImportFailed([f"школа {school_id!r} не найдена"])
+    today = today or datetime.now(ZoneInfo(school.timezone)).date()
     errors: list[r.RowError] = []
     parsed: list[tuple[int, dict[str, Any]]] = []
     seen: dict[Any, int] = {}
+    spellings: dict[str, set[str]] = {}
     for number, cells in numbered:
-        row = r.parse_row(number, cells, COLUMNS[kind], index, errors)
+        row = r.parse_row(number, cells, COLUMNS[kind], index, errors, today)
         if row is None:
             continue
+        if "class" in row:  # one spelling from here on: keys, references and the stored name
+            row["class"], written = r.class_name(row["class"]), row["class"].strip()
+            if len(class_id_of(row["class"])) > 64:  # upper() and lower() can lengthen a text
+                errors.append(r.RowError(number, "Класс", "название класса длиннее 64 символов"))
+                continue
+            spellings.setdefault(row["class"], set()).add(written)
         key = KEYS[kind](row)
         if key in seen:
             errors.append(r.RowError(number, "", f"повтор строки {seen[key]}"))
@@ -194,7 +216,10 @@ def _import(conn: Connection, school_id: str, kind: str, numbered: Iterable[tupl
         raise ImportFailed(list(errors))
     rev = take_revs(conn, school_id)
     skipped = APPLY[kind](conn, school_id, [row for _, row in parsed], rev, replace)
-    return ImportResult(kind, len(parsed) - skipped, skipped)
+    merged = [f"«{'», «'.join(sorted(written))}» → «{name}»" for name, written in sorted(spellings.items())
+              if len(written) > 1]
+    notes = (f"классы объединены: {'; '.join(merged)}",) if merged else ()
+    return ImportResult(kind, len(parsed) - skipped, skipped, notes)
 
 
 def _check_references(conn: Connection, school: Any, kind: str, parsed: list[tuple[int, dict[str, Any]]],
@@ -204,6 +229,8 @@ def _check_references(conn: Connection, school: Any, kind: str, parsed: list[tup
         for number, row in parsed:
             if row["student_id"] not in known:
                 errors.append(r.RowError(number, STUDENT.title, f"ученика с кодом {row['student_id']!r} нет в школе"))
+    if kind == "topups":
+        _check_payments(conn, school.id, parsed, errors)
     if kind == "benefits":
         categories = parse_policy(school.policy_text, f"policy:{school.id}").categories
         for number, row in parsed:
@@ -234,6 +261,27 @@ def _check_references(conn: Connection, school: Any, kind: str, parsed: list[tup
                 errors.append(r.RowError(number, "Конец", "перемена кончается раньше, чем начинается"))
 
 
+def _check_payments(conn: Connection, school_id: str, parsed: list[tuple[int, dict[str, Any]]],
+                    errors: list[r.RowError]) -> None:
+    """A payment number seen before is harmless only for the same payment: banks restart their
+    numbering, and skipping another payment of the same number would lose a parent's money."""
+    refs = [row["reference"] for _, row in parsed]
+    earlier: dict[str, Any] = {}
+    for i in range(0, len(refs), CHUNK):
+        for found in conn.execute(select(TopUp.reference, TopUp.student_id, TopUp.amount_kopecks, TopUp.paid_at,
+                                         TopUp.imported_at).where(TopUp.school_id == school_id,
+                                                                  TopUp.reference.in_(refs[i:i + CHUNK]))):
+            earlier[found.reference] = found
+    for number, row in parsed:
+        t = earlier.get(row["reference"])
+        if t is not None and (t.student_id, t.amount_kopecks, t.paid_at) != (row["student_id"], row["amount"],
+                                                                              row["paid_at"]):
+            errors.append(r.RowError(number, "Номер платежа", (
+                f"платёж № {t.reference} уже загружен {t.imported_at:%d.%m.%Y}: ученик {t.student_id}, "
+                f"{format_rub(t.amount_kopecks)}, дата {t.paid_at:%d.%m.%Y %H:%M}; в этой строке другой платёж "
+                "с тем же номером — если это так, добавьте к номеру отличие (например, год)")))
+
+
 def _tombstones(conn: Connection, school_id: str, rev: int, table: str, keys: Iterable[Sequence[Any]]) -> None:
     rows = [{"school_id": school_id, "rev": rev, "table": table,
              "key": json.dumps([k.isoformat() if hasattr(k, "isoformat") else k for k in key])} for key in keys]
@@ -245,9 +293,9 @@ def _students(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, 
     classes: dict[str, dict[str, Any]] = {}
     for row in rows:
         cid = class_id_of(row["class"])
-        classes.setdefault(cid, {"school_id": sid, "id": cid, "name": row["class"].strip(),
+        classes.setdefault(cid, {"school_id": sid, "id": cid, "name": row["class"],
                                  "grade": int(re.match(r"\d+", cid)[0]),  # type: ignore[index]
-                                 "shift": row["shift"] or 1, "rev": rev})  # the first spelling names the class
+                                 "shift": row["shift"] or 1, "rev": rev})
     upsert(conn, SchoolClass.__table__, list(classes.values()), ("school_id", "id"))
     was_inactive = set(conn.execute(select(Student.id).where(Student.school_id == sid,
                                                              Student.active.is_(False))).scalars())
@@ -282,7 +330,7 @@ def _cards(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, rep
 
 def _benefits(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, replace: bool) -> int:
     upsert(conn, Entitlement.__table__, [
-        {"school_id": sid, "id": f"{row['student_id']}:{row['category']}:{row['order_no']}"[:64],
+        {"school_id": sid, "id": _benefit_id(row),
          "student_id": row["student_id"], "category": row["category"],
          "starts": row["starts"] or row["order_date"] + timedelta(days=1),  # the day after the order
          "ends": row["ends"], "order_no": row["order_no"], "order_date": row["order_date"], "reason": row["reason"],

@@ -23,8 +23,6 @@ can misjudge `without_entitlement` and the price of `ordered_not_served` for the
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -39,6 +37,7 @@ from pos.ledger import SERVED_KINDS, EventKind, Flag, split_flags
 from pos.money import format_rub
 from pos.policy import EligibilityError, Policy, parse_policy
 from server.models import Entitlement, Event, MenuPrice, Order, School, SchoolClass, Student
+from server.tabular import csv_text
 
 KINDS = {
     "ordered_not_served": "заказано, но не выдано",
@@ -215,14 +214,12 @@ def _summary(school_id: str, start: date, end: date, items: list[Item]) -> dict[
 
 
 def to_csv(data: dict[str, Any]) -> str:
-    """The report's rows as CSV for Excel (semicolon, Russian headers)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Дата", "Класс", "Код ученика", "ФИО", "Приём пищи", "Расхождение", "Количество",
-                     "Сумма, коп.", "Сумма", "События"])
-    for it in data["items"]:
-        meal = Meal(it["meal"]).ru if it["meal"] in Meal._value2member_map_ else it["meal"]
-        writer.writerow([it["day"], it["class_name"], it["student_id"], it["student_name"], meal,
-                         KINDS[it["kind"]], it["count"], it["kopecks"], format_rub(it["kopecks"]),
-                         " ".join(it["event_ids"])])
-    return out.getvalue()
+    """The report's rows as CSV for Excel (semicolon, Russian headers, formula-like text escaped)."""
+    def meal(value: str) -> str:
+        return Meal(value).ru if value in Meal._value2member_map_ else value
+
+    return csv_text(["Дата", "Класс", "Код ученика", "ФИО", "Приём пищи", "Расхождение", "Количество",
+                     "Сумма, коп.", "Сумма", "События"],
+                    ([it["day"], it["class_name"], it["student_id"], it["student_name"], meal(it["meal"]),
+                      KINDS[it["kind"]], it["count"], it["kopecks"], format_rub(it["kopecks"]),
+                      " ".join(it["event_ids"])] for it in data["items"]))

@@ -1,22 +1,29 @@
 """Validating one row of an import: column specs, cell parsers and the errors they report.
 
 Each import kind declares its columns (`Col`): the English key, Russian and English header
-aliases, a parser and whether it is required. A cell that does not parse is a `RowError` with
-the row number and the column name as the user sees them; rows are never half-read.
+aliases, a parser, whether it is required and an optional check against the day the import is
+judged on (plausible dates). A cell that does not parse is a `RowError` with the row number and the
+column name as the user sees them; rows are never half-read.
+
+Every cell goes through `clean` first, whatever its source (CSV text, XLSX values, JSON): no
+control characters, no NaN or infinity, at most MAX_CELL characters, text in Unicode NFC. So a
+number typed in JSON or XLSX meets the same rules as the same number written in a CSV.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from drivers.card import CardIdError, parse_card_id
 from pos.domain import MEAL_TITLES, Meal
-from pos.money import parse_rub
-from server.tabular import norm_header
+from pos.money import format_rub, parse_rub
+from server.tabular import MAX_CELL, norm_header
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class CellError(ValueError):
 
 
 Parser = Callable[[Any], Any]
+Check = Callable[[Any, date], str | None]  # (parsed value, today) -> the problem, or None
 
 
 @dataclass(frozen=True)
@@ -43,10 +51,34 @@ class Col:
     aliases: tuple[str, ...]
     parse: Parser
     required: bool = True
+    check: Check | None = None
 
     @property
     def title(self) -> str:
         return self.aliases[0]
+
+
+# C0 and C1 control characters but tab and line breaks (Excel's Alt+Enter), and lone surrogates
+# (JSON can carry "\ud800"; no database can store it).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean(value: Any) -> Any:
+    """A cell as the parsers may take it, or CellError: what no school file holds is refused here."""
+    if value is None or isinstance(value, bool | int | date | time):  # datetime is a date
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CellError(f"ожидается число, а не «{value}»")
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_CELL:
+            raise CellError(f"в ячейке больше {MAX_CELL} символов")
+        bad = _CONTROL.search(value)
+        if bad:
+            raise CellError(f"в ячейке невидимый управляющий символ (код U+{ord(bad[0]):04X}): удалите его")
+        return unicodedata.normalize("NFC", value)
+    raise CellError("ожидается текст, число или дата")  # JSON lists and objects, Excel durations
 
 
 def _str(value: Any) -> str:
@@ -85,15 +117,21 @@ def integer(lo: int, hi: int) -> Parser:
     return parse
 
 
+def _plausible(value: date) -> date:
+    if not 1900 <= value.year <= 2100:
+        raise CellError(f"неправдоподобная дата {value:%d.%m.%Y}")
+    return value
+
+
 def day(value: Any) -> date:
     if isinstance(value, datetime):
-        return value.date()
+        return _plausible(value.date())
     if isinstance(value, date):
-        return value
+        return _plausible(value)
     raw = _str(value)
     for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"):
         try:
-            return datetime.strptime(raw, fmt).date()
+            return _plausible(datetime.strptime(raw, fmt).date())
         except ValueError:
             continue
     raise CellError(f"неверная дата «{raw[:40]}» (ожидается ДД.ММ.ГГГГ или ГГГГ-ММ-ДД)")
@@ -101,16 +139,55 @@ def day(value: Any) -> date:
 
 def moment(value: Any) -> datetime:
     if isinstance(value, datetime):
-        return value
+        _plausible(value.date())
+        return value.replace(tzinfo=None)
     if isinstance(value, date):
-        return datetime.combine(value, time())
+        return datetime.combine(_plausible(value), time())
     raw = _str(value)
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M"):
         try:
-            return datetime.strptime(raw, fmt)
+            result = datetime.strptime(raw, fmt)
         except ValueError:
             continue
+        _plausible(result.date())
+        return result
     return datetime.combine(day(raw), time())
+
+
+def school_year(today: date) -> tuple[date, date]:
+    """The school year `today` is in: 1 September to 31 August."""
+    start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    return start, date(start.year + 1, 8, 31)
+
+
+def this_or_next_school_year(value: date, today: date) -> str | None:
+    """Orders are made for the current school year or the next one, never for a past one."""
+    start, end = school_year(today)
+    end = end.replace(year=end.year + 1)
+    if start <= value <= end:
+        return None
+    return f"дата {value:%d.%m.%Y} вне текущего и следующего учебного года ({start:%d.%m.%Y}–{end:%d.%m.%Y})"
+
+
+OLDEST_BIRTH = date(1990, 1, 1)
+
+
+def birth(value: date, today: date) -> str | None:
+    if value > today:
+        return f"дата рождения {value:%d.%m.%Y} в будущем"
+    if value < OLDEST_BIRTH:
+        return f"дата рождения {value:%d.%m.%Y} раньше {OLDEST_BIRTH:%d.%m.%Y}: проверьте год"
+    return None
+
+
+def within_a_year(value: datetime, today: date) -> str | None:
+    """A payment is dated in the last year, up to today (the school's date)."""
+    oldest = today - timedelta(days=365)
+    if value.date() > today:
+        return f"дата {value:%d.%m.%Y} в будущем"
+    if value.date() < oldest:
+        return f"дата {value:%d.%m.%Y} старше года (раньше {oldest:%d.%m.%Y}): проверьте год"
+    return None
 
 
 def clock(value: Any) -> str:
@@ -133,20 +210,33 @@ def flag(value: Any) -> bool:
     raise CellError(f"ожидается «да» или «нет», а не «{raw[:20]}»")
 
 
-def rubles(value: Any) -> int:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return round(value * 100)
-    try:
-        return parse_rub(_str(value))
-    except ValueError as exc:
-        raise CellError(str(exc)) from None
-
-
-def positive_rubles(value: Any) -> int:
-    amount = rubles(value)
-    if amount <= 0:
-        raise CellError("сумма должна быть больше нуля")
-    return amount
+def money(lo: int, hi: int) -> Parser:
+    """Roubles as kopecks from lo to hi: text («1 000,50», the CSV way) or a number (XLSX, JSON)."""
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise CellError(f"ожидается сумма в рублях, а не «{value}»")
+        if isinstance(value, int | float):
+            if value < 0:
+                raise CellError("сумма не может быть отрицательной")
+            if value * 100 > hi:  # before round(): 1e308 * 100 is infinite
+                raise CellError(f"сумма больше {format_rub(hi)}")
+            amount = round(value * 100)
+            if abs(value * 100 - amount) > 1e-6 * max(1, amount):  # Excel's 48.58 is 48.579999…
+                raise CellError(f"в сумме {value} больше двух знаков после запятой")
+        else:
+            raw = _str(value)
+            if raw.startswith(("-", "\u2212")):
+                raise CellError("сумма не может быть отрицательной")
+            try:
+                amount = parse_rub(raw)
+            except ValueError as exc:
+                raise CellError(str(exc)) from None
+        if amount < lo:
+            raise CellError("сумма должна быть больше нуля" if lo == 1 else f"сумма меньше {format_rub(lo)}")
+        if amount > hi:
+            raise CellError(f"сумма больше {format_rub(hi)}")
+        return amount
+    return parse
 
 
 _MEALS = {**{m.value: m for m in Meal}, **{title: m for m, title in MEAL_TITLES.items()}}
@@ -178,21 +268,29 @@ def optional(parse: Parser) -> Parser:
 
 
 def map_headers(headers: Sequence[str], cols: Sequence[Col]) -> tuple[dict[str, int], list[str]]:
-    """Column key -> index in the file, and the problems with the header row."""
+    """Column key -> index in the file, and the problems with the header row (a column missing, or
+    given twice: which of the two to believe is not for the import to guess)."""
     index: dict[str, int] = {}
-    wanted = {norm_header(a): c.key for c in cols for a in (*c.aliases, c.key)}
+    problems: list[str] = []
+    wanted = {norm_header(a): c for c in cols for a in (*c.aliases, c.key)}
     for i, header in enumerate(headers):
-        key = wanted.get(norm_header(header))
-        if key is not None and key not in index:
-            index[key] = i
-    missing = [c.title for c in cols if c.required and c.key not in index]
-    problems = [f"нет обязательного столбца «{m}»" for m in missing]
+        col = wanted.get(norm_header(header))
+        if col is None:
+            continue
+        if col.key in index:
+            first = str(headers[index[col.key]]).strip()
+            same = f"«{first}»" if norm_header(first) == norm_header(header) else f"«{first}» и «{str(header).strip()}»"
+            problems.append(f"столбец «{col.title}» указан дважды: {same} (столбцы {index[col.key] + 1} и {i + 1})")
+            continue
+        index[col.key] = i
+    problems += [f"нет обязательного столбца «{c.title}»" for c in cols if c.required and c.key not in index]
     return index, problems
 
 
 def parse_row(number: int, cells: Sequence[Any] | Mapping[str, Any], cols: Iterable[Col],
-              index: Mapping[str, int] | None, errors: list[RowError]) -> dict[str, Any] | None:
-    """One row's values by column key, or None after adding its errors to `errors`."""
+              index: Mapping[str, int] | None, errors: list[RowError], today: date) -> dict[str, Any] | None:
+    """One row's values by column key, or None after adding its errors to `errors`; `today` is the
+    day the columns' checks judge dates against."""
     row: dict[str, Any] = {}
     ok = True
     for col in cols:
@@ -201,13 +299,30 @@ def parse_row(number: int, cells: Sequence[Any] | Mapping[str, Any], cols: Itera
         else:
             i = index.get(col.key) if index is not None else None
             raw = cells[i] if i is not None and i < len(cells) else None
-        if col.required and _str(raw) == "":
-            errors.append(RowError(number, col.title, "не заполнено"))
-            ok = False
-            continue
         try:
-            row[col.key] = col.parse(raw)
+            value = clean(raw)
+            if col.required and _str(value) == "":
+                raise CellError("не заполнено")
+            row[col.key] = col.parse(value)
+            problem = col.check(row[col.key], today) if col.check and row[col.key] is not None else None
+            if problem:
+                raise CellError(problem)
         except CellError as exc:
             errors.append(RowError(number, col.title, str(exc)))
             ok = False
     return row if ok else None
+
+
+# Latin letters that look like Cyrillic ones, as people type class letters on an English layout.
+_LOOKALIKES = str.maketrans("ABEKMHOPCTXY", "АВЕКМНОРСТХУ")  # after upper(): a, e, o, p, c, x, y, k too
+_QUOTES = re.compile(r"[\"'«»„“”‟‘’‚‛`´]")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
+
+
+def class_name(text: str) -> str:
+    """The one spelling of a class, used wherever a class name is read or matched: Unicode NFC,
+    Latin look-alikes made Cyrillic, no quotes or spaces, one kind of dash, none between the number
+    and the letter, letters upper-case. «5-А», «5 «А»», «5 A» and «5а» are all «5А»; «10-1» stays."""
+    name = unicodedata.normalize("NFC", text).upper().translate(_LOOKALIKES)
+    name = "".join(_DASHES.sub("-", _QUOTES.sub("", name)).split())
+    return re.sub(r"^(\d+)-(?=[^\d-])", r"\1", name)

@@ -167,7 +167,7 @@ def import_data(school_id: str, kind: str) -> Any:
     except ImportFailed as exc:
         return jsonify(error="import_failed", message=f"ничего не загружено: ошибок {len(exc.errors)}",
                        errors=exc.errors[:1000]), 422
-    return jsonify(kind=result.kind, rows=result.rows, skipped=result.skipped)
+    return jsonify(kind=result.kind, rows=result.rows, skipped=result.skipped, notes=list(result.notes))
 
 
 @bp.get("/api/schools/<school_id>/mismatches")

@@ -57,14 +57,15 @@ def seed_school(engine: Engine, school_id: str = "sch1", day: date | None = None
             {"card": f"EM:00000000{i:02d}", "student_id": s} for i, (s, *_rest) in enumerate(students, 1)])
         import_rows(conn, school_id, "benefits", [
             {"student_id": "s3", "category": "low_income", "order_no": "01-04-1", "order_date": "2020-09-01"}])
-        import_rows(conn, school_id, "orders", [
+        import_rows(conn, school_id, "orders", [  # dates are judged as on `day`, which may be past
             {"student_id": s, "day": d.isoformat(), "meals": "завтрак"}
-            for s in ("s1", "s2", "s3", "s4", "s6") for d in (day, day + timedelta(days=1))])
+            for s in ("s1", "s2", "s3", "s4", "s6") for d in (day, day + timedelta(days=1))], today=day)
         import_rows(conn, school_id, "prices", [
             {"day": d.isoformat(), "meal": m, "price": p} for d in (day, day + timedelta(days=1))
             for m, p in (("breakfast", "75,00"), ("lunch", "110,00"))])
         import_rows(conn, school_id, "topups", [
-            {"student_id": "s4", "amount": "500,00", "paid_at": "2026-01-10", "reference": "pay-1"}])
+            {"student_id": "s4", "amount": "500,00", "paid_at": (day - timedelta(days=30)).isoformat(),
+             "reference": "pay-1"}], today=day)
         import_rows(conn, school_id, "breaks", [{"shift": 1, "number": 1, "starts": "08:40", "ends": "09:00"}])
         import_rows(conn, school_id, "meal_slots", [
             {"class": c, "meal": "breakfast", "shift": 1, "break_no": 1} for c in ("1а", "5а")])

@@ -85,7 +85,7 @@ def test_two_windows_one_offline_mismatch_report_is_exact(db_url: str, tmp_path:
                          ("s6", "ordered_not_served", 1, 4858)]
         assert report["totals"]["served_twice"] == {"count": 1, "kopecks": 4858}
         by_class = {c["class_name"]: c["counts"] for c in report["classes"]}
-        assert by_class["1а"]["served_twice"] == 1 and by_class["5а"]["override"] == 1
+        assert by_class["1А"]["served_twice"] == 1 and by_class["5А"]["override"] == 1
         csv = httpx.get(f"{url}/api/schools/sch1/mismatches", params={**period, "format": "csv"}, headers=auth)
         assert csv.status_code == 200 and "выдано повторно" in csv.text and csv.text.count("\r\n") == 6
     server_db.dispose()
