@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from server.api import engine, fail, json_body, principal, requires
 from server.app import state
+from server.db import run_transaction
 from server.ingest import PushOutcome, ingest, ingest_rows
 from server.pull import pull
 from sync.wire import (
@@ -39,6 +40,9 @@ def _drift(body: dict[str, Any], now: datetime) -> float | None:
 
 @bp.get(HEALTH_PATH)
 def health() -> Any:
+    """200 while the database answers; 503 (the app's handler for database errors) while it does not."""
+    with engine().connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
     return jsonify(status="ok", server_time=utc_iso(datetime.now(UTC)))
 
 
@@ -47,13 +51,17 @@ def health() -> Any:
 def push() -> Any:
     now = datetime.now(UTC)
     config = state(current_app).config
-    fast = decode_push(request.get_data(cache=True))
+    try:
+        fast = decode_push(request.get_data(cache=True))
+    except RecursionError:  # msgspec skips unknown fields by recursion: the slow path names the problem
+        fast = None
+    who = principal()
     if fast is not None:  # every event valid: decoded and checked in one pass
         terminal_time, rows = fast
         _check_batch(len(rows), config.max_batch)
         drift = _drift({"terminal_time": terminal_time}, now)
-        with engine().begin() as conn:
-            out = ingest_rows(conn, principal(), rows, stale_hours=config.stale_hours, drift_s=drift)
+        out = run_transaction(engine(), lambda conn: ingest_rows(conn, who, rows, stale_hours=config.stale_hours,
+                                                                 drift_s=drift))
     else:  # something is wrong somewhere: the slow path finds it and answers for each event
         body = json_body()
         events = body.get("events")
@@ -61,8 +69,8 @@ def push() -> Any:
             fail(400, "поле events: ожидается список событий")
         _check_batch(len(events), config.max_batch)
         drift = _drift(body, now)
-        with engine().begin() as conn:
-            out = ingest(conn, principal(), events, stale_hours=config.stale_hours, drift_s=drift)
+        out = run_transaction(engine(), lambda conn: ingest(conn, who, events, stale_hours=config.stale_hours,
+                                                            drift_s=drift))
     return _answer(now, drift, out)
 
 
@@ -92,10 +100,12 @@ def pull_view() -> Any:
     drift = _drift(body, now)
     who = principal()
     assert who.school_id is not None
-    with engine().begin() as conn:
-        if conn.dialect.name == "postgresql":  # one consistent view of the school for the whole answer
-            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        answer = pull(conn, who.name, who.school_id, cursor=cursor, outbox_from=outbox_from,
-                      full=bool(body.get("full")), now=now, drift_s=drift)
+    school_id = who.school_id
+    # One consistent view of the school for the whole answer; run again if a push of this terminal
+    # committed meanwhile (both update the terminal's row).
+    answer = run_transaction(engine(), lambda conn: pull(conn, who.name, school_id, cursor=cursor,
+                                                         outbox_from=outbox_from, full=bool(body.get("full")),
+                                                         now=now, drift_s=drift),
+                             isolation="REPEATABLE READ")
     answer["clock_drift_s"] = drift
     return jsonify(answer)
