@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, NoReturn, TypeVar, cast
@@ -24,10 +25,28 @@ def engine() -> Engine:
     return state(current_app).engine
 
 
-def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True, force=True)
+def json_body(*, optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object (whatever the Content-Type); an empty body is ``{}`` if `optional`.
+
+    400 says why a body is refused: not UTF-8, not JSON (where), nested too deep for the parser, not
+    an object. A body above CANTEEN_MAX_CONTENT_LENGTH is refused by Werkzeug with 413 when read."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if optional:
+            return {}
+        fail(400, "тело запроса пустое; ожидается объект JSON")
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        fail(400, "тело запроса: JSON вложен слишком глубоко")
+    except UnicodeDecodeError:
+        fail(400, "тело запроса: не текст в кодировке UTF-8")
+    except json.JSONDecodeError as exc:
+        fail(400, f"тело запроса — не JSON: ошибка в строке {exc.lineno}, позиции {exc.colno}")
+    except ValueError:  # e.g. a number of more digits than Python converts
+        fail(400, "тело запроса — не JSON, который сервер может разобрать")
     if not isinstance(data, dict):
-        fail(400, "тело запроса должно быть объектом JSON")
+        fail(400, "тело запроса должно быть объектом JSON { … }")
     return data
 
 

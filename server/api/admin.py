@@ -113,8 +113,7 @@ def school(school_id: str) -> Any:
 @requires("admin")
 def enroll(school_id: str) -> Any:
     _school_or_404(school_id)
-    body = request.get_json(silent=True) or {}
-    name = body.get("name", "") if isinstance(body, dict) else ""
+    name = json_body(optional=True).get("name", "")
     if not isinstance(name, str) or len(name) > 200:
         fail(400, "поле name: строка до 200 символов")
     with engine().begin() as conn:

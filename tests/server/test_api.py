@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 
 from server.accounts import add_school
+from server.app import create_app, state
 from server.models import Event, Student
 from tests.server.kit import enroll, make_admin, school_today, seed_school
 
@@ -200,3 +202,44 @@ def test_birth_dates_leave_the_server_only_when_prices_depend_on_age(client: Fla
                                 .read_text(encoding="utf-8")), week_days="1,2,3,4,5,6,7")
     snap = client.post("/api/sync/pull", json={"full": True}, headers=bearer(token)).json
     assert not any(s["birth_date"] for s in snap["students"])
+
+
+@pytest.fixture
+def small(db_url: str) -> Iterator[Flask]:
+    """The app taking bodies of at most 4 KB."""
+    app = create_app({"database_url": db_url, "secret_key": "test", "max_content_length": 4096})
+    yield app
+    state(app).engine.dispose()
+
+
+BAD_BODIES = {  # what is wrong -> (body, status, words of the message)
+    "not JSON": (b"{'login': 'admin'}", 400, "не JSON: ошибка в строке 1, позиции 2"),
+    "not UTF-8": (b'{"login": "\xff"}', 400, "не текст в кодировке UTF-8"),
+    "too deep": (b"[" * 4000, 400, "вложен слишком глубоко"),
+    "too deep inside": (b'{"zzz": ' + b"[" * 4000 + b', "events": []}', 400, "вложен слишком глубоко"),
+    "too big": (b'{"events": [], "pad": "' + b"x" * 5000 + b'"}', 413, "тело запроса больше 4 КБ"),
+}
+
+
+@pytest.mark.parametrize("path", ["/api/sync/push", "/api/sync/pull", "/api/auth/login", "/api/schools",
+                                  "/api/schools/sch1/terminals", "/api/schools/sch1/import/students"])
+def test_a_body_not_json_too_deep_or_too_big_gets_400_or_413_saying_why(small: Flask, path: str) -> None:
+    client, engine = small.test_client(), state(small).engine
+    seed_school(engine)
+    _, terminal_token = enroll(engine)
+    make_admin(engine)
+    token = terminal_token if path.startswith("/api/sync/") else login(client)
+    for what, (body, status, words) in BAD_BODIES.items():
+        response = client.post(path, data=body, headers={**bearer(token), "Content-Type": "application/json"})
+        assert response.status_code == status, (what, response.json)
+        assert response.json is not None and words in response.json["message"], (what, response.json)
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("get", "/api/sync/push", {"POST", "OPTIONS"}), ("post", "/api/health", {"GET", "HEAD", "OPTIONS"}),
+    ("delete", "/api/schools", {"GET", "HEAD", "OPTIONS", "POST"})])
+def test_a_wrong_method_gets_405_with_the_allowed_methods(client: FlaskClient, method: str, path: str,
+                                                          allowed: set[str]) -> None:
+    response = getattr(client, method)(path)
+    assert response.status_code == 405 and response.json["error"] == "method_not_allowed"
+    assert {m.strip() for m in response.headers["Allow"].split(",")} == allowed
