@@ -12,6 +12,7 @@ Setting an administrator's password ends every session of that administrator.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -114,10 +115,20 @@ def add_admin(conn: Connection, login: str, password: str, *, school_id: str | N
                                       school_id=school_id, created_at=utcnow()))
 
 
+@functools.cache
+def dummy_hash() -> str:
+    """A hash of no one's password, made like the real ones, to check unknown logins against."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def login(conn: Connection, login_name: str, password: str, *, hours: float) -> tuple[str, datetime] | None:
-    """A bearer token for an administrator, or None for a wrong login or password."""
+    """A bearer token for an administrator, or None for a wrong login or password.
+
+    An unknown login costs the same hash check as a known one, so the answer's time does not tell
+    which logins exist."""
     row = conn.execute(select(Admin.password_hash).where(Admin.login == login_name)).first()
-    if row is None or not check_password_hash(row[0], password):
+    matches = check_password_hash(row[0] if row is not None else dummy_hash(), password)
+    if row is None or not matches:
         return None
     session_id = secrets.token_hex(8)
     token = f"adm-{session_id}.{secrets.token_urlsafe(24)}"
@@ -126,6 +137,14 @@ def login(conn: Connection, login_name: str, password: str, *, hours: float) -> 
     conn.execute(insert(AdminSession).values(id=session_id, login=login_name, token_hash=_hash(token),
                                              expires_at=expires))
     return token, expires
+
+
+def end_session(conn: Connection, token: str) -> None:
+    """Log out: the administrator's bearer token stops working (nothing happens for other tokens)."""
+    owner, _, _secret = token.rpartition(".")
+    if owner.startswith("adm-"):
+        conn.execute(delete(AdminSession).where(AdminSession.id == owner[4:],
+                                                AdminSession.token_hash == _hash(token)))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from server import accounts
 from server.config import ServerConfig
 from server.db import make_server_engine, unavailable
 
@@ -70,6 +71,7 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=cfg.secret_key, MAX_CONTENT_LENGTH=cfg.max_content_length, JSON_SORT_KEYS=False)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["canteen"] = State(cfg, make_server_engine(cfg.database_url))
+    accounts.dummy_hash()  # made now, so the first unknown login takes no longer than the next ones
     if cfg.proxies:
         # Trust exactly as many X-Forwarded-For hops as there are proxies of ours; more would let a
         # client pick its own address and escape the login limit.

@@ -69,6 +69,8 @@ def spec() -> dict[str, Any]:
                 errors=("400", "401", "429"), body={
                     "type": "object", "required": ["login", "password"],
                     "properties": {"login": {"type": "string"}, "password": {"type": "string"}}})},
+            "/api/auth/logout": {"post": _op("Выход: токен администратора перестаёт действовать",
+                                             auth="администратора", errors=("401", "403"))},
             "/api/sync/push": {"post": _op(
                 "Отправка журнала терминала: каждое событие сохраняется один раз по id; ответ по каждому",
                 auth="терминала", errors=("400", "401", "403", "413"), body={

@@ -74,6 +74,7 @@ def requires(kind: str) -> Callable[[F], F]:
             if school_id is not None and not who.may_see(school_id):
                 fail(403, f"нет доступа к школе {school_id}")
             g.principal = who
+            g.token = token.strip()
             return view(*args, **kwargs)
         return cast(F, wrapped)
     return decorator

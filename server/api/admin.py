@@ -6,7 +6,7 @@ import math
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import func, select
 
 from server import accounts
@@ -55,6 +55,14 @@ def login() -> Any:
     if result is None:
         fail(401, "неверный логин или пароль")
     return jsonify(token=result[0], expires_at=utc_iso(result[1]))
+
+
+@bp.post("/api/auth/logout")
+@requires("admin")
+def logout() -> Any:
+    with engine().begin() as conn:
+        accounts.end_session(conn, g.token)
+    return jsonify(logged_out=True)
 
 
 @bp.get("/api/schools")
