@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,22 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from pos.policy import PolicyError, parse_policy
 from server.models import Admin, AdminSession, LoginFailure, School, Terminal
+
+# A school id is a short slug: it names URLs, files and the school's terminals ("<school>-T<n>", at most
+# 32 + 2 + 4 characters since a number that is taken becomes 4 hex digits: well inside the 64-character
+# columns), and it may not start like an administrator's token ("adm-<session>.<secret>").
+SCHOOL_ID = re.compile(r"(?!adm-)[a-z0-9][a-z0-9_-]{0,31}")
+TERMINAL_ID = re.compile(rf"{SCHOOL_ID.pattern}-T[0-9a-f]{{1,16}}")
+SCHOOL_ID_RULE = ("код школы: от 1 до 32 знаков — строчные латинские буквы, цифры, «-» и «_», первый знак — "
+                  "буква или цифра, не начинается с «adm-» (например nazarovo-3)")
+
+
+def valid_school_id(value: object) -> bool:
+    return isinstance(value, str) and SCHOOL_ID.fullmatch(value) is not None
+
+
+def valid_terminal_id(value: object) -> bool:
+    return isinstance(value, str) and TERMINAL_ID.fullmatch(value) is not None
 
 
 class AccountError(ValueError):
@@ -55,8 +72,10 @@ def add_school(conn: Connection, *, school_id: str, name: str, timezone: str, po
                week_days: str = "1,2,3,4,5", window_early_min: int = 10, window_late_min: int = 10,
                refuse_outside_window: bool = False) -> None:
     """Create a school, or update its settings if it exists (the settings are pulled by its terminals)."""
-    if not school_id or len(school_id) > 64 or "." in school_id or "/" in school_id:
-        raise AccountError("код школы: от 1 до 64 символов, без точки и косой черты")
+    if not valid_school_id(school_id):
+        raise AccountError(SCHOOL_ID_RULE)
+    if not name.strip() or len(name) > 300 or "\x00" in name:
+        raise AccountError("название школы: от 1 до 300 символов")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -65,9 +84,10 @@ def add_school(conn: Connection, *, school_id: str, name: str, timezone: str, po
         parse_policy(policy_text, f"policy:{school_id}")
     except PolicyError as exc:
         raise AccountError(f"политика питания не прошла проверку: {exc}") from None
-    days = sorted({int(d) for d in week_days.split(",") if d.strip()}) if week_days else []
-    if not days or any(not 1 <= d <= 7 for d in days):
+    parts = [d.strip() for d in week_days.split(",") if d.strip()]
+    if not parts or any(d not in {"1", "2", "3", "4", "5", "6", "7"} for d in parts):
         raise AccountError("учебные дни недели: числа 1..7 через запятую (1 = понедельник)")
+    days = sorted({int(d) for d in parts})
     values = {"name": name, "timezone": timezone, "policy_text": policy_text,
               "week_days": ",".join(map(str, days)), "window_early_min": window_early_min,
               "window_late_min": window_late_min, "refuse_outside_window": refuse_outside_window}
@@ -81,7 +101,8 @@ def add_school(conn: Connection, *, school_id: str, name: str, timezone: str, po
 
 def enroll_terminal(conn: Connection, school_id: str, *, name: str = "") -> tuple[str, str]:
     """A new terminal of a school: (terminal id, the one-time token shown once to the administrator)."""
-    if conn.execute(select(School.id).where(School.id == school_id)).scalar() is None:
+    if not valid_school_id(school_id) or conn.execute(
+            select(School.id).where(School.id == school_id)).scalar() is None:
         raise AccountError(f"школа {school_id!r} не найдена")
     count = conn.execute(select(func.count()).select_from(Terminal).where(Terminal.school_id == school_id)).scalar()
     terminal_id = f"{school_id}-T{(count or 0) + 1}"
@@ -186,8 +207,8 @@ def record_login_failure(conn: Connection, login_name: str, ip: str, limits: Log
 def authenticate(conn: Connection, token: str) -> Principal | None:
     """The owner of a bearer token, or None (unknown, revoked, expired or forged)."""
     owner, dot, _secret = token.rpartition(".")
-    if not dot or not owner or len(token) > 200:
-        return None
+    if not dot or not owner or len(token) > 200 or not (token.isascii() and token.isprintable()):
+        return None  # tokens we make are printable ASCII; PostgreSQL refuses a NUL in a query
     digest = _hash(token)
     if owner.startswith("adm-"):
         row = conn.execute(

@@ -10,7 +10,7 @@ from typing import Any, NoReturn, TypeVar, cast
 from flask import current_app, g, request
 from sqlalchemy import Engine
 
-from server.accounts import Principal, authenticate
+from server.accounts import Principal, authenticate, valid_school_id
 from server.app import ApiError, state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,7 +47,29 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
         fail(400, "тело запроса — не JSON, который сервер может разобрать")
     if not isinstance(data, dict):
         fail(400, "тело запроса должно быть объектом JSON { … }")
+    if (NUL_ESCAPE in raw or b"\x00" in raw) and _has_nul(data):  # \x00 bytes: UTF-16 or UTF-32
+        fail(400, "тело запроса: знак NUL (\\u0000) в тексте не допускается")
     return data
+
+
+NUL_ESCAPE = b"\\u0000"
+"""How JSON writes the NUL character, which PostgreSQL cannot store in text: a body with it is refused
+whole, on SQLite too (a push of such an event is split by the terminal until that event is rejected)."""
+
+
+def _has_nul(value: Any) -> bool:
+    stack = [value]
+    while stack:  # iterative: the body may nest as deep as the parser allowed
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def principal() -> Principal:
@@ -71,6 +93,8 @@ def requires(kind: str) -> Callable[[F], F]:
             if who.kind != kind:
                 fail(403, "этот токен не даёт доступа к этому адресу")
             school_id = kwargs.get("school_id")
+            if school_id is not None and not valid_school_id(school_id):
+                fail(404, "школа не найдена: такого кода школы не бывает")
             if school_id is not None and not who.may_see(school_id):
                 fail(403, f"нет доступа к школе {school_id}")
             g.principal = who

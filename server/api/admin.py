@@ -132,6 +132,8 @@ def enroll(school_id: str) -> Any:
 @bp.post("/api/terminals/<terminal_id>/revoke")
 @requires("admin")
 def revoke(terminal_id: str) -> Any:
+    if not accounts.valid_terminal_id(terminal_id):
+        fail(404, "терминал не найден: такого кода терминала не бывает")
     with engine().begin() as conn:
         owner = conn.execute(select(Terminal.school_id).where(Terminal.id == terminal_id)).scalar()
         if owner is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from server.api import engine, fail, json_body, principal, requires
+from server.api import NUL_ESCAPE, engine, fail, json_body, principal, requires
 from server.app import state
 from server.db import run_transaction
 from server.ingest import PushOutcome, ingest, ingest_rows
@@ -35,6 +35,8 @@ def _drift(body: dict[str, Any], now: datetime) -> float | None:
         terminal = parse_datetime(body["terminal_time"], "terminal_time")
     except WireError as exc:
         fail(400, exc.message)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before year 1 in UTC
+        fail(400, "поле terminal_time: время вне допустимого диапазона")
     return round((terminal - now.replace(tzinfo=None)).total_seconds(), 3)
 
 
@@ -51,10 +53,12 @@ def health() -> Any:
 def push() -> Any:
     now = datetime.now(UTC)
     config = state(current_app).config
+    raw = request.get_data(cache=True)
     try:
-        fast = decode_push(request.get_data(cache=True))
-    except RecursionError:  # msgspec skips unknown fields by recursion: the slow path names the problem
-        fast = None
+        # A NUL in any text is refused by json_body: PostgreSQL cannot store it.
+        fast = None if NUL_ESCAPE in raw else decode_push(raw)
+    except (RecursionError, OverflowError):  # too deep for msgspec; a time beyond year 1..9999 in UTC
+        fast = None  # the slow path names the problem
     who = principal()
     if fast is not None:  # every event valid: decoded and checked in one pass
         terminal_time, rows = fast
@@ -69,8 +73,11 @@ def push() -> Any:
             fail(400, "поле events: ожидается список событий")
         _check_batch(len(events), config.max_batch)
         drift = _drift(body, now)
-        out = run_transaction(engine(), lambda conn: ingest(conn, who, events, stale_hours=config.stale_hours,
-                                                            drift_s=drift))
+        try:
+            out = run_transaction(engine(), lambda conn: ingest(conn, who, events, stale_hours=config.stale_hours,
+                                                                drift_s=drift))
+        except OverflowError:  # a time the event check let through that has no UTC equivalent (year 0)
+            fail(400, "в отправке событие со временем вне допустимого диапазона")
     return _answer(now, drift, out)
 
 
@@ -92,8 +99,8 @@ def pull_view() -> Any:
     body = json_body()
     outbox_from = body.get("outbox_from")
     if outbox_from is not None and (not isinstance(outbox_from, int) or isinstance(outbox_from, bool)
-                                    or outbox_from < 0):
-        fail(400, "поле outbox_from: ожидается целое число ≥ 0 или null")
+                                    or not 0 <= outbox_from < 2 ** 63):
+        fail(400, "поле outbox_from: ожидается целое число от 0 до 2⁶³ − 1 или null")
     cursor = body.get("cursor", "")
     if not isinstance(cursor, str) or len(cursor) > 64:
         fail(400, "поле cursor: ожидается строка до 64 символов")

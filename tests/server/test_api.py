@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
+from pos.policy import shipped_policies
 from server.accounts import add_school
 from server.app import create_app, state
-from server.models import Event, Student
+from server.models import Event, School, Student, Terminal
 from tests.server.kit import enroll, make_admin, school_today, seed_school
 
 
@@ -243,3 +244,43 @@ def test_a_wrong_method_gets_405_with_the_allowed_methods(client: FlaskClient, m
     response = getattr(client, method)(path)
     assert response.status_code == 405 and response.json["error"] == "method_not_allowed"
     assert {m.strip() for m in response.headers["Allow"].split(",")} == allowed
+
+
+def nazarovo() -> str:
+    return shipped_policies()["nazarovo-2021"].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("school_id", ["", "Sch1", "школа", "a" * 33, "adm-1", "-x", "_x", "a.b", "a/b", "a b"])
+def test_a_school_id_that_is_not_a_short_slug_is_refused(client: FlaskClient, engine: Engine,
+                                                         school_id: str) -> None:
+    make_admin(engine)
+    response = client.post("/api/schools", headers=bearer(login(client)), json={
+        "id": school_id, "name": "Школа", "timezone": "Asia/Krasnoyarsk", "policy": nazarovo()})
+    assert response.status_code == 422 and "код школы: от 1 до 32 знаков" in response.json["message"]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(School)).scalar() == 0
+
+
+def test_the_longest_school_id_makes_terminal_ids_and_tokens_that_work(client: FlaskClient, engine: Engine) -> None:
+    make_admin(engine)
+    admin = bearer(login(client))
+    school_id = "z" * 32
+    assert client.post("/api/schools", headers=admin, json={
+        "id": school_id, "name": "Школа", "timezone": "Asia/Krasnoyarsk", "policy": nazarovo()}).status_code == 201
+    with engine.begin() as conn:  # one terminal, numbered 2: the next number is taken, so the id is random
+        conn.execute(insert(Terminal).values(id=f"{school_id}-T2", school_id=school_id, token_hash="",
+                                             created_at=datetime(2026, 1, 1)))
+    enrolled = client.post(f"/api/schools/{school_id}/terminals", headers=admin, json={"name": "окно 1"}).json
+    assert enrolled["terminal_id"].startswith(f"{school_id}-T") and len(enrolled["terminal_id"]) == 32 + 2 + 4
+    pulled = client.post("/api/sync/pull", json={}, headers=bearer(enrolled["token"]))
+    assert pulled.status_code == 200 and pulled.json["terminal_id"] == enrolled["terminal_id"]
+    revoked = client.post(f"/api/terminals/{enrolled['terminal_id']}/revoke", headers=admin)
+    assert revoked.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/schools/SCH1", "/api/schools/adm-1/mismatches?from=2026-01-01&to=2026-01-02",
+                                  "/api/schools/a%00b", "/api/schools/" + "a" * 65])
+def test_a_route_with_an_impossible_school_id_gets_404(client: FlaskClient, engine: Engine, path: str) -> None:
+    make_admin(engine)
+    response = client.get(path, headers=bearer(login(client)))
+    assert response.status_code == 404 and "такого кода школы не бывает" in response.json["message"]

@@ -90,6 +90,15 @@ def test_school_add_with_a_missing_policy_file_fails_in_russian(migrated: Cantee
     assert result.exit_code == 1 and "ОШИБКА: не удалось прочитать политику" in result.output
 
 
+@pytest.mark.parametrize("school_id", ["Школа-3", "adm-3", "x" * 33])
+def test_school_add_with_an_id_that_is_not_a_short_slug_fails_in_russian(canteen: Canteen, school_id: str) -> None:
+    assert canteen("db", "upgrade").exit_code == 0
+    result = canteen("school", "add", school_id, "--name", "Школа", "--timezone", "Asia/Krasnoyarsk",
+                     "--policy", "nazarovo-2021")
+    assert result.exit_code == 1 and "ОШИБКА: код школы: от 1 до 32 знаков" in result.output
+    assert count(canteen.url, School) == 0
+
+
 def test_terminal_add_prints_a_token_that_authenticates(migrated: Canteen, api: FlaskClient) -> None:
     result = migrated("terminal", "add", "sch1", "--name", "окно 1")
     assert result.exit_code == 0 and "Терминал sch1-T1 зарегистрирован" in result.output
