@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import math
+import zipfile
 from datetime import date, timedelta
 from typing import Any
 
@@ -156,16 +158,27 @@ def import_data(school_id: str, kind: str) -> Any:
     replace = request.args.get("replace", "") in ("1", "true", "yes")
     try:
         with engine().begin() as conn:
-            if request.files:
-                upload = next(iter(request.files.values()))
-                result = import_file(conn, school_id, kind, upload.read(), upload.filename or "upload.csv",
-                                     replace=replace)
+            if request.files or request.mimetype == "multipart/form-data":
+                content, filename = _upload()
+                result = import_file(conn, school_id, kind, content, filename, replace=replace)
             else:
                 result = import_rows(conn, school_id, kind, json_body().get("rows"), replace=replace)
     except ImportFailed as exc:
         return jsonify(error="import_failed", message=f"ничего не загружено: ошибок {len(exc.errors)}",
                        errors=exc.errors[:1000]), 422
     return jsonify(kind=result.kind, rows=result.rows, skipped=result.skipped)
+
+
+def _upload() -> tuple[bytes, str]:
+    """The uploaded file of an import and its name; 400/422 for what the importer cannot take."""
+    if not request.files:
+        fail(400, "в запросе нет файла: ожидается multipart/form-data с файлом CSV или XLSX")
+    upload = next(iter(request.files.values()))
+    content = upload.read()
+    # A NUL cannot be stored in PostgreSQL's text; XLSX (a zip) holds NULs but its cells cannot.
+    if b"\x00" in content and not zipfile.is_zipfile(io.BytesIO(content)):
+        fail(422, "ничего не загружено: в файле знак NUL — это не CSV в UTF-8 или Windows-1251 и не XLSX")
+    return content, upload.filename or "upload.csv"
 
 
 @bp.get("/api/schools/<school_id>/mismatches")

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from pos.policy import shipped_policies
 from server.accounts import add_school
-from tests.server.kit import TZ, enroll, make_admin
+from server.models import Student
+from tests.server.kit import TZ, enroll, make_admin, seed_school
 from tests.server.test_api import bearer, event, login
 
 RUSSIAN = re.compile("[а-яё]", re.IGNORECASE)
@@ -68,6 +69,28 @@ CASES: dict[str, tuple[str, str, str, Any]] = {
         "events": [event("sch1-T1", 1, at_utc="0001-01-01T00:00:00+14:00")]}),
     "token with NUL": ("forged", "get", "/api/schools", None),
 }
+
+
+UPLOADS = {  # what is wrong -> (multipart body, its boundary)
+    "a file with NUL": (b'--xx\r\nContent-Disposition: form-data; name="file"; filename="s.csv"\r\n\r\n'
+                        b"student_id;full_name;class\nn1;\x00;2\n\r\n--xx--\r\n", "xx"),
+    "a multipart body without a file": (b'--xx\r\nContent-Disposition: form-data; name="rows"\r\n\r\n[]\r\n--xx--\r\n',
+                                        "xx"),
+}
+
+
+@pytest.mark.parametrize("case", list(UPLOADS))
+def test_an_import_upload_it_cannot_read_gets_a_4xx_with_a_russian_message(client: FlaskClient, engine: Engine,
+                                                                           case: str) -> None:
+    seed_school(engine)
+    make_admin(engine)
+    body, boundary = UPLOADS[case]
+    response = client.post("/api/schools/sch1/import/students", data=body, headers={
+        **bearer(login(client)), "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert 400 <= response.status_code < 500 and response.json is not None
+    assert ("NUL" if "NUL" in case else "нет файла") in response.json["message"]
+    with engine.connect() as conn:
+        assert conn.execute(select(Student.id).where(Student.id == "n1")).first() is None
 
 
 @pytest.mark.parametrize("case", list(CASES))
