@@ -14,7 +14,7 @@ import click
 from sqlalchemy import Engine
 
 from pos.policy import shipped_policies
-from server.config import ServerConfig
+from server.config import ConfigError, ServerConfig
 
 PASSWORD_ENV = "CANTEEN_ADMIN_PASSWORD"
 
@@ -44,6 +44,10 @@ def _engine() -> Engine:
 @click.group()
 def server() -> None:
     """Центральный сервер: школы, терминалы, загрузка данных, отчёты (база: CANTEEN_DATABASE_URL)."""
+    try:
+        ServerConfig.from_env()
+    except ConfigError as exc:
+        _die(str(exc))
 
 
 @server.group()

@@ -191,3 +191,10 @@ def test_mismatches_csv_lists_ordered_but_not_served_with_russian_headers(migrat
 def test_mismatches_of_an_unknown_school_fails_in_russian(migrated: Canteen) -> None:
     result = migrated("mismatches", "nowhere", "--from", "2026-01-01", "--to", "2026-01-02")
     assert result.exit_code == 1 and "школа 'nowhere' не найдена" in result.output
+
+
+@pytest.mark.parametrize("value", ["много", "-1", "nan"])
+def test_a_server_setting_that_is_not_a_number_fails_naming_the_variable(canteen: Canteen, value: str) -> None:
+    result = canteen("db", "upgrade", env={"CANTEEN_MAX_BATCH": value})
+    assert result.exit_code == 1 and f"ОШИБКА: CANTEEN_MAX_BATCH: ожидается целое число ≥ 0, а не '{value}'" \
+        in result.output
