@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import psycopg
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -91,7 +91,8 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
     def http_error(exc: HTTPException) -> Any:
         code = exc.code or 500
         message = MESSAGES.get(code, exc.name)
-        if code == 413:
+        if code == 413 and (request.content_length or cfg.max_content_length + 1) > cfg.max_content_length:
+            # (Werkzeug's other 413s are about multipart form fields, not the body's length.)
             message = f"тело запроса больше {_size(cfg.max_content_length)}"
         # Werkzeug's own headers (Allow of a 405, Retry-After, WWW-Authenticate) stay; the body is ours.
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
