@@ -12,8 +12,10 @@ Setting an administrator's password ends every session of that administrator.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +26,22 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from pos.policy import PolicyError, parse_policy
 from server.models import Admin, AdminSession, LoginFailure, School, Terminal
+
+# A school id is a short slug: it names URLs, files and the school's terminals ("<school>-T<n>", at most
+# 32 + 2 + 4 characters since a number that is taken becomes 4 hex digits: well inside the 64-character
+# columns), and it may not start like an administrator's token ("adm-<session>.<secret>").
+SCHOOL_ID = re.compile(r"(?!adm-)[a-z0-9][a-z0-9_-]{0,31}")
+TERMINAL_ID = re.compile(rf"{SCHOOL_ID.pattern}-T[0-9a-f]{{1,16}}")
+SCHOOL_ID_RULE = ("код школы: от 1 до 32 знаков — строчные латинские буквы, цифры, «-» и «_», первый знак — "
+                  "буква или цифра, не начинается с «adm-» (например nazarovo-3)")
+
+
+def valid_school_id(value: object) -> bool:
+    return isinstance(value, str) and SCHOOL_ID.fullmatch(value) is not None
+
+
+def valid_terminal_id(value: object) -> bool:
+    return isinstance(value, str) and TERMINAL_ID.fullmatch(value) is not None
 
 
 class AccountError(ValueError):
@@ -54,8 +72,10 @@ def add_school(conn: Connection, *, school_id: str, name: str, timezone: str, po
                week_days: str = "1,2,3,4,5", window_early_min: int = 10, window_late_min: int = 10,
                refuse_outside_window: bool = False) -> None:
     """Create a school, or update its settings if it exists (the settings are pulled by its terminals)."""
-    if not school_id or len(school_id) > 64 or "." in school_id or "/" in school_id:
-        raise AccountError("код школы: от 1 до 64 символов, без точки и косой черты")
+    if not valid_school_id(school_id):
+        raise AccountError(SCHOOL_ID_RULE)
+    if not name.strip() or len(name) > 300 or "\x00" in name:
+        raise AccountError("название школы: от 1 до 300 символов")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -64,9 +84,10 @@ def add_school(conn: Connection, *, school_id: str, name: str, timezone: str, po
         parse_policy(policy_text, f"policy:{school_id}")
     except PolicyError as exc:
         raise AccountError(f"политика питания не прошла проверку: {exc}") from None
-    days = sorted({int(d) for d in week_days.split(",") if d.strip()}) if week_days else []
-    if not days or any(not 1 <= d <= 7 for d in days):
+    parts = [d.strip() for d in week_days.split(",") if d.strip()]
+    if not parts or any(d not in {"1", "2", "3", "4", "5", "6", "7"} for d in parts):
         raise AccountError("учебные дни недели: числа 1..7 через запятую (1 = понедельник)")
+    days = sorted({int(d) for d in parts})
     values = {"name": name, "timezone": timezone, "policy_text": policy_text,
               "week_days": ",".join(map(str, days)), "window_early_min": window_early_min,
               "window_late_min": window_late_min, "refuse_outside_window": refuse_outside_window}
@@ -80,7 +101,8 @@ def add_school(conn: Connection, *, school_id: str, name: str, timezone: str, po
 
 def enroll_terminal(conn: Connection, school_id: str, *, name: str = "") -> tuple[str, str]:
     """A new terminal of a school: (terminal id, the one-time token shown once to the administrator)."""
-    if conn.execute(select(School.id).where(School.id == school_id)).scalar() is None:
+    if not valid_school_id(school_id) or conn.execute(
+            select(School.id).where(School.id == school_id)).scalar() is None:
         raise AccountError(f"школа {school_id!r} не найдена")
     count = conn.execute(select(func.count()).select_from(Terminal).where(Terminal.school_id == school_id)).scalar()
     terminal_id = f"{school_id}-T{(count or 0) + 1}"
@@ -114,10 +136,20 @@ def add_admin(conn: Connection, login: str, password: str, *, school_id: str | N
                                       school_id=school_id, created_at=utcnow()))
 
 
+@functools.cache
+def dummy_hash() -> str:
+    """A hash of no one's password, made like the real ones, to check unknown logins against."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def login(conn: Connection, login_name: str, password: str, *, hours: float) -> tuple[str, datetime] | None:
-    """A bearer token for an administrator, or None for a wrong login or password."""
+    """A bearer token for an administrator, or None for a wrong login or password.
+
+    An unknown login costs the same hash check as a known one, so the answer's time does not tell
+    which logins exist."""
     row = conn.execute(select(Admin.password_hash).where(Admin.login == login_name)).first()
-    if row is None or not check_password_hash(row[0], password):
+    matches = check_password_hash(row[0] if row is not None else dummy_hash(), password)
+    if row is None or not matches:
         return None
     session_id = secrets.token_hex(8)
     token = f"adm-{session_id}.{secrets.token_urlsafe(24)}"
@@ -126,6 +158,14 @@ def login(conn: Connection, login_name: str, password: str, *, hours: float) -> 
     conn.execute(insert(AdminSession).values(id=session_id, login=login_name, token_hash=_hash(token),
                                              expires_at=expires))
     return token, expires
+
+
+def end_session(conn: Connection, token: str) -> None:
+    """Log out: the administrator's bearer token stops working (nothing happens for other tokens)."""
+    owner, _, _secret = token.rpartition(".")
+    if owner.startswith("adm-"):
+        conn.execute(delete(AdminSession).where(AdminSession.id == owner[4:],
+                                                AdminSession.token_hash == _hash(token)))
 
 
 @dataclass(frozen=True)
@@ -167,8 +207,8 @@ def record_login_failure(conn: Connection, login_name: str, ip: str, limits: Log
 def authenticate(conn: Connection, token: str) -> Principal | None:
     """The owner of a bearer token, or None (unknown, revoked, expired or forged)."""
     owner, dot, _secret = token.rpartition(".")
-    if not dot or not owner or len(token) > 200:
-        return None
+    if not dot or not owner or len(token) > 200 or not (token.isascii() and token.isprintable()):
+        return None  # tokens we make are printable ASCII; PostgreSQL refuses a NUL in a query
     digest = _hash(token)
     if owner.startswith("adm-"):
         row = conn.execute(

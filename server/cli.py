@@ -3,8 +3,8 @@ imports and the mismatch report, all against CANTEEN_DATABASE_URL."""
 
 from __future__ import annotations
 
-import getpass
 import json
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -14,12 +14,25 @@ import click
 from sqlalchemy import Engine
 
 from pos.policy import shipped_policies
-from server.config import ServerConfig
+from server.config import ConfigError, ServerConfig
+
+PASSWORD_ENV = "CANTEEN_ADMIN_PASSWORD"
 
 
 def _die(message: str) -> NoReturn:
     click.echo(f"ОШИБКА: {message}", err=True)
     sys.exit(1)
+
+
+def _ask_password() -> str:
+    try:
+        password: str = click.prompt("Пароль", hide_input=True, err=True)
+        again: str = click.prompt("Пароль ещё раз", hide_input=True, err=True)
+    except click.Abort:  # no terminal to ask at, or Ctrl+C/Ctrl+D
+        _die(f"пароль не введён (его можно задать переменной окружения {PASSWORD_ENV})")
+    if password != again:
+        _die("пароли не совпадают")
+    return password
 
 
 def _engine() -> Engine:
@@ -31,6 +44,10 @@ def _engine() -> Engine:
 @click.group()
 def server() -> None:
     """Центральный сервер: школы, терминалы, загрузка данных, отчёты (база: CANTEEN_DATABASE_URL)."""
+    try:
+        ServerConfig.from_env()
+    except ConfigError as exc:
+        _die(str(exc))
 
 
 @server.group()
@@ -134,12 +151,15 @@ def admin() -> None:
 @admin.command("add")
 @click.argument("login")
 @click.option("--school", "school_id", default=None, help="только эта школа (по умолчанию — все школы)")
-@click.option("--password", default=None, help="по умолчанию спрашивается")
-def admin_add(login: str, school_id: str | None, password: str | None) -> None:
-    """Добавить администратора (или сменить пароль)."""
+def admin_add(login: str, school_id: str | None) -> None:
+    """Добавить администратора (или сменить пароль).
+
+    Пароль спрашивается дважды (не виден при вводе) или берётся из переменной окружения
+    CANTEEN_ADMIN_PASSWORD — но не из командной строки, где его видят другие пользователи (ps) и история.
+    """
     from server.accounts import AccountError, add_admin
 
-    password = password or getpass.getpass("Пароль: ")
+    password = os.environ.get(PASSWORD_ENV) or _ask_password()
     try:
         with _engine().begin() as conn:
             add_admin(conn, login, password, school_id=school_id)

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 
+class ConfigError(ValueError):
+    """An environment variable of the server that cannot be used (Russian message naming it)."""
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     database_url: str = "sqlite:///var/server.db"
@@ -33,18 +37,33 @@ class ServerConfig:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ServerConfig:
+        """The configuration from the environment; ConfigError names a variable that is not a number ≥ 0."""
         env = dict(os.environ if env is None else env)
+
+        def number(name: str, default: float, kind: type[int] | type[float]) -> Any:
+            text = env.get(name, "").strip()
+            if not text:
+                return default
+            try:
+                value = kind(text)
+            except ValueError:
+                value = -1
+            if not value >= 0:  # also NaN
+                what = "целое число" if kind is int else "число"
+                raise ConfigError(f"{name}: ожидается {what} ≥ 0, а не {text!r}")
+            return value
+
         return cls(
             database_url=env.get("CANTEEN_DATABASE_URL", cls.database_url),
             secret_key=env.get("CANTEEN_SECRET_KEY") or secrets.token_hex(32),
-            max_content_length=int(env.get("CANTEEN_MAX_CONTENT_LENGTH", cls.max_content_length)),
-            max_batch=int(env.get("CANTEEN_MAX_BATCH", cls.max_batch)),
-            session_hours=float(env.get("CANTEEN_SESSION_HOURS", cls.session_hours)),
-            stale_hours=float(env.get("CANTEEN_STALE_HOURS", cls.stale_hours)),
-            login_max_failures=int(env.get("CANTEEN_LOGIN_MAX_FAILURES", cls.login_max_failures)),
-            login_ip_max_failures=int(env.get("CANTEEN_LOGIN_IP_MAX_FAILURES", cls.login_ip_max_failures)),
-            login_window_min=float(env.get("CANTEEN_LOGIN_WINDOW_MIN", cls.login_window_min)),
-            proxies=int(env.get("CANTEEN_PROXIES", cls.proxies)),
+            max_content_length=number("CANTEEN_MAX_CONTENT_LENGTH", cls.max_content_length, int),
+            max_batch=number("CANTEEN_MAX_BATCH", cls.max_batch, int),
+            session_hours=number("CANTEEN_SESSION_HOURS", cls.session_hours, float),
+            stale_hours=number("CANTEEN_STALE_HOURS", cls.stale_hours, float),
+            login_max_failures=number("CANTEEN_LOGIN_MAX_FAILURES", cls.login_max_failures, int),
+            login_ip_max_failures=number("CANTEEN_LOGIN_IP_MAX_FAILURES", cls.login_ip_max_failures, int),
+            login_window_min=number("CANTEEN_LOGIN_WINDOW_MIN", cls.login_window_min, float),
+            proxies=number("CANTEEN_PROXIES", cls.proxies, int),
         )
 
     def with_overrides(self, overrides: dict[str, Any]) -> ServerConfig:

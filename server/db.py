@@ -1,4 +1,5 @@
-"""Database plumbing: engines for SQLite and PostgreSQL, revs, dialect-neutral upserts.
+"""Database plumbing: engines for SQLite and PostgreSQL, transactions retried on conflicts, which
+errors mean "the database is unavailable", revs, dialect-neutral upserts.
 
 SQLite (the embedded default) gets WAL and ``BEGIN IMMEDIATE`` like the terminal store, so two
 request threads never deadlock upgrading a read lock; PostgreSQL goes through psycopg 3.
@@ -6,15 +7,28 @@ request threads never deadlock upgrading a read lock; PostgreSQL goes through ps
 
 from __future__ import annotations
 
+import random
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import Connection, Engine, FromClause, create_engine, event, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from server.models import School
+
+T = TypeVar("T")
+
+CONNECT_TIMEOUT_S = 10
+"""A PostgreSQL host that does not answer fails a request after this long instead of hanging it."""
+RETRY_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+# SQLite's own words for a database file it cannot use now (its OperationalError also covers SQL errors).
+_SQLITE_UNAVAILABLE = ("unable to open", "database is locked", "database table is locked", "disk i/o error",
+                       "readonly database", "database or disk is full")
 
 
 def normalise_url(url: str) -> str:
@@ -28,8 +42,11 @@ def normalise_url(url: str) -> str:
 def make_server_engine(url: str) -> Engine:
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_S}
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args)
+    # Writers queue for the lock up to `timeout` seconds (default 30; a URL may say ?timeout=…).
+    timeout = {} if "timeout" in make_url(url).query else {"timeout": 30}
+    engine = create_engine(url, connect_args={**timeout, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -54,6 +71,52 @@ def make_server_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _driver_error(exc: BaseException) -> BaseException:
+    """The DB-API exception under SQLAlchemy's wrapper (ingest also talks to the driver directly)."""
+    return exc.orig if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None else exc
+
+
+def retryable(exc: BaseException) -> bool:
+    """PostgreSQL aborted the transaction for a conflict with another one: running it again will do."""
+    return getattr(_driver_error(exc), "sqlstate", None) in RETRY_SQLSTATES
+
+
+def unavailable(exc: BaseException) -> bool:
+    """The database cannot serve now (down, unreachable, connection lost, locked, conflicts that outlived
+    the retries): the request may be repeated later. False for errors of the SQL or the data (bugs)."""
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.InterfaceError):  # pool exhausted; connection broken
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    orig = _driver_error(exc)
+    if isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError):
+        return True
+    return isinstance(orig, sqlite3.OperationalError) and any(m in str(orig).lower() for m in _SQLITE_UNAVAILABLE)
+
+
+def run_transaction(engine: Engine, work: Callable[[Connection], T], *, isolation: str | None = None,
+                    attempts: int = 5) -> T:
+    """`work` in one transaction (at PostgreSQL's `isolation` level if given), run again from the start
+    when PostgreSQL aborts it for a serialization failure or a deadlock, at most `attempts` times.
+
+    Two requests of one terminal at once (its scheduler's sync and `canteen sync now`) both update the
+    terminal's row; a repeatable-read pull whose snapshot predates a push's commit cannot, and is
+    aborted. `work` must have no effect outside the connection, since it may run more than once."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.connect() as conn:
+                if isolation is not None and conn.dialect.name == "postgresql":
+                    conn = conn.execution_options(isolation_level=isolation)
+                with conn.begin():
+                    return work(conn)
+        except Exception as exc:  # SQLAlchemy's wrapper, or psycopg's own from ingest's driver-level SQL
+            if attempt == attempts or not retryable(exc):
+                raise
+        # Jittered, growing pauses, so the two requests do not collide again in lockstep.
+        time.sleep(random.uniform(0, 0.02 * 2 ** attempt))
+    raise AssertionError("unreachable")
 
 
 def take_revs(conn: Connection, school_id: str, count: int = 1) -> int:

@@ -210,6 +210,8 @@ def spec() -> dict[str, Any]:
             "/api/auth/login": {"post": op(
                 "Вход администратора: токен на время сессии; после многих неудачных попыток — 429", auth=None,
                 body=LoginBody, answer=LoginAnswer, errors=("400", "401", "429"))},
+            "/api/auth/logout": {"post": op("Выход: токен администратора перестаёт действовать",
+                                            auth="администратора", errors=("401", "403"))},
             PUSH_PATH: {"post": op(
                 "Отправка журнала терминала: каждое событие сохраняется один раз по id; ответ по каждому",
                 auth="терминала", body=PushBody, answer=PushAnswer, errors=("400", "401", "403", "413"))},

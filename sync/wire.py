@@ -352,9 +352,9 @@ def decode_push(body: bytes) -> tuple[datetime | None, list[EventRow]] | None:
         return None
 
 
-def read_push(body: bytes) -> tuple[datetime | None, list[Any]]:
-    """The slow way: (terminal_time, the events as plain JSON values), or WireError saying why the body
-    as a whole is not a push. The events are then checked one by one (`check_event`)."""
+def read_json_object(body: bytes) -> dict[str, Any]:
+    """A request body as a JSON object, or WireError saying in Russian why it is not one (every body the
+    server reads goes through here, so the reasons are worded once)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -371,7 +371,14 @@ def read_push(body: bytes) -> tuple[datetime | None, list[Any]]:
     except ValueError:  # an integer of more than 4300 digits
         raise WireError("not_json", "тело запроса: слишком длинное число") from None
     if not isinstance(data, dict):
-        raise WireError("not_object", "тело запроса должно быть объектом JSON")
+        raise WireError("not_object", "тело запроса должно быть объектом JSON { … }")
+    return data
+
+
+def read_push(body: bytes) -> tuple[datetime | None, list[Any]]:
+    """The slow way: (terminal_time, the events as plain JSON values), or WireError saying why the body
+    as a whole is not a push. The events are then checked one by one (`check_event`)."""
+    data = read_json_object(body)
     events = data.get("events")
     if not isinstance(events, list):
         raise WireError("no_events", "поле events: ожидается список событий")

@@ -6,7 +6,7 @@ import math
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import func, select
 
 from server import accounts, rejected
@@ -63,6 +63,14 @@ def login() -> Any:
     if result is None:
         fail(401, "неверный логин или пароль")
     return jsonify(token=result[0], expires_at=utc_iso(result[1]))
+
+
+@bp.post("/api/auth/logout")
+@requires("admin")
+def logout() -> Any:
+    with engine().begin() as conn:
+        accounts.end_session(conn, g.token)
+    return jsonify(logged_out=True)
 
 
 @bp.get("/api/schools")
@@ -122,8 +130,7 @@ def school(school_id: str) -> Any:
 @requires("admin")
 def enroll(school_id: str) -> Any:
     _school_or_404(school_id)
-    body = request.get_json(silent=True) or {}
-    name = body.get("name", "") if isinstance(body, dict) else ""
+    name = json_body(optional=True).get("name", "")
     if not isinstance(name, str) or len(name) > 200:
         fail(400, "поле name: строка до 200 символов")
     _no_nul(name)
@@ -135,7 +142,8 @@ def enroll(school_id: str) -> Any:
 @bp.post("/api/terminals/<terminal_id>/revoke")
 @requires("admin")
 def revoke(terminal_id: str) -> Any:
-    _no_nul(terminal_id)
+    if not accounts.valid_terminal_id(terminal_id):
+        fail(404, "терминал не найден: такого кода терминала не бывает")
     with engine().begin() as conn:
         owner = conn.execute(select(Terminal.school_id).where(Terminal.id == terminal_id)).scalar()
         if owner is None:
@@ -158,16 +166,25 @@ def import_data(school_id: str, kind: str) -> Any:
     replace = request.args.get("replace", "") in ("1", "true", "yes")
     try:
         with engine().begin() as conn:
-            if request.files:
-                upload = next(iter(request.files.values()))
-                result = import_file(conn, school_id, kind, upload.read(), upload.filename or "upload.csv",
-                                     replace=replace)
+            if request.files or request.mimetype == "multipart/form-data":
+                content, filename = _upload()
+                result = import_file(conn, school_id, kind, content, filename, replace=replace)
             else:
                 result = import_rows(conn, school_id, kind, json_body().get("rows"), replace=replace)
     except ImportFailed as exc:
         return jsonify(error="import_failed", message=f"ничего не загружено: ошибок {len(exc.errors)}",
                        errors=exc.errors[:1000]), 422
     return jsonify(kind=result.kind, rows=result.rows, skipped=result.skipped, notes=list(result.notes))
+
+
+def _upload() -> tuple[bytes, str]:
+    """The uploaded file of an import and its name; 400/422 for what the importer cannot take."""
+    if not request.files:
+        fail(400, "в запросе нет файла: ожидается multipart/form-data с файлом CSV или XLSX")
+    upload = next(iter(request.files.values()))
+    # What the bytes are (XLSX, CSV in UTF-8, Windows-1251 or UTF-16) and every cell is the importer's
+    # to judge (server.tabular): a NUL byte is normal in UTF-16 and a row error in a cell.
+    return upload.read(), upload.filename or "upload.csv"
 
 
 @bp.get("/api/schools/<school_id>/mismatches")

@@ -10,6 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.api import engine, fail, json_body, principal, requires
 from server.app import state
+from server.db import run_transaction
 from server.ingest import PushOutcome, ingest, ingest_rows
 from server.pull import pull
 from sync.wire import (
@@ -37,11 +38,16 @@ def _drift(body: dict[str, Any], now: datetime) -> float | None:
         terminal = parse_datetime(body["terminal_time"], "terminal_time")
     except WireError as exc:
         fail(400, exc.message)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before year 1 in UTC
+        fail(400, "поле terminal_time: время вне допустимого диапазона")
     return round((terminal - now.replace(tzinfo=None)).total_seconds(), 3)
 
 
 @bp.get(HEALTH_PATH)
 def health() -> Any:
+    """200 while the database answers; 503 (the app's handler for database errors) while it does not."""
+    with engine().connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
     return jsonify(status="ok", server_time=utc_iso(datetime.now(UTC)))
 
 
@@ -52,12 +58,13 @@ def push() -> Any:
     config = state(current_app).config
     body = _body()
     fast = decode_push(body)
+    who = principal()
     if fast is not None:  # every event valid: decoded and checked in one pass
         terminal_time, rows = fast
         _check_batch(len(rows), config.max_batch)
         drift = clock_drift(terminal_time, now)
-        with engine().begin() as conn:
-            out = ingest_rows(conn, principal(), rows, stale_hours=config.stale_hours, drift_s=drift)
+        out = run_transaction(engine(), lambda conn: ingest_rows(conn, who, rows, stale_hours=config.stale_hours,
+                                                                 drift_s=drift))
     else:  # something is wrong somewhere: the slow path finds it and answers for each event
         try:
             terminal_time, events = read_push(body)
@@ -65,8 +72,8 @@ def push() -> Any:
             fail(400, exc.message)
         _check_batch(len(events), config.max_batch)
         drift = clock_drift(terminal_time, now)
-        with engine().begin() as conn:
-            out = ingest(conn, principal(), events, stale_hours=config.stale_hours, drift_s=drift)
+        out = run_transaction(engine(), lambda conn: ingest(conn, who, events, stale_hours=config.stale_hours,
+                                                            drift_s=drift))
     return _answer(now, drift, out)
 
 
@@ -97,18 +104,20 @@ def pull_view() -> Any:
     body = json_body()
     outbox_from = body.get("outbox_from")
     if outbox_from is not None and (not isinstance(outbox_from, int) or isinstance(outbox_from, bool)
-                                    or outbox_from < 0):
-        fail(400, "поле outbox_from: ожидается целое число ≥ 0 или null")
+                                    or not 0 <= outbox_from < 2 ** 63):
+        fail(400, "поле outbox_from: ожидается целое число от 0 до 2⁶³ − 1 или null")
     cursor = body.get("cursor", "")
     if not isinstance(cursor, str) or len(cursor) > 64:
         fail(400, "поле cursor: ожидается строка до 64 символов")
     drift = _drift(body, now)
     who = principal()
     assert who.school_id is not None
-    with engine().begin() as conn:
-        if conn.dialect.name == "postgresql":  # one consistent view of the school for the whole answer
-            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        answer = pull(conn, who.name, who.school_id, cursor=cursor, outbox_from=outbox_from,
-                      full=bool(body.get("full")), now=now, drift_s=drift)
+    school_id = who.school_id
+    # One consistent view of the school for the whole answer; run again if a push of this terminal
+    # committed meanwhile (both update the terminal's row).
+    answer = run_transaction(engine(), lambda conn: pull(conn, who.name, school_id, cursor=cursor,
+                                                         outbox_from=outbox_from, full=bool(body.get("full")),
+                                                         now=now, drift_s=drift),
+                             isolation="REPEATABLE READ")
     answer["clock_drift_s"] = drift
     return jsonify(answer)

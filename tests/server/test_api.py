@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
+from pos.policy import shipped_policies
 from server.accounts import add_school
-from server.models import Event, Student
+from server.app import create_app, state
+from server.models import Event, School, Student, Terminal
 from tests.server.kit import enroll, make_admin, school_today, seed_school
 
 
@@ -200,3 +203,84 @@ def test_birth_dates_leave_the_server_only_when_prices_depend_on_age(client: Fla
                                 .read_text(encoding="utf-8")), week_days="1,2,3,4,5,6,7")
     snap = client.post("/api/sync/pull", json={"full": True}, headers=bearer(token)).json
     assert not any(s["birth_date"] for s in snap["students"])
+
+
+@pytest.fixture
+def small(db_url: str) -> Iterator[Flask]:
+    """The app taking bodies of at most 4 KB."""
+    app = create_app({"database_url": db_url, "secret_key": "test", "max_content_length": 4096})
+    yield app
+    state(app).engine.dispose()
+
+
+BAD_BODIES = {  # what is wrong -> (body, status, words of the message)
+    "not JSON": (b"{'login': 'admin'}", 400, "не JSON"),
+    "not UTF-8": (b'{"login": "\xff"}', 400, "не в UTF-8"),
+    "too deep": (b"[" * 4000, 400, "вложено слишком глубоко"),
+    "too deep inside": (b'{"zzz": ' + b"[" * 4000 + b', "events": []}', 400, "вложено слишком глубоко"),
+    "too big": (b'{"events": [], "pad": "' + b"x" * 5000 + b'"}', 413, "тело запроса больше 4"),
+}
+
+
+@pytest.mark.parametrize("path", ["/api/sync/push", "/api/sync/pull", "/api/auth/login", "/api/schools",
+                                  "/api/schools/sch1/terminals", "/api/schools/sch1/import/students"])
+def test_a_body_not_json_too_deep_or_too_big_gets_400_or_413_saying_why(small: Flask, path: str) -> None:
+    client, engine = small.test_client(), state(small).engine
+    seed_school(engine)
+    _, terminal_token = enroll(engine)
+    make_admin(engine)
+    token = terminal_token if path.startswith("/api/sync/") else login(client)
+    for what, (body, status, words) in BAD_BODIES.items():
+        response = client.post(path, data=body, headers={**bearer(token), "Content-Type": "application/json"})
+        assert response.status_code == status, (what, response.json)
+        assert response.json is not None and words in response.json["message"], (what, response.json)
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("get", "/api/sync/push", {"POST", "OPTIONS"}), ("post", "/api/health", {"GET", "HEAD", "OPTIONS"}),
+    ("delete", "/api/schools", {"GET", "HEAD", "OPTIONS", "POST"})])
+def test_a_wrong_method_gets_405_with_the_allowed_methods(client: FlaskClient, method: str, path: str,
+                                                          allowed: set[str]) -> None:
+    response = getattr(client, method)(path)
+    assert response.status_code == 405 and response.json["error"] == "method_not_allowed"
+    assert {m.strip() for m in response.headers["Allow"].split(",")} == allowed
+
+
+def nazarovo() -> str:
+    return shipped_policies()["nazarovo-2021"].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("school_id", ["", "Sch1", "школа", "a" * 33, "adm-1", "-x", "_x", "a.b", "a/b", "a b"])
+def test_a_school_id_that_is_not_a_short_slug_is_refused(client: FlaskClient, engine: Engine,
+                                                         school_id: str) -> None:
+    make_admin(engine)
+    response = client.post("/api/schools", headers=bearer(login(client)), json={
+        "id": school_id, "name": "Школа", "timezone": "Asia/Krasnoyarsk", "policy": nazarovo()})
+    assert response.status_code == 422 and "код школы: от 1 до 32 знаков" in response.json["message"]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(School)).scalar() == 0
+
+
+def test_the_longest_school_id_makes_terminal_ids_and_tokens_that_work(client: FlaskClient, engine: Engine) -> None:
+    make_admin(engine)
+    admin = bearer(login(client))
+    school_id = "z" * 32
+    assert client.post("/api/schools", headers=admin, json={
+        "id": school_id, "name": "Школа", "timezone": "Asia/Krasnoyarsk", "policy": nazarovo()}).status_code == 201
+    with engine.begin() as conn:  # one terminal, numbered 2: the next number is taken, so the id is random
+        conn.execute(insert(Terminal).values(id=f"{school_id}-T2", school_id=school_id, token_hash="",
+                                             created_at=datetime(2026, 1, 1)))
+    enrolled = client.post(f"/api/schools/{school_id}/terminals", headers=admin, json={"name": "окно 1"}).json
+    assert enrolled["terminal_id"].startswith(f"{school_id}-T") and len(enrolled["terminal_id"]) == 32 + 2 + 4
+    pulled = client.post("/api/sync/pull", json={}, headers=bearer(enrolled["token"]))
+    assert pulled.status_code == 200 and pulled.json["terminal_id"] == enrolled["terminal_id"]
+    revoked = client.post(f"/api/terminals/{enrolled['terminal_id']}/revoke", headers=admin)
+    assert revoked.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/schools/SCH1", "/api/schools/adm-1/mismatches?from=2026-01-01&to=2026-01-02",
+                                  "/api/schools/a%00b", "/api/schools/" + "a" * 65])
+def test_a_route_with_an_impossible_school_id_gets_404(client: FlaskClient, engine: Engine, path: str) -> None:
+    make_admin(engine)
+    response = client.get(path, headers=bearer(login(client)))
+    assert response.status_code == 404 and "такого кода школы не бывает" in response.json["message"]

@@ -10,9 +10,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, update
 
+from server import accounts
 from server.app import create_app, state
 from server.models import LoginFailure
-from tests.server.kit import make_admin
+from tests.server.kit import enroll, make_admin, seed_school
 from tests.server.test_api import bearer, login
 
 
@@ -66,3 +67,37 @@ def test_failed_logins_from_one_address_get_429(limited: tuple[FlaskClient, Engi
     assert {attempt(client, f"guess{i}", "wrong-pass") for i in range(5)} == {401}
     assert attempt(client, "admin", "secret-pass") == 429
     assert attempt(client, "admin", "secret-pass", ip="10.0.0.9") == 200  # another client behind the proxy
+
+
+def test_logout_ends_only_that_session(client: FlaskClient, engine: Engine) -> None:
+    make_admin(engine)
+    token, other = login(client), login(client)
+    response = client.post("/api/auth/logout", headers=bearer(token))
+    assert response.status_code == 200 and response.json == {"logged_out": True}
+    refused = client.get("/api/schools", headers=bearer(token))
+    assert refused.status_code == 401 and refused.json is not None and refused.json["message"]
+    assert client.post("/api/auth/logout", headers=bearer(token)).status_code == 401
+    assert client.get("/api/schools", headers=bearer(other)).status_code == 200
+
+
+def test_a_terminal_cannot_log_out(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    _, token = enroll(engine)
+    assert client.post("/api/auth/logout", headers=bearer(token)).status_code == 403
+    assert client.post("/api/sync/pull", json={}, headers=bearer(token)).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["admin", "nobody"])
+def test_a_login_costs_one_password_hash_check_whether_or_not_the_login_exists(
+        client: FlaskClient, engine: Engine, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    make_admin(engine)
+    checked: list[str] = []
+
+    def counting(stored: str, password: str) -> bool:
+        checked.append(stored)
+        return real(stored, password)
+
+    real = accounts.check_password_hash
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    assert attempt(client, name, "wrong-pass") == 401
+    assert len(checked) == 1 and checked[0].startswith("scrypt:")

@@ -25,8 +25,9 @@ class Canteen:
         self.url = url
         self.runner = CliRunner()
 
-    def __call__(self, *args: str) -> Result:
-        return self.runner.invoke(main, ["server", *args], env={"CANTEEN_DATABASE_URL": self.url},
+    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        return self.runner.invoke(main, ["server", *args], input=input,
+                                  env={"CANTEEN_DATABASE_URL": self.url, "CANTEEN_ADMIN_PASSWORD": "", **(env or {})},
                                   catch_exceptions=False)
 
     def school(self, school_id: str = "sch1") -> None:
@@ -89,6 +90,15 @@ def test_school_add_with_a_missing_policy_file_fails_in_russian(migrated: Cantee
     assert result.exit_code == 1 and "ОШИБКА: не удалось прочитать политику" in result.output
 
 
+@pytest.mark.parametrize("school_id", ["Школа-3", "adm-3", "x" * 33])
+def test_school_add_with_an_id_that_is_not_a_short_slug_fails_in_russian(canteen: Canteen, school_id: str) -> None:
+    assert canteen("db", "upgrade").exit_code == 0
+    result = canteen("school", "add", school_id, "--name", "Школа", "--timezone", "Asia/Krasnoyarsk",
+                     "--policy", "nazarovo-2021")
+    assert result.exit_code == 1 and "ОШИБКА: код школы: от 1 до 32 знаков" in result.output
+    assert count(canteen.url, School) == 0
+
+
 def test_terminal_add_prints_a_token_that_authenticates(migrated: Canteen, api: FlaskClient) -> None:
     result = migrated("terminal", "add", "sch1", "--name", "окно 1")
     assert result.exit_code == 0 and "Терминал sch1-T1 зарегистрирован" in result.output
@@ -113,14 +123,34 @@ def test_terminal_revoke_of_an_unknown_terminal_fails_in_russian(migrated: Cante
 
 def test_admin_add_creates_a_login_limited_to_its_school(migrated: Canteen, api: FlaskClient) -> None:
     migrated.school("sch2")
-    result = migrated("admin", "add", "head1", "--school", "sch1", "--password", "secret-pass")
+    result = migrated("admin", "add", "head1", "--school", "sch1", input="secret-pass\nsecret-pass\n")
     assert result.exit_code == 0 and "Администратор head1 сохранён" in result.output
+    assert "secret-pass" not in result.output  # asked without echo
     assert count(migrated.url, Admin) == 1
     login = api.post("/api/auth/login", json={"login": "head1", "password": "secret-pass"})
     assert login.status_code == 200
     auth = {"Authorization": f"Bearer {login.json['token']}"}  # type: ignore[index]
     assert api.get("/api/schools/sch1", headers=auth).status_code == 200
     assert api.get("/api/schools/sch2", headers=auth).status_code == 403
+
+
+def test_admin_add_takes_the_password_from_the_environment(migrated: Canteen, api: FlaskClient) -> None:
+    result = migrated("admin", "add", "head1", env={"CANTEEN_ADMIN_PASSWORD": "from-the-env"})
+    assert result.exit_code == 0 and "Пароль" not in result.output
+    assert api.post("/api/auth/login", json={"login": "head1", "password": "from-the-env"}).status_code == 200
+
+
+def test_admin_add_refuses_a_password_on_the_command_line(migrated: Canteen) -> None:
+    result = migrated("admin", "add", "head1", "--password", "secret-pass", input="x\n")
+    assert result.exit_code == 2 and "--password" in result.output
+    assert count(migrated.url, Admin) == 0
+
+
+@pytest.mark.parametrize("typed", ["secret-pass\nsecret-typo\n", ""])
+def test_admin_add_with_passwords_that_differ_or_none_saves_nothing(migrated: Canteen, typed: str) -> None:
+    result = migrated("admin", "add", "head1", input=typed)
+    assert result.exit_code == 1 and "ОШИБКА: парол" in result.output
+    assert count(migrated.url, Admin) == 0
 
 
 def test_import_with_one_bad_row_names_its_row_and_imports_nothing(migrated: Canteen, tmp_path: Path) -> None:
@@ -161,3 +191,10 @@ def test_mismatches_csv_lists_ordered_but_not_served_with_russian_headers(migrat
 def test_mismatches_of_an_unknown_school_fails_in_russian(migrated: Canteen) -> None:
     result = migrated("mismatches", "nowhere", "--from", "2026-01-01", "--to", "2026-01-02")
     assert result.exit_code == 1 and "школа 'nowhere' не найдена" in result.output
+
+
+@pytest.mark.parametrize("value", ["много", "-1", "nan"])
+def test_a_server_setting_that_is_not_a_number_fails_naming_the_variable(canteen: Canteen, value: str) -> None:
+    result = canteen("db", "upgrade", env={"CANTEEN_MAX_BATCH": value})
+    assert result.exit_code == 1 and f"ОШИБКА: CANTEEN_MAX_BATCH: ожидается целое число ≥ 0, а не '{value}'" \
+        in result.output
