@@ -10,8 +10,8 @@ from sqlalchemy import Engine, insert
 
 from server.models import Event
 from server.office.today import today
-from tests.server.office.conftest import Office
 from tests.server.kit import school_today
+from tests.server.office.conftest import Office
 
 
 def event(seq: int, day: date, student_id: str, kind: str = "serve", **over: Any) -> dict[str, Any]:
