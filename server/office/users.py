@@ -22,7 +22,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server import accounts
-from server.models import RoleGrant, SchoolClass, User, UserLink
+from server.models import RoleGrant, School, SchoolClass, User, UserLink
 from server.office.audit import record_change
 from server.office.roles import ROLE_SCOPE, SCHOOL_ROLES, Grant, Role, Scope
 
@@ -160,6 +160,8 @@ def invite(conn: Connection, actor: str, school_id: str, login: str, role: str,
         raise UserError("выберите роль") from None
     if the_role not in SCHOOL_ROLES:
         raise UserError("эту роль пока нельзя выдать в школе")
+    if conn.execute(select(School.id).where(School.id == school_id)).first() is None:
+        raise UserError(f"школа «{school_id}» не найдена")
     class_ids = list(dict.fromkeys(class_ids))
     if ROLE_SCOPE[the_role] is Scope.CLASS:
         if not class_ids:

@@ -100,3 +100,20 @@ def test_school_users_lists_roles_classes_and_state(office: Office) -> None:
     assert set(rows) == {"school_admin", "coordinator", "teacher", "canteen", "parent", "ivanova"}
     assert (rows["ivanova"].status, rows["ivanova"].class_ids) == ("invite", ("1а",))
     assert rows["coordinator"].status == "active"
+
+
+def test_the_first_administrator_is_invited_from_the_command_line(office: Office, db_url: str) -> None:
+    from click.testing import CliRunner
+
+    from pos.cli import main
+
+    runner = CliRunner()
+    env = {"CANTEEN_DATABASE_URL": db_url}
+    done = runner.invoke(main, ["server", "user", "invite", "sch2", "director", "--role", "school_admin"], env=env)
+    assert done.exit_code == 0, done.output
+    token = done.output.strip().rsplit("/", 1)[1]
+    with office.engine.connect() as conn:
+        info = users.open_link(conn, token)
+    assert info is not None and info.login == "director"
+    wrong = runner.invoke(main, ["server", "user", "invite", "nowhere", "x2", "--role", "canteen"], env=env)
+    assert wrong.exit_code == 1 and "школа «nowhere» не найдена" in wrong.output
