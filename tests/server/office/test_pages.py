@@ -106,3 +106,16 @@ def test_invite_page_gives_a_link_the_invited_person_uses_to_sign_in(office: Off
     assert newcomer.get(link[1]).status_code == 404  # used up
     users_page = admin.get("/office/sch1/users").get_data(as_text=True)
     assert "novikova" in users_page and "invite" in users_page
+
+
+def test_the_session_cookie_is_secure_when_the_office_is_served_over_https(db_url: str) -> None:
+    from server.app import create_app, state
+
+    app = create_app({"database_url": db_url, "secret_key": "x", "https": True})
+    try:
+        client = app.test_client()
+        client.get("/office/login")
+        cookie = client.get_cookie("session")
+        assert cookie is not None and cookie.secure and cookie.http_only
+    finally:
+        state(app).engine.dispose()
