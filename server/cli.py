@@ -249,10 +249,13 @@ def user_invite(school_id: str, login: str, role: str, class_ids: tuple[str, ...
     """Пригласить пользователя офиса (первого администратора школы): показать одноразовую ссылку."""
     from server.office.users import UserError, invite
 
+    engine = _engine()
     try:
-        with _engine().begin() as conn:
+        with engine.begin() as conn:
             _user_id, token, expires = invite(conn, "cli", school_id, login, role, list(class_ids))
     except UserError as exc:
         _die(str(exc))
+    finally:
+        engine.dispose()
     click.echo(f"Ссылка для {login} (действует один раз, до {expires:%d.%m.%Y}):")
     click.echo(f"{base_url.rstrip('/')}/office/link/{token}")
