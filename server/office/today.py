@@ -91,9 +91,15 @@ def today(conn: Connection, school_id: str, day: date, *, class_ids: Collection[
     served = {(e.student_id, e.meal) for e in events
               if e.kind != EventKind.REVERSAL and e.id not in reversed_ids and e.student_id and e.meal}
 
+    ordered_by: dict[tuple[str | None, str], set[str]] = {}
+    for student_id, meal in ordered:
+        ordered_by.setdefault((students.get(student_id), meal), set()).add(student_id)
+    served_by: dict[tuple[str | None, str], set[str]] = {}
+    for student_id, meal in served:
+        served_by.setdefault((students.get(student_id), meal), set()).add(student_id)
+
     def counts(class_id: str, meal: str) -> tuple[int, int, int]:
-        o = {s for s, m in ordered if m == meal and students.get(s) == class_id}
-        got = {s for s, m in served if m == meal and students.get(s) == class_id}
+        o, got = ordered_by.get((class_id, meal), set()), served_by.get((class_id, meal), set())
         return len(o), len(o & got), len(got - o)
 
     groups: dict[tuple[int, int, str], list[ClassToday]] = {}

@@ -16,6 +16,8 @@ from server.web.blueprint import bp
 from server.web.filters import nav_item
 from server.web.pages import _signed_in
 
+ACTIONS = {"invite": "приглашение", "reset_password": "сброс пароля", "remove_access": "доступ снят",
+           "set_password": "задан пароль"}
 STATUS = {"active": "работает", "invite": "приглашён, ссылка не использована", "reset": "пароль сброшен, ждём",
           "expired": "ссылка истекла", "inactive": "доступ снят"}
 
@@ -37,7 +39,7 @@ def users_page(school_id: str) -> Any:
         rows = users.school_users(conn, school_id)
         changes = audit.changes(conn, school_id, entity="user", limit=20)
     names = {c.id: c.name for c in _classes(school_id)}
-    return render_template("users.html", rows=rows, status=STATUS, class_names=names, changes=changes,
+    return render_template("users.html", rows=rows, status=STATUS, actions=ACTIONS, class_names=names, changes=changes,
                            me_id=account().id)
 
 

@@ -105,7 +105,7 @@ def test_invite_page_gives_a_link_the_invited_person_uses_to_sign_in(office: Off
     assert "Новикова Вера" in newcomer.get(done.headers["Location"]).get_data(as_text=True)
     assert newcomer.get(link[1]).status_code == 404  # used up
     users_page = admin.get("/office/sch1/users").get_data(as_text=True)
-    assert "novikova" in users_page and "invite" in users_page
+    assert "novikova" in users_page and "работает" in users_page and "admin: приглашение (novikova)" in users_page
 
 
 def test_the_session_cookie_is_secure_when_the_office_is_served_over_https(db_url: str) -> None:
