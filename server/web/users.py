@@ -18,7 +18,8 @@ from server.web.pages import _signed_in
 
 ACTIONS = {"invite": "приглашение", "reset_password": "сброс пароля", "remove_access": "доступ снят",
            "set_password": "задан пароль"}
-STATUS = {"active": "работает", "invite": "приглашён, ссылка не использована", "reset": "пароль сброшен, ждём",
+STATUS = {"active": "работает", "invite": "приглашение: ссылка не использована",
+          "reset": "пароль сброшен: ссылка не использована",
           "expired": "ссылка истекла", "inactive": "доступ снят"}
 
 
