@@ -113,10 +113,28 @@ def add_user(conn: Connection, login: str, *, name: str = "", password: str | No
     user_id = int(conn.execute(insert(User).values(
         login=login, name=name, active=True, created_at=accounts.utcnow(), session_key=secrets.token_hex(16),
         password_hash=None if password is None else generate_password_hash(password)).returning(User.id)).scalar_one())
+    _add_grants(conn, user_id, grants)
+    return user_id
+
+
+def _add_grants(conn: Connection, user_id: int, grants: Iterable[Grant]) -> None:
     for g in grants:
         conn.execute(insert(RoleGrant).values(user_id=user_id, role=g.role.value, scope_kind=g.scope.value,
                                               school_id=g.school_id, scope_id=g.scope_id))
-    return user_id
+
+
+def _former_user(conn: Connection, login: str) -> int | None:
+    """A deactivated user (no roles anywhere) under this login, made ready to be invited again.
+
+    A login in use (any role in any school) is refused by `_check_login`: an invitation sets the
+    password, so inviting an active login would hand its account to whoever gets the link.
+    """
+    row = conn.execute(select(User.id).where(User.login == login.strip().lower(), User.active.is_(False))).first()
+    if row is None or conn.execute(select(RoleGrant.id).where(RoleGrant.user_id == row.id)).first() is not None:
+        return None
+    conn.execute(update(User).where(User.id == row.id).values(active=True, password_hash=None,
+                                                              session_key=secrets.token_hex(16)))
+    return int(row.id)
 
 
 def _check_login(conn: Connection, login: str) -> str:
@@ -170,9 +188,15 @@ def invite(conn: Connection, actor: str, school_id: str, login: str, role: str,
         if unknown := [c for c in class_ids if c not in known]:
             raise UserError(f"нет таких классов в школе: {', '.join(unknown)}")
     grants = school_grants(the_role, school_id, class_ids)
-    user_id = add_user(conn, login, grants=grants)
+    former = _former_user(conn, login)
+    if former is None:
+        user_id = add_user(conn, login, grants=grants)
+    else:
+        user_id = former
+        _add_grants(conn, user_id, grants)
     token, expires = _new_link(conn, user_id, "invite")
-    record_change(conn, actor, school_id, "user", user_id, "invite", None,
+    before = None if former is None else {"login": login.strip().lower(), "active": False}
+    record_change(conn, actor, school_id, "user", user_id, "invite", before,
                   {"login": login.strip().lower(), "role": the_role.value, "classes": class_ids})
     return user_id, token, expires
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, current_app, flash, g, request, session, url_for
+from flask import Flask, abort, current_app, flash, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -123,7 +123,6 @@ def idle_check() -> None:
     rule = rule_of(view) if view else None
     if rule is None or not rule.passive:
         session["seen"] = now
-    g.office_user = account()
 
 
 def init(app: Flask) -> None:

@@ -117,3 +117,16 @@ def test_the_first_administrator_is_invited_from_the_command_line(office: Office
     assert info is not None and info.login == "director"
     wrong = runner.invoke(main, ["server", "user", "invite", "nowhere", "x2", "--role", "canteen"], env=env)
     assert wrong.exit_code == 1 and "школа «nowhere» не найдена" in wrong.output
+
+
+def test_a_removed_user_can_be_invited_again_but_an_active_login_cannot_be_taken_over(office: Office) -> None:
+    admin_id = office.ids[Role.SCHOOL_ADMIN]
+    with office.engine.begin() as conn:
+        users.remove_access(conn, "admin", admin_id, "sch1", office.ids[Role.CANTEEN])
+        user_id, token, _ = users.invite(conn, "admin", "sch1", "canteen", "coordinator")
+        assert user_id == office.ids[Role.CANTEEN]
+        assert users.sign_in(conn, "canteen", PASSWORD, "1.1.1.1", LIMITS) is None  # the old password is gone
+        me = users.accept_link(conn, token, "Снова в школе", "again-password", "again-password")
+        assert [g.role for g in me.grants] == [Role.COORDINATOR]
+        with pytest.raises(users.UserError, match="уже занят"):  # active in sch1: sch2 cannot take it over
+            users.invite(conn, "admin2", "sch2", "coordinator", "school_admin")
