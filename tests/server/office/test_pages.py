@@ -119,3 +119,32 @@ def test_the_session_cookie_is_secure_when_the_office_is_served_over_https(db_ur
         assert cookie is not None and cookie.secure and cookie.http_only
     finally:
         state(app).engine.dispose()
+
+
+def test_filters_spell_dates_and_money_the_russian_way(office: Office) -> None:
+    from datetime import date
+
+    from flask import render_template_string
+
+    with office.app.test_request_context("/office/login"):
+        text = render_template_string("{{ 485800 | rub }} {{ d | ru_date }} {{ 'lunch' | meal }}", d=date(2026, 12, 3))
+    assert text == "4\u202f858,00 ₽ 03.12.2026 обед"
+
+
+def test_an_unexpected_failure_on_an_office_page_is_a_russian_page_not_a_trace(db_url: str) -> None:
+    from server.app import create_app, state
+    from server.web.auth import public
+
+    app = create_app({"database_url": db_url, "secret_key": "x"})
+
+    @public
+    def boom() -> str:
+        raise RuntimeError("the database is on fire")
+
+    app.add_url_rule("/office/boom", "office.boom", boom)
+    try:
+        response = app.test_client().get("/office/boom")
+    finally:
+        state(app).engine.dispose()
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500 and "Ошибка на сервере" in page and "fire" not in page
