@@ -72,7 +72,7 @@ def _variants(rule: UrlRule, office: Office, token: str) -> list[tuple[str, dict
     args = rule.arguments
     base: dict[str, Any] = {}
     if "user_id" in args:
-        base["user_id"] = office.ids[Role.COORDINATOR] + 1000  # replaced by the victim below
+        base["user_id"] = 0  # the victim's, filled in per request
     if "token" in args:
         base["token"] = token
     if "filename" in args:
@@ -87,12 +87,9 @@ def _variants(rule: UrlRule, office: Office, token: str) -> list[tuple[str, dict
     return [("no scope", base, True)]
 
 
-def _victim(office: Office) -> int:
-    """A coordinator of sch1 (again) before each request, for the reset and remove routes to act on."""
+def _restore(office: Office, victim: int) -> int:
+    """The victim is a coordinator of sch1 again before each request, for reset and remove to act on."""
     with office.engine.begin() as conn:
-        if not hasattr(office, "victim"):
-            office.victim = add_user(conn, "victim", grants=[])  # type: ignore[attr-defined]
-        victim: int = office.victim  # type: ignore[attr-defined]
         conn.execute(delete(RoleGrant).where(RoleGrant.user_id == victim))
         conn.execute(insert(RoleGrant).values(user_id=victim, role="coordinator", scope_kind="school",
                                               school_id="sch1", scope_id=""))
@@ -104,6 +101,7 @@ def test_each_route_role_and_scope_gets_its_expected_answer(office: Office) -> N
     office.app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own test; here only the roles count
     with office.engine.begin() as conn:
         _uid, token, _exp = invite(conn, "admin", "sch1", "newcomer", "canteen")
+        victim = add_user(conn, "victim")
     wrong = []
     for rule in office_rules(office.app):
         expected = EXPECTED.get(rule.endpoint)
@@ -112,7 +110,7 @@ def test_each_route_role_and_scope_gets_its_expected_answer(office: Office) -> N
         method = "GET" if "GET" in (rule.methods or ()) else "POST"
         for (variant, args, in_scope), role in product(_variants(rule, office, token), [None, *Role]):
             if "user_id" in args:
-                args = {**args, "user_id": _victim(office)}
+                args = {**args, "user_id": _restore(office, victim)}
             with office.app.test_request_context():
                 url = url_for(rule.endpoint, **args)
             response = office.client(role).open(url, method=method)
