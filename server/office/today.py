@@ -56,10 +56,10 @@ class BreakToday:
         return sum(c.extra for c in self.classes)
 
 
-def school_day(conn: Connection, school_id: str, now: datetime | None = None) -> date:
-    """The school's local date now."""
+def school_now(conn: Connection, school_id: str, now: datetime | None = None) -> datetime:
+    """The school's local time now (its date is the school's "today")."""
     tz = conn.execute(select(School.timezone).where(School.id == school_id)).scalar_one()
-    return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz))
 
 
 def today(conn: Connection, school_id: str, day: date, *, class_ids: Collection[str] | None = None

@@ -108,9 +108,9 @@ def today_table(school_id: str) -> Any:
 
 def _today(school_id: str, class_ids: list[str] | None) -> dict[str, Any]:
     with _engine().connect() as conn:
-        day = today_service.school_day(conn, school_id)
-        breaks = today_service.today(conn, school_id, day, class_ids=class_ids)
-    return {"day": day, "breaks": breaks, "school_id": school_id}
+        now = today_service.school_now(conn, school_id)
+        breaks = today_service.today(conn, school_id, now.date(), class_ids=class_ids)
+    return {"day": now.date(), "now": now, "breaks": breaks, "school_id": school_id}
 
 
 @bp.get("/office/<school_id>/classes/<class_id>")
