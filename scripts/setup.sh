@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in socat tmux libusb-1.0-0; do
+# chromium: the browser the office's Playwright tests drive (`playwright install` needs the internet).
+for pkg in socat tmux libusb-1.0-0 chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

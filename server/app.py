@@ -83,6 +83,11 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sync_bp)
     app.register_blueprint(admin_bp)
 
+    from server.web import init_app as init_office
+    from server.web.errors import is_office_request, office_error
+
+    init_office(app, cfg)
+
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Any:
         return jsonify(error=ApiError.NAMES.get(exc.code, "error"), message=exc.message), exc.code, exc.headers
@@ -90,6 +95,8 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         code = exc.code or 500
+        if is_office_request():
+            return office_error(code)
         message = MESSAGES.get(code, exc.name)
         if code == 413 and (request.content_length or cfg.max_content_length + 1) > cfg.max_content_length:
             # (Werkzeug's other 413s are about multipart form fields, not the body's length.)
@@ -111,6 +118,8 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
         log.exception("unexpected error")
+        if is_office_request():
+            return office_error(500)
         return jsonify(error="internal_error", message="внутренняя ошибка сервера; запрос можно повторить"), 500
 
     return app

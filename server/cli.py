@@ -258,3 +258,30 @@ def rejected_cmd(school_id: str, limit: int, before: int | None, as_json: bool) 
         click.echo(f"  n={r['n']} {at} {r['terminal_id']} {r['event_id'] or '—'}: {r['reason']} — {r['message']}")
     if len(rows) == limit:
         click.echo(f"Ещё: --before {rows[-1]['n']}")
+
+
+@server.group()
+def user() -> None:
+    """Пользователи школьного офиса (страницы в браузере)."""
+
+
+@user.command("invite")
+@click.argument("school_id")
+@click.argument("login")
+@click.option("--role", required=True, type=click.Choice(["school_admin", "coordinator", "teacher", "canteen"]))
+@click.option("--class", "class_ids", multiple=True, help="класс учителя (код класса); можно несколько раз")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="адрес офиса для ссылки")
+def user_invite(school_id: str, login: str, role: str, class_ids: tuple[str, ...], base_url: str) -> None:
+    """Пригласить пользователя офиса (первого администратора школы): показать одноразовую ссылку."""
+    from server.office.users import UserError, invite
+
+    engine = _engine()
+    try:
+        with engine.begin() as conn:
+            _user_id, token, expires = invite(conn, "cli", school_id, login, role, list(class_ids))
+    except UserError as exc:
+        _die(str(exc))
+    finally:
+        engine.dispose()
+    click.echo(f"Ссылка для {login} (действует один раз, до {expires:%d.%m.%Y}):")
+    click.echo(f"{base_url.rstrip('/')}/office/link/{token}")

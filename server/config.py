@@ -34,6 +34,10 @@ class ServerConfig:
     """CANTEEN_LOGIN_WINDOW_MIN: the window (minutes) the failed logins are counted in."""
     proxies: int = 0
     """CANTEEN_PROXIES: reverse proxies (nginx) in front that set X-Forwarded-For; 0 = clients connect directly."""
+    https: bool = False
+    """CANTEEN_HTTPS: 1 when the office is served over HTTPS: its sign-in cookie is then sent only over HTTPS."""
+    office_idle_min: float = 30.0
+    """CANTEEN_OFFICE_IDLE_MIN: minutes without activity after which an office user is signed out."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ServerConfig:
@@ -64,6 +68,8 @@ class ServerConfig:
             login_ip_max_failures=number("CANTEEN_LOGIN_IP_MAX_FAILURES", cls.login_ip_max_failures, int),
             login_window_min=number("CANTEEN_LOGIN_WINDOW_MIN", cls.login_window_min, float),
             proxies=number("CANTEEN_PROXIES", cls.proxies, int),
+            https=env.get("CANTEEN_HTTPS", "0").strip().lower() in {"1", "true", "yes", "on"},
+            office_idle_min=number("CANTEEN_OFFICE_IDLE_MIN", cls.office_idle_min, float),
         )
 
     def with_overrides(self, overrides: dict[str, Any]) -> ServerConfig:

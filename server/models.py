@@ -244,3 +244,67 @@ Index("ix_login_failures_ip_at", LoginFailure.ip, LoginFailure.at)
 Index("ix_login_failures_at", LoginFailure.at)
 
 REFERENCE_MODELS = reference_models(Base)  # wire name -> model, as the terminal's
+
+class User(Base):
+    """A person of the office (signs in on the web pages); what they may do is in their `RoleGrant`s.
+
+    `password_hash` is None until the invited person sets a password (or after a reset);
+    `session_key` is what the sign-in cookie names, so changing it (password set, reset, access
+    removed) ends every session of the user at once.
+    """
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_key: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RoleGrant(Base):
+    """One role of a user over one scope: a school, a class of a school, a student, or a district.
+
+    `school_id` names the school for school, class and student scopes (None for a district);
+    `scope_id` is the class id, the student id or the district's name (empty for a school).
+    """
+
+    __tablename__ = "role_grants"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    scope_kind: Mapped[str] = mapped_column(String(16))
+    school_id: Mapped[str | None] = mapped_column(String(64))
+    scope_id: Mapped[str] = mapped_column(String(64), default="")
+
+
+class UserLink(Base):
+    """A one-time link (invitation or password reset); only the SHA-256 of its token is kept."""
+
+    __tablename__ = "user_links"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # invite | reset
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """One change made in the office: who, when, what, and the values before and after (JSON)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    school_id: Mapped[str | None] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+
+
+Index("ix_role_grants_school", RoleGrant.school_id, RoleGrant.role)
+Index("ix_audit_log_school_at", AuditEntry.school_id, AuditEntry.at)

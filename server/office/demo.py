@@ -1,0 +1,162 @@
+"""The office's demo: the terminal's demo school (`pos.demo`, seed 002's schedule) on the server, a
+breakfast break served through the real counter and pushed through the server's ingest, and one demo
+user per role; `python -m server.office.demo` (``make office``) serves it on an embedded SQLite database.
+
+The school's data travels the way a school's would: the terminal demo builds its store, whose rows
+go through the server's import (`server.importer.import_rows`) and whose served events go through
+`server.ingest`.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, select
+
+from pos import demo as school
+from pos import models as pm
+from pos.settings import read_meta
+from server.accounts import Principal, add_school, enroll_terminal
+from server.importer import import_rows
+from server.ingest import ingest
+from server.office.roles import Grant, Role, Scope
+from server.office.users import add_user
+from sync.wire import event_to_wire
+
+SCHOOL_ID = "nazarovo-3"
+TEACHER_CLASS = "1а"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    login: str
+    password: str
+    role: Role
+    note: str = ""
+
+
+LOGINS = (
+    DemoLogin("admin", "demo-admin", Role.SCHOOL_ADMIN),
+    DemoLogin("pitanie", "demo-pitanie", Role.COORDINATOR),
+    DemoLogin("uchitel", "demo-uchitel", Role.TEACHER, f"класс {TEACHER_CLASS}"),
+    DemoLogin("stolovaya", "demo-stolovaya", Role.CANTEEN),
+)
+NAMES = {Role.SCHOOL_ADMIN: "Смирнова Ольга Петровна", Role.COORDINATOR: "Кузнецова Ирина Викторовна",
+         Role.TEACHER: "Орлова Анна Сергеевна", Role.CANTEEN: "Лебедева Галина Ивановна"}
+
+
+def build(engine: Engine, *, day: date | None = None, serve: bool = True) -> date:
+    """Fill an empty, migrated server database with the demo school; returns the serving day."""
+    tz = ZoneInfo(school.TIMEZONE)
+    day = school.next_school_day(day or datetime.now(tz).date())
+    with tempfile.TemporaryDirectory() as tmp:
+        from pos.store import make_engine
+
+        store = make_engine(Path(tmp) / "terminal.db")
+        try:
+            with engine.begin() as conn:
+                _school(conn, store, day)
+                terminal_id, _token = enroll_terminal(conn, SCHOOL_ID, name="окно 1")
+            if serve:
+                _serve(engine, store, terminal_id, day)
+        finally:
+            store.dispose()
+    with engine.begin() as conn:
+        for demo in LOGINS:
+            scope = (Grant(demo.role, Scope.CLASS, SCHOOL_ID, school_class_id(TEACHER_CLASS))
+                     if demo.role is Role.TEACHER else Grant(demo.role, Scope.SCHOOL, SCHOOL_ID))
+            add_user(conn, demo.login, name=NAMES[demo.role], password=demo.password, grants=[scope])
+    return day
+
+
+def school_class_id(name: str) -> str:
+    from server.importer import class_id_of
+
+    return class_id_of(name)
+
+
+def _school(conn: Connection, store: Engine, day: date) -> None:
+    school.build(store, day=day)
+    with store.connect() as t:
+        meta = read_meta(t)
+        add_school(conn, school_id=SCHOOL_ID, name=meta["school_name"], timezone=meta["timezone"],
+                   policy_text=meta["policy"], week_days=meta["week_days"])
+        classes = {c.id: c for c in t.execute(select(pm.SchoolClass))}
+        rows = {
+            "breaks": [{"shift": b.shift, "number": b.number, "starts": b.starts, "ends": b.ends}
+                       for b in t.execute(select(pm.Break))],
+            "students": [{"student_id": s.id, "full_name": s.full_name, "class": classes[s.class_id].name,
+                          "shift": classes[s.class_id].shift, "birth_date": s.birth_date, "diet_note": s.diet_note,
+                          "daily_limit": None if s.daily_limit_kopecks is None else s.daily_limit_kopecks / 100}
+                         for s in t.execute(select(pm.Student))],
+            "meal_slots": [{"class": classes[m.class_id].name, "meal": m.meal, "shift": m.shift,
+                            "break_no": m.break_no} for m in t.execute(select(pm.MealSlot))],
+            "cards": [{"card": c.uid, "student_id": c.student_id, "blocked": c.blocked,
+                       "blocked_reason": c.blocked_reason} for c in t.execute(select(pm.Card))],
+            "benefits": [{"student_id": e.student_id, "category": e.category, "order_no": "1-демо",
+                          "order_date": e.starts, "starts": e.starts, "ends": e.ends}
+                         for e in t.execute(select(pm.Entitlement))],
+            "prices": [{"day": p.day, "meal": p.meal, "price": p.price_kopecks / 100}
+                       for p in t.execute(select(pm.MenuPrice))],
+            "holidays": [{"day": h.day, "reason": h.reason} for h in t.execute(select(pm.Holiday))],
+        }
+        orders: dict[tuple[str, date], list[str]] = {}
+        for o in t.execute(select(pm.Order)):
+            orders.setdefault((o.student_id, o.day), []).append(o.meal)
+        rows["orders"] = [{"student_id": s, "day": d, "meals": ",".join(m)} for (s, d), m in orders.items()]
+    for kind in ("breaks", "students", "meal_slots", "cards", "benefits", "prices", "holidays", "orders"):
+        import_rows(conn, SCHOOL_ID, kind, rows[kind])
+
+
+def _serve(engine: Engine, store: Engine, terminal_id: str, day: date) -> None:
+    """The first breakfast break served at the demo terminal, pushed to the server."""
+    from pos.counter import Counter
+    from pos.settings import write_meta
+
+    with store.begin() as t:
+        write_meta(t, {"terminal_id": terminal_id})
+    counter = Counter(store)
+    tz = ZoneInfo(school.TIMEZONE)
+    for at, card in school.breakfast_script(store, day):
+        counter.tap_text(card, reader_id="demo", now=at.replace(tzinfo=tz).astimezone(UTC))
+    with store.connect() as t:
+        events = [event_to_wire(dict(r._mapping)) for r in t.execute(select(pm.Event.__table__))]
+    with engine.begin() as conn:
+        ingest(conn, Principal("terminal", terminal_id, SCHOOL_ID), events, stale_hours=1e6)
+
+
+def main() -> None:
+    """Serve the demo office on 127.0.0.1 (`make office`)."""
+    import os
+
+    from werkzeug.serving import run_simple
+
+    from server.app import create_app
+    from server.migrate import upgrade
+
+    port = int(os.environ.get("PORT", "8080"))
+    path = Path("var") / "office-demo.db"
+    path.parent.mkdir(exist_ok=True)
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    app = create_app({"database_url": url})
+    from server.app import state
+
+    day = build(state(app).engine)
+    print(f"Школьный офис (демо): http://127.0.0.1:{port}/   день раздачи {day:%d.%m.%Y}, база {path}")
+    for demo in LOGINS:
+        note = f" ({demo.note})" if demo.note else ""
+        print(f"  {demo.role.ru + note:40} логин {demo.login:10} пароль {demo.password}")
+    sys.stdout.flush()
+    run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

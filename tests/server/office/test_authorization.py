@@ -1,0 +1,133 @@
+"""Every office route × every role × own/other school (and own/other class) answers as declared here.
+
+The cases are generated from `app.url_map`: a route of the office blueprint missing from `EXPECTED`,
+or without an `allow`/`public` declaration, fails the test.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from typing import Any
+
+from flask import Flask, url_for
+from sqlalchemy import delete, insert, update
+from werkzeug.routing import Rule as UrlRule
+
+from server.app import create_app
+from server.models import RoleGrant, User
+from server.office.roles import Role
+from server.office.users import add_user, invite
+from server.web.auth import rule_of
+from tests.server.office.conftest import Office
+
+STAFF = set(Role)  # every role may use a page that needs only a signed-in user
+# endpoint -> the roles it opens (for routes with a school in the URL: in their own school only).
+EXPECTED: dict[str, str | set[Role]] = {
+    "office.static": "public",
+    "office.root": "public",
+    "office.login": "public",
+    "office.link": "public",
+    "office.logout": STAFF,
+    "office.no_pages": STAFF,
+    "office.today": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    "office.today_table": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    "office.class_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.users_page": {Role.SCHOOL_ADMIN},
+    "office.invite": {Role.SCHOOL_ADMIN},
+    "office.reset": {Role.SCHOOL_ADMIN},
+    "office.remove": {Role.SCHOOL_ADMIN},
+}
+CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
+
+
+def office_rules(app: Flask) -> list[UrlRule]:
+    return [r for r in app.url_map.iter_rules() if r.endpoint.startswith("office.") or r.rule == "/"]
+
+
+def undeclared(app: Flask) -> list[str]:
+    """Office routes without an `allow`/`public` declaration or without an expected answer here."""
+    bad = []
+    for r in office_rules(app):
+        view = app.view_functions[r.endpoint]
+        if r.endpoint != "office.static" and rule_of(view) is None:
+            bad.append(f"{r.rule}: no allow()/public declaration")
+        if r.endpoint not in EXPECTED:
+            bad.append(f"{r.rule}: no expected answers in EXPECTED")
+    return bad
+
+
+def test_every_office_route_declares_who_may_use_it(office: Office) -> None:
+    assert undeclared(office.app) == []
+
+
+def test_a_route_without_a_declaration_is_caught() -> None:
+    app = create_app({"database_url": "sqlite://", "secret_key": "x"})
+    app.add_url_rule("/office/<school_id>/secret", "office.secret", lambda school_id: "open")
+    assert undeclared(app) == ["/office/<school_id>/secret: no allow()/public declaration",
+                               "/office/<school_id>/secret: no expected answers in EXPECTED"]
+
+
+def _variants(rule: UrlRule, office: Office, token: str) -> list[tuple[str, dict[str, Any], bool]]:
+    """(name, URL arguments, whether the URL is inside the grants of a school-wide/class role)."""
+    args = rule.arguments
+    base: dict[str, Any] = {}
+    if "user_id" in args:
+        base["user_id"] = 0  # the victim's, filled in per request
+    if "token" in args:
+        base["token"] = token
+    if "filename" in args:
+        base["filename"] = "pico.min.css"
+    if "class_id" in args:
+        return [("own class", {**base, "school_id": "sch1", "class_id": "1а"}, True),
+                ("other class", {**base, "school_id": "sch1", "class_id": "5а"}, False),
+                ("other school", {**base, "school_id": "sch2", "class_id": "1а"}, False)]
+    if "school_id" in args:
+        return [("own school", {**base, "school_id": "sch1"}, True),
+                ("other school", {**base, "school_id": "sch2"}, False)]
+    return [("no scope", base, True)]
+
+
+def _restore(office: Office, victim: int) -> int:
+    """The victim is a coordinator of sch1 again before each request, for reset and remove to act on."""
+    with office.engine.begin() as conn:
+        conn.execute(delete(RoleGrant).where(RoleGrant.user_id == victim))
+        conn.execute(insert(RoleGrant).values(user_id=victim, role="coordinator", scope_kind="school",
+                                              school_id="sch1", scope_id=""))
+        conn.execute(update(User).where(User.id == victim).values(active=True))
+    return victim
+
+
+def test_each_route_role_and_scope_gets_its_expected_answer(office: Office) -> None:
+    office.app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own test; here only the roles count
+    with office.engine.begin() as conn:
+        _uid, token, _exp = invite(conn, "admin", "sch1", "newcomer", "canteen")
+        victim = add_user(conn, "victim")
+    wrong = []
+    for rule in office_rules(office.app):
+        expected = EXPECTED.get(rule.endpoint)
+        if expected is None:
+            continue  # reported by the declaration test
+        method = "GET" if "GET" in (rule.methods or ()) else "POST"
+        for (variant, args, in_scope), role in product(_variants(rule, office, token), [None, *Role]):
+            if "user_id" in args:
+                args = {**args, "user_id": _restore(office, victim)}
+            with office.app.test_request_context():
+                url = url_for(rule.endpoint, **args)
+            response = office.client(role).open(url, method=method)
+            got = response.status_code
+            response.close()  # a static file's response holds the file open until closed
+            if expected == "public":
+                want = {302} if rule.endpoint == "office.root" else {200}
+                ok = got in want
+            elif role is None:
+                ok = got == 302 and "/office/login" in response.headers.get("Location", "")
+            else:
+                assert isinstance(expected, set)
+                allowed = role in expected and (
+                    "school_id" not in args or
+                    (args["school_id"] == "sch1" and (in_scope or role not in CLASS_SCOPED)))
+                success = {200} if method == "GET" else {200, 302, 303, 422}
+                ok = got in success if allowed else got == 403
+            if not ok:
+                wrong.append(f"{method} {url} as {role.value if role else 'anonymous'} ({variant}): {got}")
+    assert wrong == []
