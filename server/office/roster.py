@@ -195,15 +195,26 @@ def issue_card(conn: Connection, actor: str, school_id: str, student_id: str, ca
     return uid
 
 
+def _registered(conn: Connection, school_id: str, card_text: str) -> Any:
+    """The one registered card a number names, in any form it is typed (the terminal's matching rule)."""
+    uid = parse_card(card_text)
+    rows = cards_matching(conn, school_id, uid) if uid else conn.execute(select(Card).where(
+        Card.school_id == school_id, Card.uid == card_text.strip())).all()
+    if not rows:
+        raise NotFound(f"карты {uid or card_text.strip()[:40]} нет в школе")
+    if len(rows) > 1:
+        raise OfficeError(f"номеру соответствуют несколько карт ({', '.join(r.uid for r in rows)}): "
+                          "укажите номер полностью")
+    return rows[0]
+
+
 def block_card(conn: Connection, actor: str, school_id: str, card_text: str, reason: str) -> dict[str, Any]:
     """Block a card with a reason; the terminals refuse it after their next pull."""
     reason = reason.strip()
     if not reason or len(reason) > REASON_MAX:
         raise OfficeError(f"укажите причину блокировки (до {REASON_MAX} символов)")
-    uid = parse_card(card_text) or card_text.strip()
-    row = conn.execute(select(Card).where(Card.school_id == school_id, Card.uid == uid)).first()
-    if row is None:
-        raise NotFound(f"карты {uid} нет в школе")
+    row = _registered(conn, school_id, card_text)
+    uid = row.uid
     if row.blocked:
         raise OfficeError(f"карта {uid} уже заблокирована: {row.blocked_reason}")
     after = {**_card_values(row), "blocked": True, "blocked_reason": reason}
@@ -215,11 +226,8 @@ def block_card(conn: Connection, actor: str, school_id: str, card_text: str, rea
 
 def replace_lost_card(conn: Connection, actor: str, school_id: str, old_card: str, new_card: str) -> str:
     """A lost card: block the old one («утеряна») and give the student the new one, together or not at all."""
-    old_uid = parse_card(old_card) or old_card.strip()
-    student_id = conn.execute(select(Card.student_id).where(Card.school_id == school_id,
-                                                            Card.uid == old_uid)).scalar()
-    if student_id is None:
-        raise NotFound(f"карты {old_uid} нет в школе")
+    old = _registered(conn, school_id, old_card)
+    old_uid, student_id = old.uid, old.student_id
     _check_new_card(conn, school_id, student_id, new_card)  # before anything is written
     block_card(conn, actor, school_id, old_uid, LOST)
     return issue_card(conn, actor, school_id, student_id, new_card)
