@@ -79,7 +79,7 @@ def register(conn: Connection, actor: str, school_id: str, *, student_id: str, c
     if active is None:
         raise NotFound(f"ученика с кодом {student_id} нет в школе")
     if not active:
-        raise OfficeError("ученик выбыл из школы")
+        raise OfficeError("ученик больше не обучается в школе")
     if len(applicant) > 200 or len(note) > NOTE_MAX:
         raise OfficeError(f"заявитель — до 200 символов, примечание — до {NOTE_MAX}")
     documents = policy.documents(category)

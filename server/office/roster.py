@@ -186,7 +186,7 @@ def issue_card(conn: Connection, actor: str, school_id: str, student_id: str, ca
     """Give a card to a student; returns its canonical number."""
     student = _student(conn, school_id, student_id)
     if not student.active:
-        raise OfficeError("ученик выбыл из школы: карту выдать нельзя")
+        raise OfficeError("ученик больше не обучается в школе: карту выдать нельзя")
     uid = _check_new_card(conn, school_id, student_id, card_text)
     key32, key24 = match_keys(uid)
     after = {"uid": uid, "student_id": student_id, "blocked": False, "blocked_reason": ""}
