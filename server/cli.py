@@ -235,18 +235,12 @@ def rejected_cmd(school_id: str, limit: int, before: int | None, as_json: bool) 
 
 
 def _today_of(conn: Any, school_id: str) -> date:
-    """The school's today in its own time zone (the server may run in another)."""
-    from datetime import UTC
+    from server.office.changes import NotFound, today
 
-    from sqlalchemy import select
-
-    from server.models import School
-    from server.pull import school_today
-
-    tz = conn.execute(select(School.timezone).where(School.id == school_id)).scalar()
-    if tz is None:
-        _die(f"школа {school_id!r} не найдена")
-    return school_today(tz, datetime.now(UTC))
+    try:
+        return today(conn, school_id)
+    except NotFound as exc:
+        _die(str(exc))
 
 
 @server.group()

@@ -93,6 +93,10 @@ def _office(school: dict[str, Any]) -> dict[str, Any]:
             auth="администратора", params=[school, app], errors=errors, body={
                 "type": "object", "required": ["order_no", "order_date"], "properties": {
                     "order_no": {"type": "string"}, "order_date": date_, "ends": date_}})},
+        "/api/schools/{school_id}/benefits/lists": {"get": _op(
+            "Списки по льготным категориям на дату: ученик, класс, дата рождения, основание, период",
+            auth="администратора", params=[school, _query("date", "ГГГГ-ММ-ДД (по умолчанию сегодня)", False)],
+            errors=("400", "401", "403", "404"))},
         "/api/schools/{school_id}/applications/overdue": {"get": _op(
             "Заявления без решения дольше 10 рабочих дней (поданные летом — после 7 сентября)",
             auth="администратора", params=[school], errors=("401", "403", "404"))},

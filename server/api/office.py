@@ -170,3 +170,14 @@ def overdue(school_id: str) -> Any:
     with engine().connect() as conn:
         _school(conn, school_id)
         return jsonify(applications=plain(benefits.overdue(conn, school_id)))
+
+
+@bp.get("/api/schools/<school_id>/benefits/lists")
+@requires("admin")
+@office_errors
+def category_lists(school_id: str) -> Any:
+    """Students per benefit category in force on `date` (today by default), as the seeds' приложение 5."""
+    day = _day(dict(request.args), "date", required=False)
+    with engine().connect() as conn:
+        _school(conn, school_id)
+        return jsonify(lists=plain(benefits.category_lists(conn, school_id, day)))

@@ -64,7 +64,7 @@ def statement(conn: Connection, school_id: str, student_id: str) -> list[Entry]:
     balance = int(stored) - sum(m[3] for m in moves)
     entries = []
     if balance:
-        first = moves[0][0] if moves else datetime.combine(date.today(), datetime.min.time())
+        first = moves[0][0] if moves else datetime.now()
         entries.append(Entry(first, "opening", "Остаток на начало", balance, balance))
     for at, kind, text, amount, ref in moves:
         balance += amount

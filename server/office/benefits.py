@@ -22,6 +22,7 @@ from pos.policy import Policy, parse_policy
 from server.accounts import utcnow
 from server.models import ApplicationDocument, BenefitApplication, Entitlement, Holiday, School, SchoolClass, Student
 from server.office.changes import NotFound, OfficeError, change
+from server.office.changes import today as school_today
 
 DECISION_WORKING_DAYS = 10
 SCHOOL_YEAR_END = (5, 31)  # 31 May: the last day of lessons, so of meals
@@ -200,7 +201,7 @@ def record_order(conn: Connection, actor: str, school_id: str, app_id: str, *, o
 def applications(conn: Connection, school_id: str, *, status: str | None = None, today: date | None = None,
                  app_id: str | None = None) -> list[dict[str, Any]]:
     """Applications with their checklists, due dates and whether the decision is overdue, oldest first."""
-    today = today or date.today()
+    today = today or school_today(conn, school_id)
     policy = _policy(conn, school_id)
     query = (select(*BenefitApplication.__table__.c, Student.full_name, Student.class_id)
              .join(Student, (Student.school_id == BenefitApplication.school_id)
@@ -246,7 +247,7 @@ def overdue(conn: Connection, school_id: str, today: date | None = None) -> list
 def category_lists(conn: Connection, school_id: str, day: date | None = None) -> dict[str, list[dict[str, Any]]]:
     """Per category, the students whose benefit is in force on `day` (seed 004 приложение 5): student,
     class, birth date, category, the basis document and the period; by class and name."""
-    day = day or date.today()
+    day = day or school_today(conn, school_id)
     policy = _policy(conn, school_id)
     rows = conn.execute(
         select(*Entitlement.__table__.c, Student.full_name, Student.birth_date, Student.class_id)

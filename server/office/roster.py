@@ -19,6 +19,7 @@ from server.importer import class_id_of
 from server.models import BenefitApplication, Card, Entitlement, School, SchoolClass, Student
 from server.office import accounts
 from server.office.changes import NotFound, OfficeError, change
+from server.office.changes import today as school_today
 
 LOST = "утеряна"  # the reason a replaced card is blocked with
 REASON_MAX = 200  # cards.blocked_reason
@@ -94,7 +95,7 @@ def search_students(conn: Connection, school_id: str, query: str = "", *, class_
                     limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
     """Students by name (case- and ё-insensitive, words in any order) or card number (any form), optionally
     of one class and with a benefit category in force on `day`; class by class, by name."""
-    day = day or date.today()
+    day = day or school_today(conn, school_id)
     where = [Student.school_id == school_id]
     if not include_left:
         where.append(Student.active.is_(True))
@@ -129,7 +130,7 @@ def _student(conn: Connection, school_id: str, student_id: str) -> Any:
 
 def student_card(conn: Connection, school_id: str, student_id: str, *, day: date | None = None) -> dict[str, Any]:
     """Everything the office shows of a student: details, cards, benefits, account, meals, applications."""
-    day = day or date.today()
+    day = day or school_today(conn, school_id)
     s = _student(conn, school_id, student_id)
     policy = parse_policy(conn.execute(select(School.policy_text).where(School.id == school_id)).scalar_one(),
                           f"policy:{school_id}")
