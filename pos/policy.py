@@ -323,6 +323,8 @@ class _Loader:
         """``[documents]``: ``common = [...]`` for every application, ``<category> = [...]`` for one."""
         if not isinstance(value, dict):
             raise self.fail("documents", "ожидается таблица «категория = [документы]»")
+        if value and COMMON_DOCUMENTS in categories:
+            raise self.fail("categories", f"код «{COMMON_DOCUMENTS}» занят общим списком документов [documents]")
         lists: dict[str, tuple[str, ...]] = {}
         for name, items in value.items():
             if name != COMMON_DOCUMENTS and name not in categories:

@@ -81,6 +81,8 @@ def register(conn: Connection, actor: str, school_id: str, *, student_id: str, c
         raise NotFound(f"ученика с кодом {student_id} нет в школе")
     if not active:
         raise OfficeError("ученик больше не обучается в школе")
+    if registered_on > school_today(conn, school_id):
+        raise OfficeError("дата регистрации заявления не может быть позже сегодняшней")
     if len(applicant) > 200 or len(note) > NOTE_MAX:
         raise OfficeError(f"заявитель — до 200 символов, примечание — до {NOTE_MAX}")
     documents = policy.documents(category)
@@ -213,8 +215,10 @@ def applications(conn: Connection, school_id: str, *, status: str | None = None,
         query = query.where(BenefitApplication.id == app_id)
     rows = conn.execute(query.order_by(BenefitApplication.registered_on, BenefitApplication.created_at)).all()
     docs: dict[str, list[dict[str, Any]]] = {}
-    for d in conn.execute(select(ApplicationDocument).where(ApplicationDocument.school_id == school_id)
-                          .order_by(ApplicationDocument.position)):
+    docs_query = select(ApplicationDocument).where(ApplicationDocument.school_id == school_id)
+    if app_id is not None:
+        docs_query = docs_query.where(ApplicationDocument.application_id == app_id)
+    for d in conn.execute(docs_query.order_by(ApplicationDocument.position)):
         docs.setdefault(d.application_id, []).append({"n": d.position, "title": d.title, "received": d.received})
     result = []
     for r in rows:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -13,7 +13,7 @@ from server.models import Entitlement, School
 from server.office import benefits
 from server.office.audit import history
 from server.office.changes import OfficeError
-from tests.server.kit import seed_school
+from tests.server.kit import school_today, seed_school
 
 THU = date(2026, 10, 1)  # a Thursday
 
@@ -154,3 +154,10 @@ def test_an_unknown_category_in_the_documents_list_fails_the_policy() -> None:
     text = shipped_policies()["nazarovo-2021"].read_text(encoding="utf-8")
     with pytest.raises(PolicyError, match="нет такой категории"):
         parse_policy(text.replace('ovz = ["Копия заключения', 'pupils = ["Копия заключения'), "x.toml")
+
+
+def test_an_application_dated_in_the_future_is_refused(engine: Engine) -> None:
+    seed_school(engine)
+    with pytest.raises(OfficeError, match="позже сегодняшней"), engine.begin() as conn:
+        benefits.register(conn, "коорд", "sch1", student_id="s5", category="ovz",
+                          registered_on=school_today() + timedelta(days=1))
