@@ -161,3 +161,14 @@ def test_an_application_dated_in_the_future_is_refused(engine: Engine) -> None:
     with pytest.raises(OfficeError, match="позже сегодняшней"), engine.begin() as conn:
         benefits.register(conn, "коорд", "sch1", student_id="s5", category="ovz",
                           registered_on=school_today() + timedelta(days=1))
+
+
+def test_documents_handed_in_later_complete_the_application(engine: Engine) -> None:
+    seed_school(engine)
+    app_id = register(engine, received=(1,))
+    with engine.begin() as conn:
+        benefits.mark_documents(conn, "коорд", "sch1", app_id, [1, 2, 3, 4, 5])
+        benefits.decide(conn, "комиссия", "sch1", app_id, granted=True, decided_on=THU)
+    assert view(engine, app_id)["status"] == benefits.GRANTED
+    with pytest.raises(OfficeError, match="уже принято решение"), engine.begin() as conn:
+        benefits.mark_documents(conn, "коорд", "sch1", app_id, [1])

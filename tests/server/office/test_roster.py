@@ -157,3 +157,11 @@ def test_a_blocked_card_is_refused_at_the_terminal_after_its_next_pull(app: Flas
     assert client.sync_once().ok
     verdict = Counter(store).tap_text("EM:0000000002", meal=Meal.BREAKFAST)
     assert not verdict.served and verdict.reason is Reason.BLOCKED_CARD
+
+
+def test_a_card_whose_number_matches_another_students_card_is_not_issued(engine: Engine) -> None:
+    seed_school(engine)  # s2 holds EM:0000000002; its decimal form reads as the same card at the window
+    with pytest.raises(OfficeError, match="другому ученику"), engine.begin() as conn:
+        roster.issue_card(conn, "коорд", "sch1", "s5", "0000000002")
+    with engine.connect() as conn:
+        assert conn.execute(select(Card.uid).where(Card.student_id == "s5")).scalars().all() == ["EM:0000000005"]
