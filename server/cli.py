@@ -1,5 +1,6 @@
 """`canteen server ...`: database migrations, the development server, schools, terminals, admins,
-imports and the mismatch report, all against CANTEEN_DATABASE_URL."""
+imports, the mismatch report, a student's card and overdue benefit decisions, all against
+CANTEEN_DATABASE_URL."""
 
 from __future__ import annotations
 
