@@ -26,6 +26,7 @@ from pos.money import parse_rub
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _YEAR = re.compile(r"(\d{4})-(\d{4})")
 MAX_GRADE = 11
+COMMON_DOCUMENTS = "common"  # the key of [documents] that lists what every application needs
 
 
 class PolicyError(ValueError):
@@ -91,6 +92,15 @@ class Policy:
     daily_cap: int | None = None
     source: str = ""
     path: str = field(default="", compare=False)
+    # The benefit paperwork (optional in a file): documents every application needs, those of each
+    # category, and the reasons a commission may refuse (code -> wording).
+    common_documents: tuple[str, ...] = ()
+    category_documents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    refusal_reasons: Mapping[str, str] = field(default_factory=dict)
+
+    def documents(self, category: str) -> tuple[str, ...]:
+        """The checklist of an application for this category: the common documents, then its own."""
+        return (*self.common_documents, *self.category_documents.get(category, ()))
 
     @property
     def needs_age(self) -> bool:
@@ -266,7 +276,8 @@ class _Loader:
             raise self.fail(key, f"неизвестный приём пищи «{name}»; есть: {', '.join(Meal)}") from None
 
     def load(self, data: dict[str, Any]) -> Policy:
-        self.table(data, "", {"policy", "budget_lines", "categories", "rules", "prices"},
+        self.table(data, "", {"policy", "budget_lines", "categories", "rules", "prices", "documents",
+                              "refusal_reasons"},
                    {"policy", "budget_lines", "categories", "rules", "prices"})
         head = data["policy"]
         self.table(head, "policy", {"id", "region", "school_year", "source", "daily_cap"},
@@ -278,6 +289,8 @@ class _Loader:
         categories = self.named_table(data["categories"], "categories")
         rules = self.rules(data["rules"], lines, categories)
         prices = self.prices(data["prices"])
+        common, per_category = self.documents(data.get("documents", {}), categories)
+        reasons = self.named_table(data["refusal_reasons"], "refusal_reasons") if "refusal_reasons" in data else {}
         policy = Policy(
             id=self.string(head["id"], "policy.id"),
             region=self.string(head["region"], "policy.region"),
@@ -289,6 +302,9 @@ class _Loader:
             daily_cap=self.money(head["daily_cap"], "policy.daily_cap") if "daily_cap" in head else None,
             source=str(head.get("source", "")),
             path=self.path,
+            common_documents=common,
+            category_documents=per_category,
+            refusal_reasons=reasons,
         )
         self.check_complete(policy)
         return policy
@@ -301,6 +317,22 @@ class _Loader:
                 raise self.fail(key, f"код категории «{name}»: латинские строчные буквы, цифры и _")
             self.string(title, f"{key}.{name}")
         return dict(value)
+
+    def documents(self, value: Any, categories: Mapping[str, str]
+                  ) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+        """``[documents]``: ``common = [...]`` for every application, ``<category> = [...]`` for one."""
+        if not isinstance(value, dict):
+            raise self.fail("documents", "ожидается таблица «категория = [документы]»")
+        if value and COMMON_DOCUMENTS in categories:
+            raise self.fail("categories", f"код «{COMMON_DOCUMENTS}» занят общим списком документов [documents]")
+        lists: dict[str, tuple[str, ...]] = {}
+        for name, items in value.items():
+            if name != COMMON_DOCUMENTS and name not in categories:
+                raise self.fail("documents", f"«{name}»: нет такой категории (и это не {COMMON_DOCUMENTS})")
+            if not isinstance(items, list) or not items:
+                raise self.fail(f"documents.{name}", "ожидается непустой список документов")
+            lists[name] = tuple(self.string(item, f"documents.{name}") for item in items)
+        return lists.pop(COMMON_DOCUMENTS, ()), lists
 
     def rules(self, value: Any, lines: Mapping[str, str], categories: Mapping[str, str]) -> tuple[Rule, ...]:
         if not isinstance(value, list) or not value:

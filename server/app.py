@@ -78,10 +78,12 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.proxies, x_proto=cfg.proxies)  # type: ignore[method-assign]
 
     from server.api.admin import bp as admin_bp
+    from server.api.office import bp as office_bp
     from server.api.sync import bp as sync_bp
 
     app.register_blueprint(sync_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(office_bp)
 
     from server.web import init_app as init_office
     from server.web.errors import is_office_request, office_error

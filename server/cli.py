@@ -1,5 +1,6 @@
 """`canteen server ...`: database migrations, the development server, schools, terminals, admins,
-imports and the mismatch report, all against CANTEEN_DATABASE_URL."""
+imports, the mismatch report, a student's card and overdue benefit decisions, all against
+CANTEEN_DATABASE_URL."""
 
 from __future__ import annotations
 
@@ -285,3 +286,83 @@ def user_invite(school_id: str, login: str, role: str, class_ids: tuple[str, ...
         engine.dispose()
     click.echo(f"Ссылка для {login} (действует один раз, до {expires:%d.%m.%Y}):")
     click.echo(f"{base_url.rstrip('/')}/office/link/{token}")
+
+
+def _today_of(conn: Any, school_id: str) -> date:
+    from server.office.changes import NotFound, today
+
+    try:
+        return today(conn, school_id)
+    except NotFound as exc:
+        _die(str(exc))
+
+
+@server.group()
+def benefits() -> None:
+    """Льготы: заявления и решения комиссии."""
+
+
+@benefits.command("overdue")
+@click.argument("school_id")
+def benefits_overdue(school_id: str) -> None:
+    """Заявления без решения комиссии после срока (10 рабочих дней; поданные летом — до 7 сентября)."""
+    from server.office import benefits as office_benefits
+
+    engine = _engine()
+    try:
+        with engine.connect() as conn:
+            today = _today_of(conn, school_id)
+            rows = office_benefits.overdue(conn, school_id, today)
+    finally:
+        engine.dispose()
+    if not rows:
+        click.echo(f"Просроченных решений по заявлениям в школе {school_id} нет.")
+        return
+    click.echo(f"Заявления без решения после срока ({len(rows)}), на {today:%d.%m.%Y}:")
+    for a in rows:
+        click.echo(f"  {a['registered_on']:%d.%m.%Y} {a['full_name']} ({a['class_id']}): {a['category_title']} — "
+                   f"срок решения {a['decision_due']:%d.%m.%Y}, заявление {a['id']}")
+
+
+@server.command("student")
+@click.argument("school_id")
+@click.argument("query")
+def student_cmd(school_id: str, query: str) -> None:
+    """Найти ученика по ФИО или номеру карты; одного найденного — показать карточкой."""
+    from pos.domain import Meal
+    from pos.money import format_rub
+    from server.office import roster
+
+    engine = _engine()
+    try:
+        with engine.connect() as conn:
+            today = _today_of(conn, school_id)
+            found = roster.search_students(conn, school_id, query, day=today, include_left=True)
+            card = roster.student_card(conn, school_id, found[0]["id"], day=today) if len(found) == 1 else None
+    finally:
+        engine.dispose()
+    if card is None:
+        if not found:
+            click.echo(f"По запросу «{query}» никого не найдено.")
+        for s in found:
+            click.echo(f"  {s['id']}: {s['full_name']}, {s['class_name']}"
+                       f"{', ' + ', '.join(s['categories']) if s['categories'] else ''}")
+        return
+    birth = f", дата рождения {card['birth_date']:%d.%m.%Y}" if card["birth_date"] else ""
+    click.echo(f"{card['full_name']} (код {card['id']}), класс {card['class_name']}{birth}"
+               f"{'' if card['active'] else ' — не обучается в школе'}")
+    if card["diet_note"]:
+        click.echo(f"Особенности питания: {card['diet_note']}")
+    for c in card["cards"]:
+        click.echo(f"Карта {c['uid']}" + (f" — заблокирована: {c['blocked_reason']}" if c["blocked"] else ""))
+    for e in card["entitlements"]:
+        ends = f"{e['ends']:%d.%m.%Y}" if e["ends"] else "без срока"
+        click.echo(f"Льгота: {e['category_title'] or e['category']}, с {e['starts']:%d.%m.%Y} по {ends}"
+                   + (f", приказ № {e['order_no']}" if e["order_no"] else "")
+                   + ("" if e["in_force"] else " (не действует)"))
+    click.echo(f"Баланс: {format_rub(card['account']['balance_kopecks'])}")
+    for line in card["account"]["statement"][-10:]:
+        click.echo(f"  {line['at']:%d.%m.%Y %H:%M} {line['text']}: {format_rub(line['amount_kopecks'])}, "
+                   f"остаток {format_rub(line['balance_kopecks'])}")
+    for day in card["meals"]:
+        click.echo(f"  {day['day']:%d.%m.%Y}: {', '.join(Meal(m).ru if m in set(Meal) else m for m in day['meals'])}")

@@ -300,7 +300,7 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(64))
     school_id: Mapped[str | None] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(32))
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
@@ -308,3 +308,42 @@ class AuditEntry(Base):
 
 Index("ix_role_grants_school", RoleGrant.school_id, RoleGrant.role)
 Index("ix_audit_log_school_at", AuditEntry.school_id, AuditEntry.at)
+
+
+class BenefitApplication(Base):
+    """A parent's application (заявление) for a benefit: registered, decided by the commission
+    (granted or refused with a reason of the policy), formalised by the director's order (приказ)."""
+
+    __tablename__ = "applications"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    registered_on: Mapped[date] = mapped_column(Date)
+    applicant: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16))  # registered | granted | refused
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    protocol_no: Mapped[str] = mapped_column(String(64), default="")
+    refusal_reason: Mapped[str] = mapped_column(String(64), default="")  # a code of the policy's refusal_reasons
+    note: Mapped[str] = mapped_column(Text, default="")
+    order_no: Mapped[str] = mapped_column(String(64), default="")
+    order_date: Mapped[date | None] = mapped_column(Date)
+    entitlement_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ApplicationDocument(Base):
+    """One line of an application's documents checklist (from the policy's list for its category)."""
+
+    __tablename__ = "application_documents"
+    school_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    application_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    received: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+Index("ix_audit_log_school_entity", AuditEntry.school_id, AuditEntry.entity, AuditEntry.entity_id)
+Index("ix_applications_school_status", BenefitApplication.school_id, BenefitApplication.status)
+Index("ix_applications_school_student", BenefitApplication.school_id, BenefitApplication.student_id)

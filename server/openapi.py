@@ -8,6 +8,7 @@ schemas against what the server accepts and answers; schemathesis fuzzes the API
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
@@ -152,6 +153,9 @@ TYPES: tuple[Any, ...] = (Error, ImportFailure, Health, PushBody, PushAnswer, Pu
                           Revoked, ImportBody, ImportAnswer, MismatchReport)
 
 
+Op = Callable[..., dict[str, Any]]  # `spec`'s builder of one operation
+
+
 def _json(schema: dict[str, Any] | None) -> dict[str, Any]:
     return {"application/json": {"schema": schema} if schema is not None else {}}
 
@@ -163,6 +167,59 @@ def _path(name: str, description: str) -> dict[str, Any]:
 def _query(name: str, description: str, required: bool = True) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": required, "schema": {"type": "string"},
             "description": description}
+
+
+def _office(op: Op, school: dict[str, Any]) -> dict[str, Any]:
+    """The office's routes (server/api/office.py): the roster and benefit applications."""
+    app = _path("app_id", "код заявления")
+    date_ = {"type": "string", "description": "ГГГГ-ММ-ДД или ДД.ММ.ГГГГ"}
+    errors = ("400", "401", "403", "404", "422")
+    return {
+        "/api/schools/{school_id}/students": {"get": op(
+            "Поиск учеников: по ФИО (без учёта регистра и ё, слова в любом порядке) или номеру карты в любом виде",
+            auth="администратора", errors=("401", "403", "404"), params=[
+                school, _query("q", "ФИО или номер карты", False), _query("class", "класс, например «5 А»", False),
+                _query("category", "код льготной категории, действующей сегодня", False),
+                _query("include_left", "1: и выбывшие", False)])},
+        "/api/schools/{school_id}/students/{student_id}": {"get": op(
+            "Карточка ученика: данные, карты, льготы, счёт с выпиской, питание по дням, заявления",
+            auth="администратора", params=[school, _path("student_id", "код ученика")],
+            errors=("401", "403", "404"))},
+        "/api/schools/{school_id}/cards/{card}/block": {"post": op(
+            "Заблокировать карту с причиной; терминалы отказывают по ней после следующей синхронизации",
+            auth="администратора", params=[school, _path("card", "номер карты в любом виде")], errors=errors,
+            body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})},
+        "/api/schools/{school_id}/applications": {
+            "get": op("Заявления на льготное питание с перечнем документов и сроком решения", auth="администратора",
+                       params=[school, _query("status", "registered, granted или refused", False)],
+                       errors=("400", "401", "403", "404")),
+            "post": op("Зарегистрировать заявление: категория, дата, сданные документы (номера по перечню политики)",
+                        auth="администратора", ok="201", params=[school], errors=errors, body={
+                            "type": "object", "required": ["student_id", "category", "registered_on"], "properties": {
+                                "student_id": {"type": "string"}, "category": {"type": "string"},
+                                "registered_on": date_, "applicant": {"type": "string"},
+                                "received": {"type": "array", "items": {"type": "integer"}},
+                                "note": {"type": "string"}}})},
+        "/api/schools/{school_id}/applications/{app_id}/decision": {"post": op(
+            "Решение комиссии: предоставить (все документы сданы) или отказать с причиной из политики",
+            auth="администратора", params=[school, app], errors=errors, body={
+                "type": "object", "required": ["granted", "decided_on"], "properties": {
+                    "granted": {"type": "boolean"}, "decided_on": date_, "protocol_no": {"type": "string"},
+                    "reason": {"type": "string", "description": "код причины отказа из политики"},
+                    "note": {"type": "string"}}})},
+        "/api/schools/{school_id}/applications/{app_id}/order": {"post": op(
+            "Приказ директора: льгота со следующего дня до конца учебного года (31 мая) или до даты ends",
+            auth="администратора", params=[school, app], errors=errors, body={
+                "type": "object", "required": ["order_no", "order_date"], "properties": {
+                    "order_no": {"type": "string"}, "order_date": date_, "ends": date_}})},
+        "/api/schools/{school_id}/benefits/lists": {"get": op(
+            "Списки по льготным категориям на дату: ученик, класс, дата рождения, основание, период",
+            auth="администратора", params=[school, _query("date", "ГГГГ-ММ-ДД (по умолчанию сегодня)", False)],
+            errors=("400", "401", "403", "404"))},
+        "/api/schools/{school_id}/applications/overdue": {"get": op(
+            "Заявления без решения дольше 10 рабочих дней (поданные летом — после 7 сентября)",
+            auth="администратора", params=[school], errors=("401", "403", "404"))},
+    }
 
 
 def spec() -> dict[str, Any]:
@@ -180,8 +237,9 @@ def spec() -> dict[str, Any]:
         if auth:
             result["security"] = [{"bearer": []}]
             result["description"] = f"Токен: {auth}."
-        if body is not None:
-            result["requestBody"] = {"required": body_required, "content": _json(ref[body])}
+        if body is not None:  # a struct, or a schema written out for a body without one
+            schema = {"application/json": {"schema": body}} if isinstance(body, dict) else _json(ref[body])
+            result["requestBody"] = {"required": body_required, "content": schema}
         if params:
             result["parameters"] = params
         return result
@@ -239,5 +297,6 @@ def spec() -> dict[str, Any]:
                 params=[school, _query("limit", "сколько строк, 1–500 (по умолчанию 100)", False),
                         _query("before", "номер n строки: показать более ранние (следующая страница)", False)],
                 errors=("400", "401", "403", "404"))},
+            **_office(op, school),
         },
     }

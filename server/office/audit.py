@@ -23,7 +23,7 @@ def record_change(conn: Connection, actor: str, school_id: str | None, entity: s
                   action: str, before: Any, after: Any) -> None:
     """Record one change; `before`/`after` are JSON-able values (None: the thing did not exist / is gone)."""
     conn.execute(insert(AuditEntry).values(at=utcnow(), actor=actor[:64], school_id=school_id, entity=entity[:32],
-                                           entity_id=str(entity_id)[:64], action=action[:32],
+                                           entity_id=str(entity_id)[:200], action=action[:32],
                                            before=_json(before), after=_json(after)))
 
 
@@ -47,3 +47,13 @@ def changes(conn: Connection, school_id: str, *, entity: str | None = None, limi
     return [Change(r.at, r.actor, r.entity, r.entity_id, r.action,
                    None if r.before is None else json.loads(r.before),
                    None if r.after is None else json.loads(r.after)) for r in rows]
+
+
+def history(conn: Connection, school_id: str, entity: str, entity_id: str) -> list[dict[str, Any]]:
+    """The changes of one thing, oldest first."""
+    rows = conn.execute(select(AuditEntry.__table__).where(
+        AuditEntry.school_id == school_id, AuditEntry.entity == entity, AuditEntry.entity_id == entity_id)
+        .order_by(AuditEntry.id)).all()
+    return [{"at": r.at, "actor": r.actor, "action": r.action,
+             "before": None if r.before is None else json.loads(r.before),
+             "after": None if r.after is None else json.loads(r.after)} for r in rows]

@@ -59,7 +59,7 @@ def upgrade() -> None:
     sa.Column('actor', sa.String(length=64), nullable=False),
     sa.Column('school_id', sa.String(length=64), nullable=True),
     sa.Column('entity', sa.String(length=32), nullable=False),
-    sa.Column('entity_id', sa.String(length=64), nullable=False),
+    sa.Column('entity_id', sa.String(length=200), nullable=False),
     sa.Column('action', sa.String(length=32), nullable=False),
     sa.Column('before', sa.Text(), nullable=True),
     sa.Column('after', sa.Text(), nullable=True),

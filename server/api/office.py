@@ -1,0 +1,183 @@
+"""The office's JSON API over `server.office`: student search and card, blocking a card, benefit
+applications (list, register, decide, order) and overdue decisions. Administrators of the school only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import Connection, select
+
+from server.api import engine, fail, json_body, principal, requires
+from server.models import School
+from server.office import benefits, roster
+from server.office.changes import NotFound, OfficeError
+
+bp = Blueprint("office", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+STATUSES = (benefits.REGISTERED, benefits.GRANTED, benefits.REFUSED)
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: dates as ГГГГ-ММ-ДД (Flask would write them as HTTP dates)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def office_errors(view: F) -> F:
+    """The services' refusals as 404 / 422 with their Russian message; nothing was changed."""
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except NotFound as exc:
+            fail(404, str(exc))
+        except OfficeError as exc:
+            fail(422, str(exc))
+    return cast(F, wrapped)
+
+
+def _school(conn: Connection, school_id: str) -> None:
+    if conn.execute(select(School.id).where(School.id == school_id)).scalar() is None:
+        raise NotFound(f"школа {school_id} не найдена")
+
+
+def _day(body: dict[str, Any], key: str, *, required: bool = True) -> date | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, str):
+        for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+            try:
+                return datetime.strptime(value.strip(), fmt).date()
+            except ValueError:
+                continue
+    fail(400, f"поле {key}: дата ГГГГ-ММ-ДД или ДД.ММ.ГГГГ")
+
+
+def _text(body: dict[str, Any], key: str, default: str | None = "") -> str:
+    value = body.get(key, default)
+    if not isinstance(value, str):
+        fail(400, f"поле {key}: строка")
+    return value
+
+
+@bp.get("/api/schools/<school_id>/students")
+@requires("admin")
+@office_errors
+def students(school_id: str) -> Any:
+    args = request.args
+    with engine().connect() as conn:
+        _school(conn, school_id)
+        found = roster.search_students(conn, school_id, args.get("q", "")[:200], class_name=args.get("class") or None,
+                                       category=args.get("category") or None,
+                                       include_left=args.get("include_left", "") in ("1", "true", "yes"))
+    return jsonify(students=plain(found))
+
+
+@bp.get("/api/schools/<school_id>/students/<student_id>")
+@requires("admin")
+@office_errors
+def student(school_id: str, student_id: str) -> Any:
+    with engine().connect() as conn:
+        _school(conn, school_id)
+        return jsonify(plain(roster.student_card(conn, school_id, student_id)))
+
+
+@bp.post("/api/schools/<school_id>/cards/<card>/block")
+@requires("admin")
+@office_errors
+def block_card(school_id: str, card: str) -> Any:
+    reason = _text(json_body(), "reason", None)
+    with engine().begin() as conn:
+        _school(conn, school_id)
+        return jsonify(plain(roster.block_card(conn, principal().name, school_id, card, reason)))
+
+
+@bp.get("/api/schools/<school_id>/applications")
+@requires("admin")
+@office_errors
+def applications(school_id: str) -> Any:
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        fail(400, f"параметр status: одно из {', '.join(STATUSES)}")
+    with engine().connect() as conn:
+        _school(conn, school_id)
+        return jsonify(applications=plain(benefits.applications(conn, school_id, status=status)))
+
+
+@bp.post("/api/schools/<school_id>/applications")
+@requires("admin")
+@office_errors
+def register(school_id: str) -> Any:
+    body = json_body()
+    received = body.get("received", [])
+    if not isinstance(received, list):
+        fail(400, "поле received: список номеров сданных документов (с 1)")
+    on = _day(body, "registered_on")
+    assert on is not None
+    with engine().begin() as conn:
+        _school(conn, school_id)
+        app_id = benefits.register(conn, principal().name, school_id, student_id=_text(body, "student_id", None),
+                                   category=_text(body, "category", None), registered_on=on,
+                                   applicant=_text(body, "applicant"), received=received, note=_text(body, "note"))
+        return jsonify(plain(benefits.application(conn, school_id, app_id))), 201
+
+
+@bp.post("/api/schools/<school_id>/applications/<app_id>/decision")
+@requires("admin")
+@office_errors
+def decide(school_id: str, app_id: str) -> Any:
+    body = json_body()
+    granted = body.get("granted")
+    if not isinstance(granted, bool):
+        fail(400, "поле granted: true (предоставить) или false (отказать)")
+    on = _day(body, "decided_on")
+    assert on is not None
+    with engine().begin() as conn:
+        _school(conn, school_id)
+        benefits.decide(conn, principal().name, school_id, app_id, granted=granted, decided_on=on,
+                        protocol_no=_text(body, "protocol_no"), reason=_text(body, "reason"), note=_text(body, "note"))
+        return jsonify(plain(benefits.application(conn, school_id, app_id)))
+
+
+@bp.post("/api/schools/<school_id>/applications/<app_id>/order")
+@requires("admin")
+@office_errors
+def order(school_id: str, app_id: str) -> Any:
+    body = json_body()
+    on = _day(body, "order_date")
+    assert on is not None
+    with engine().begin() as conn:
+        _school(conn, school_id)
+        benefits.record_order(conn, principal().name, school_id, app_id, order_no=_text(body, "order_no", None),
+                              order_date=on, ends=_day(body, "ends", required=False))
+        return jsonify(plain(benefits.application(conn, school_id, app_id)))
+
+
+@bp.get("/api/schools/<school_id>/applications/overdue")
+@requires("admin")
+@office_errors
+def overdue(school_id: str) -> Any:
+    with engine().connect() as conn:
+        _school(conn, school_id)
+        return jsonify(applications=plain(benefits.overdue(conn, school_id)))
+
+
+@bp.get("/api/schools/<school_id>/benefits/lists")
+@requires("admin")
+@office_errors
+def category_lists(school_id: str) -> Any:
+    """Students per benefit category in force on `date` (today by default), as the seeds' приложение 5."""
+    day = _day(dict(request.args), "date", required=False)
+    with engine().connect() as conn:
+        _school(conn, school_id)
+        return jsonify(lists=plain(benefits.category_lists(conn, school_id, day)))
