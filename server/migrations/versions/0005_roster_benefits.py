@@ -1,4 +1,4 @@
-"""roster and benefits: an index of the office's audit log by entity, benefit applications and their documents checklists
+"""roster and benefits: the audit log indexed by entity, benefit applications and their documents checklists
 
 Revision ID: 0005_roster_benefits
 Revises: 0003_ingest_rules
