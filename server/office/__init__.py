@@ -1,0 +1,1 @@
+"""Services of the school office: the functions its pages, the JSON API and the CLI share."""
