@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from server.api import engine, fail, json_body, principal, requires
 from server.app import state
 from server.ingest import PushOutcome, ingest, ingest_rows
+from server.office import fleet
 from server.pull import pull
 from sync.wire import (
     HEALTH_PATH,
@@ -63,6 +64,7 @@ def push() -> Any:
         drift = _drift(body, now)
         with engine().begin() as conn:
             out = ingest(conn, principal(), events, stale_hours=config.stale_hours, drift_s=drift)
+    fleet.note_report(engine(), principal().name, request.get_data(cache=True))  # outbox_size, version
     return _answer(now, drift, out)
 
 
@@ -98,4 +100,5 @@ def pull_view() -> Any:
         answer = pull(conn, who.name, who.school_id, cursor=cursor, outbox_from=outbox_from,
                       full=bool(body.get("full")), now=now, drift_s=drift)
     answer["clock_drift_s"] = drift
+    fleet.note_report(engine(), who.name, body)  # outbox_size, version
     return jsonify(answer)
