@@ -69,10 +69,12 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.proxies, x_proto=cfg.proxies)  # type: ignore[method-assign]
 
     from server.api.admin import bp as admin_bp
+    from server.api.reviews import bp as reviews_bp
     from server.api.sync import bp as sync_bp
 
     app.register_blueprint(sync_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(reviews_bp)
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Any:

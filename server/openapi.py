@@ -6,6 +6,8 @@ from typing import Any
 
 from pos.ledger import EventKind
 from server.importer import COLUMNS
+from server.mismatches import KINDS
+from server.office.reviews import REASONS
 
 _ERROR = {"description": "ошибка", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
@@ -50,8 +52,18 @@ EVENT = {"type": "object",
              "flags": {"type": "string"}}}
 
 
+REVIEW_KEY = {"type": "object", "required": ["day", "subject", "meal", "kind"], "properties": {
+    "day": {"type": "string", "format": "date"}, "subject": {"type": "string"}, "meal": {"type": "string"},
+    "kind": {"enum": [str(k) for k in KINDS]}, "fingerprint": {"type": ["string", "null"]}}}
+
+
 def spec() -> dict[str, Any]:
     school = _path("school_id", "код школы")
+    terminal = _path("terminal_id", "терминал")
+    review_filters = [_query("from", "первый день ГГГГ-ММ-ДД или ДД.ММ.ГГГГ", False),
+                      _query("to", "последний день", False), _query("class", "код класса", False),
+                      _query("kind", f"виды через запятую: {', '.join(KINDS)}", False),
+                      _query("status", "open (по умолчанию), resolved или all", False)]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Школьная столовая: центральный сервер", "version": "1"},
@@ -90,9 +102,39 @@ def spec() -> dict[str, Any]:
                                     "week_days": {"type": "string"}}})},
             "/api/schools/{school_id}": {"get": _op("Школа: настройки, ученики, терминалы", auth="администратора",
                                                     params=[school], errors=("401", "403", "404"))},
-            "/api/schools/{school_id}/terminals": {"post": _op(
-                "Зарегистрировать терминал: одноразовый показ токена", auth="администратора", ok="201",
-                params=[school], errors=("400", "401", "403", "404"))},
+            "/api/schools/{school_id}/terminals": {
+                "get": _op("Терминалы школы: на связи ли (последний обмен не позже 10 мин назад), когда были, "
+                           "сколько событий ждёт отправки, расхождение часов, версия, отклонённые события, "
+                           "признак двойника", auth="администратора", params=[school], errors=("401", "403", "404")),
+                "post": _op("Зарегистрировать терминал: одноразовый показ токена", auth="администратора", ok="201",
+                            params=[school], errors=("400", "401", "403", "404"))},
+            "/api/schools/{school_id}/terminals/{terminal_id}": {"patch": _op(
+                "Переименовать терминал школы", auth="администратора", params=[school, terminal],
+                errors=("400", "401", "403", "404"), body={
+                    "type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}})},
+            "/api/schools/{school_id}/terminals/{terminal_id}/revoke": {"post": _op(
+                "Отозвать токен терминала школы", auth="администратора", params=[school, terminal],
+                errors=("401", "403", "404", "409"))},
+            "/api/schools/{school_id}/reviews": {"get": _op(
+                "Сверка: расхождения и отметки событий к разбору, с итогами по видам; по умолчанию открытые "
+                "за последние 31 день, будущие дни не показываются", auth="администратора",
+                params=[school, *review_filters], errors=("400", "401", "403", "404"))},
+            "/api/schools/{school_id}/reviews/export": {"get": _op(
+                "Сверка в файл XLSX или CSV (по-русски, даты ДД.ММ.ГГГГ, суммы в рублях)", auth="администратора",
+                params=[school, *review_filters, _query("format", "xlsx (по умолчанию) или csv", False)],
+                errors=("400", "401", "403", "404"))},
+            "/api/schools/{school_id}/reviews/resolve": {"post": _op(
+                "Решить расхождения: причина из списка и комментарий (для «другое» обязателен); решения не "
+                "удаляются, новое заменяет прежнее; 409 — расхождение изменилось после показа",
+                auth="администратора", params=[school], errors=("400", "401", "403", "404", "409"), body={
+                    "type": "object", "required": ["items", "reason"], "properties": {
+                        "items": {"type": "array", "items": REVIEW_KEY},
+                        "reason": {"enum": list(REASONS)}, "comment": {"type": "string"}}})},
+            "/api/schools/{school_id}/reviews/history": {"get": _op(
+                "Все решения по одному расхождению, старые первыми", auth="администратора",
+                params=[school, _query("day", "день ГГГГ-ММ-ДД"), _query("subject", "код ученика или терминала"),
+                        _query("meal", "приём пищи (пусто для терминала)"), _query("kind", "вид расхождения")],
+                errors=("400", "401", "403"))},
             "/api/terminals/{terminal_id}/revoke": {"post": _op(
                 "Отозвать токен терминала", auth="администратора", params=[_path("terminal_id", "терминал")],
                 errors=("401", "403", "404", "409"))},

@@ -22,7 +22,7 @@ from server.models import Terminal
 from server.office import fleet
 from sync.client import VERSION
 from sync.wire import PUSH_PATH
-from tests.server.kit import enroll, seed_school
+from tests.server.kit import enroll, make_admin, seed_school
 from tests.server.test_api import bearer, event
 from tests.sync.test_client import client_for
 
@@ -119,3 +119,25 @@ def test_add_rename_revoke_act_within_the_school_only(engine: Engine) -> None:
     with engine.begin() as conn, pytest.raises(fleet.FleetError) as caught:
         fleet.revoke(conn, "sch1", terminal_id)
     assert caught.value.status == 409 and listing(engine)[terminal_id]["name"] == "окно у буфета"
+
+
+def test_the_api_lists_renames_and_revokes_the_own_schools_terminals(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine, "sch1")
+    seed_school(engine, "sch2")
+    make_admin(engine, "zavuch", school_id="sch1")
+    token = client.post("/api/auth/login", json={"login": "zavuch", "password": "secret-pass"}).json["token"]
+    added = client.post("/api/schools/sch1/terminals", json={"name": "окно 1"}, headers=bearer(token)).json
+    other, _ = enroll(engine, "sch2")
+    listed = client.get("/api/schools/sch1/terminals", headers=bearer(token)).json["terminals"]
+    assert [(t["id"], t["name"], t["online"]) for t in listed] == [(added["terminal_id"], "окно 1", False)]
+    url = f"/api/schools/sch1/terminals/{added['terminal_id']}"
+    assert client.patch(url, json={"name": "окно 2"}, headers=bearer(token)).status_code == 200
+    assert client.patch(url, json={"name": 5}, headers=bearer(token)).status_code == 400
+    assert client.patch(f"/api/schools/sch1/terminals/{other}", json={"name": "x"}, headers=bearer(token)
+                        ).status_code == 404
+    assert client.get("/api/schools/sch2/terminals", headers=bearer(token)).status_code == 403
+    assert client.post(f"{url}/revoke", headers=bearer(token)).status_code == 200
+    assert client.post(f"{url}/revoke", headers=bearer(token)).status_code == 409
+    assert client.post("/api/sync/pull", json={}, headers=bearer(added["token"])).status_code == 401
+    listed = client.get("/api/schools/sch1/terminals", headers=bearer(token)).json["terminals"]
+    assert [(t["name"], t["revoked"]) for t in listed] == [("окно 2", True)]

@@ -8,6 +8,7 @@ import io
 from datetime import date, datetime, timedelta
 
 import pytest
+from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select, update
 
@@ -24,7 +25,8 @@ from server.office.reviews import (
     to_csv,
     to_xlsx,
 )
-from tests.server.kit import seed_school
+from tests.server.kit import make_admin, school_today, seed_school
+from tests.server.test_api import bearer
 from tests.server.test_mismatches import DAY, event, store
 
 AFTER = DAY + timedelta(days=3)  # "today" for most tests: DAY is over
@@ -174,3 +176,50 @@ def test_the_export_is_russian_and_no_cell_runs_as_a_formula(engine: Engine) -> 
     assert cells[0].value == datetime(2026, 3, 10) and cells[0].number_format == "DD.MM.YYYY"
     assert cells[7].value == 48.58 and "₽" in cells[7].number_format
     assert cells[10].value == "'-1+1 @cmd"  # a control character Excel refuses is dropped, not a failure
+
+
+def admin_token(client: FlaskClient, engine: Engine, school_id: str | None = "sch1", login: str = "zavuch") -> str:
+    make_admin(engine, login, school_id=school_id)
+    token: str = client.post("/api/auth/login", json={"login": login, "password": "secret-pass"}).json["token"]
+    return token
+
+
+def test_the_api_lists_resolves_and_exports_the_own_schools_queue(client: FlaskClient, engine: Engine) -> None:
+    day = school_today() - timedelta(days=1)
+    seed_school(engine, day=day)
+    seed_school(engine, "sch2", day=day)
+    token = admin_token(client, engine)
+    url = f"/api/schools/sch1/reviews?from={day:%d.%m.%Y}&to={day.isoformat()}&class=1а"
+    listed = client.get(url, headers=bearer(token)).json
+    assert {i["student_id"] for i in listed["items"]} == {"s1", "s2", "s6"}
+    assert listed["counts"]["ordered_not_served"]["open"] == 3 and "absent" in listed["reasons"]
+    first = listed["items"][0]
+    pick = {**first["key"], "fingerprint": first["fingerprint"]}
+    done = client.post("/api/schools/sch1/reviews/resolve", headers=bearer(token),
+                       json={"items": [pick], "reason": "absent", "comment": "болеет"})
+    assert done.status_code == 200 and done.json["resolved"][0]["resolution"]["resolved_by"] == "zavuch"
+    assert len(client.get(url, headers=bearer(token)).json["items"]) == 2
+    history = client.get("/api/schools/sch1/reviews/history", headers=bearer(token), query_string=first["key"]).json
+    assert [r["reason_name"] for r in history["resolutions"]] == ["отсутствие ученика"]
+    exported = client.get(url.replace("reviews?", "reviews/export?format=csv&status=all&"), headers=bearer(token))
+    assert exported.status_code == 200 and f"{day:%d.%m.%Y}" in exported.get_data(as_text=True)
+    assert client.get(url.replace("reviews?", "reviews/export?"), headers=bearer(token)).data[:2] == b"PK"
+    assert client.get("/api/schools/sch2/reviews", headers=bearer(token)).status_code == 403
+
+
+@pytest.mark.parametrize(("query", "body"), [
+    ("from=2026-13-01", None), ("from=2026-03-10&to=2026-03-01", None), ("status=closed", None),
+    ("kind=whatever", None), (None, {"items": "all", "reason": "absent"}),
+    (None, {"items": [{"day": "вчера", "subject": "s1", "meal": "breakfast", "kind": "served_twice"}],
+            "reason": "absent"}),
+    (None, {"items": [{"day": "2026-03-10", "subject": 1}], "reason": "absent"}),
+    (None, {"items": [], "reason": "absent"}), (None, {"items": [], "reason": "absent", "comment": None})])
+def test_bad_requests_get_a_russian_400(client: FlaskClient, engine: Engine, query: str | None,
+                                        body: dict[str, object] | None) -> None:
+    seed_school(engine, day=DAY)
+    token = admin_token(client, engine)
+    if body is None:
+        answer = client.get(f"/api/schools/sch1/reviews?{query}", headers=bearer(token))
+    else:
+        answer = client.post("/api/schools/sch1/reviews/resolve", headers=bearer(token), json=body)
+    assert answer.status_code == 400 and answer.json["message"] and answer.json["error"] == "bad_request"
