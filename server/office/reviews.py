@@ -264,7 +264,7 @@ def escape_cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _meal(meal: str) -> str:
+def meal_name(meal: str) -> str:
     return Meal(meal).ru if meal in Meal._value2member_map_ else meal
 
 
@@ -275,7 +275,7 @@ def _rows(q: Queue) -> Iterable[tuple[date, list[Any], int, datetime | None]]:
     for e in q.entries:
         it, r = e.item, e.resolution
         at = r.resolved_at.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None) if r else None
-        cells = [it.class_name, it.subject, it.student_name, _meal(it.meal), KINDS[it.kind], it.count,
+        cells = [it.class_name, it.subject, it.student_name, meal_name(it.meal), KINDS[it.kind], it.count,
                  STATUSES[e.status], REASONS.get(r.reason, r.reason) if r else "", r.comment if r else "",
                  r.resolved_by if r else ""]
         yield e.key.day, cells, it.kopecks, at

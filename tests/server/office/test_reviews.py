@@ -6,12 +6,15 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select, update
 
+from pos.cli import main
 from pos.ledger import Flag, join_flags
 from server.models import ReviewResolution, Student
 from server.office.reviews import (
@@ -223,3 +226,27 @@ def test_bad_requests_get_a_russian_400(client: FlaskClient, engine: Engine, que
     else:
         answer = client.post("/api/schools/sch1/reviews/resolve", headers=bearer(token), json=body)
     assert answer.status_code == 400 and answer.json["message"] and answer.json["error"] == "bad_request"
+
+
+def test_the_cli_shows_open_items_and_exports_csv_and_xlsx(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    day = school_today() - timedelta(days=1)
+    seed_school(engine, day=day)
+    with engine.connect() as conn:
+        first = queue(conn, "sch1", Filters(day, day)).entries[0]
+    with engine.begin() as conn:
+        resolve(conn, "sch1", [(first.key, first.fingerprint)], reason="absent", comment="", who="zavuch")
+
+    def canteen(*args: str) -> Result:
+        return CliRunner().invoke(main, ["server", "reviews", *args], env={"CANTEEN_DATABASE_URL": db_url})
+
+    every, open_ = canteen("sch1"), canteen("sch1", "--open")
+    assert every.exit_code == open_.exit_code == 0
+    assert "отсутствие ученика, zavuch" in every.output and first.item.student_name in every.output
+    assert first.item.student_name not in open_.output and "открыто 4" in open_.output
+    csv_out = canteen("sch1", "--format", "csv", "--from", f"{day:%d.%m.%Y}")
+    assert csv_out.output.lstrip("\ufeff").startswith("Дата;Класс") and f"{day:%d.%m.%Y}" in csv_out.output
+    book = tmp_path / "сверка.xlsx"
+    assert canteen("sch1", "--format", "xlsx", "-o", str(book)).exit_code == 0
+    assert load_workbook(book).active.max_row == 6  # type: ignore[union-attr]
+    missing = canteen("nowhere")
+    assert missing.exit_code == 1 and "школа nowhere не найдена" in missing.output
