@@ -133,12 +133,14 @@ class Queue:
     timezone: str
     today: date
     filters: Filters
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)  # those of the status asked for
+    every: list[Entry] = field(default_factory=list)  # of any status: what the counts count
 
     def counts(self) -> dict[str, dict[str, int]]:
-        """Per kind: open items, resolved items and the money at stake in the open ones (for a dashboard)."""
+        """Per kind: open items, resolved items and the money at stake in the open ones (for a dashboard),
+        whatever the status filter."""
         out = {str(k): {"open": 0, "resolved": 0, "open_kopecks": 0} for k in KINDS}
-        for e in self.entries:
+        for e in self.every:
             row = out[str(e.item.kind)]
             if e.is_open:
                 row["open"] += 1
@@ -196,11 +198,12 @@ def queue(conn: Connection, school_id: str, filters: Filters, *, today: date | N
     filters.check()
     school_day, tz = school_today(conn, school_id)
     today = today or school_day
-    entries = [e for e in _entries(conn, school_id, filters.start, filters.end, today)
-               if (filters.class_id is None or e.item.class_id == filters.class_id)
-               and (filters.kinds is None or e.item.kind in filters.kinds)
-               and (filters.status == "all" or (filters.status == "open") == e.is_open)]
-    return Queue(school_id, tz, today, filters, entries)
+    every = sorted((e for e in _entries(conn, school_id, filters.start, filters.end, today)
+                    if (filters.class_id is None or e.item.class_id == filters.class_id)
+                    and (filters.kinds is None or e.item.kind in filters.kinds)),
+                   key=lambda e: (e.key.day, e.item.class_name, e.item.student_name, e.key))
+    entries = [e for e in every if filters.status == "all" or (filters.status == "open") == e.is_open]
+    return Queue(school_id, tz, today, filters, entries, every)
 
 
 def resolve(conn: Connection, school_id: str, picks: Sequence[tuple[Key, str | None]], *, reason: str,
