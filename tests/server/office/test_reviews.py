@@ -153,7 +153,7 @@ def test_filters_by_class_kind_and_status_with_counts_per_kind(engine: Engine) -
     settle(engine, only.entries[0].key, only.entries[0].fingerprint, reason="order_error")
     after = q(engine)  # the open ones are listed, the counts count every status
     assert after.counts()["served_not_ordered"] == {"open": 0, "resolved": 1, "open_kopecks": 0}
-    assert [e.item.subject for e in after.entries] == ["s6", "s1", "s2", "s3", "s4"]  # by day, class, name
+    assert [e.item.subject for e in after.entries] == ["s6", "s1", "s2", "s4", "s3"]  # by day, class, name
     with engine.connect() as conn, pytest.raises(ReviewError):
         queue(conn, "sch1", Filters(DAY, DAY, kinds=frozenset({"nonsense"})), today=AFTER)
 
