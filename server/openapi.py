@@ -52,6 +52,9 @@ EVENT = {"type": "object",
              "flags": {"type": "string"}}}
 
 
+# What a terminal reports of itself on push and pull, for the office's terminals page (optional).
+TERMINAL_REPORT = {"outbox_size": {"type": "integer", "minimum": 0, "description": "событий ждёт отправки"},
+                   "version": {"type": "string", "maxLength": 64, "description": "версия программы терминала"}}
 REVIEW_KEY = {"type": "object", "required": ["day", "subject", "meal", "kind"], "properties": {
     "day": {"type": "string", "format": "date"}, "subject": {"type": "string"}, "meal": {"type": "string"},
     "kind": {"enum": [str(k) for k in KINDS]}, "fingerprint": {"type": ["string", "null"]}}}
@@ -85,13 +88,14 @@ def spec() -> dict[str, Any]:
                 "Отправка журнала терминала: каждое событие сохраняется один раз по id; ответ по каждому",
                 auth="терминала", errors=("400", "401", "403", "413"), body={
                     "type": "object", "required": ["events"], "properties": {
-                        "terminal_time": {"type": "string", "format": "date-time"},
+                        "terminal_time": {"type": "string", "format": "date-time"}, **TERMINAL_REPORT,
                         "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}})},
             "/api/sync/pull": {"post": _op(
                 "Данные школы для раздачи: снимок или изменения после курсора", auth="терминала", body={
                     "type": "object", "properties": {
                         "terminal_time": {"type": "string", "format": "date-time"}, "cursor": {"type": "string"},
-                        "outbox_from": {"type": ["integer", "null"]}, "full": {"type": "boolean"}}})},
+                        "outbox_from": {"type": ["integer", "null"]}, "full": {"type": "boolean"},
+                        **TERMINAL_REPORT}})},
             "/api/schools": {
                 "get": _op("Школы, доступные администратору", auth="администратора"),
                 "post": _op("Добавить или изменить школу (администратор района)", auth="администратора", ok="201",

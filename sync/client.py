@@ -492,7 +492,7 @@ def _with_report(body: bytes, report: dict[str, Any]) -> bytes:
     """A push body with the terminal's report in front of the events (`encode_push` writes the rest)."""
     if not report:
         return body
-    return b"{" + json.dumps(report, ensure_ascii=False).encode()[1:-1] + b"," + body[1:]
+    return b"{" + json.dumps(report, ensure_ascii=False, separators=(",", ":")).encode()[1:-1] + b"," + body[1:]
 
 
 def _response(in_flight: Future[httpx.Response]) -> httpx.Response:

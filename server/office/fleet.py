@@ -106,13 +106,26 @@ class _Fields(msgspec.Struct):
     version: Any = None
 
 
+_PUSH_REST = b',"terminal_time":'  # where `sync.wire.encode_push`'s own body starts
+_HEAD_MAX = 400
+
+
+def _decode(data: bytes) -> _Fields | None:
+    try:
+        return msgspec.json.decode(data, type=_Fields)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+
+
 def read_report(body: bytes | Mapping[str, Any]) -> Report:
     """The terminal's report from a push body (bytes: decoded without the events) or a pull body."""
     if isinstance(body, bytes | bytearray):
-        try:
-            fields = msgspec.json.decode(body, type=_Fields)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            return Report()
+        # The client writes the report in front of `encode_push`'s body: read just that head, not the
+        # thousands of events after it (a whole 5,000-event body costs ~5 ms to skip); else the whole.
+        head, found, _rest = bytes(body[:_HEAD_MAX]).partition(_PUSH_REST)
+        fields = _decode(head + b"}") if found else None
+        if fields is None:
+            fields = _decode(bytes(body)) or _Fields()
         size, version = fields.outbox_size, fields.version
     else:
         size, version = body.get("outbox_size"), body.get("version")

@@ -223,7 +223,7 @@ def resolve(conn: Connection, school_id: str, picks: Sequence[tuple[Key, str | N
     days = [key.day for key, _ in picks]
     current = {e.key: e for e in _entries(conn, school_id, min(days), max(days), today or school_day)}
     chosen = []
-    for key, seen in picks:
+    for key, seen in dict(picks).items():  # an item picked twice is resolved once
         entry = current.get(key)
         if entry is None:
             raise ReviewError(f"расхождение {_describe(key)} не найдено: его уже нет или день ещё не наступил", 404)
