@@ -17,6 +17,15 @@ from server.office import fleet, reviews
 bp = Blueprint("reviews", __name__)
 
 
+@bp.before_request
+def _no_nul() -> None:
+    """PostgreSQL text cannot hold a NUL: an address or parameter with one names nothing (and is no 500)."""
+    if any("\x00" in str(v) for v in (request.view_args or {}).values()):
+        fail(404, "не найдено: в адресе недопустимый символ")
+    if any("\x00" in v for v in request.args.values()):
+        fail(400, "в параметрах запроса недопустимый символ")
+
+
 def _day(text: str, name: str) -> date:
     for form in ("%Y-%m-%d", "%d.%m.%Y"):
         try:

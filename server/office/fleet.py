@@ -60,8 +60,8 @@ def terminals(conn: Connection, school_id: str, *, now: datetime | None = None) 
 
 
 def _name(name: Any) -> str:
-    if not isinstance(name, str) or len(name.strip()) > NAME_MAX:
-        raise FleetError(f"название терминала: строка до {NAME_MAX} символов")
+    if not isinstance(name, str) or len(name.strip()) > NAME_MAX or not name.strip().isprintable():
+        raise FleetError(f"название терминала: строка до {NAME_MAX} символов, без управляющих")
     return name.strip()
 
 

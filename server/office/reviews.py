@@ -250,7 +250,7 @@ def history(conn: Connection, school_id: str, key: Key) -> list[Resolution]:
 
 
 def _describe(key: Key) -> str:
-    return f"«{KINDS.get(key.kind, key.kind)}» за {key.day:%d.%m.%Y} ({key.subject})"
+    return f"«{KINDS.get(key.kind, key.kind[:40])}» за {key.day:%d.%m.%Y} ({key.subject[:64]})"
 
 
 # -- export ------------------------------------------------------------------------------------------

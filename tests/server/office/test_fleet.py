@@ -141,3 +141,18 @@ def test_the_api_lists_renames_and_revokes_the_own_schools_terminals(client: Fla
     assert client.post("/api/sync/pull", json={}, headers=bearer(added["token"])).status_code == 401
     listed = client.get("/api/schools/sch1/terminals", headers=bearer(token)).json["terminals"]
     assert [(t["name"], t["revoked"]) for t in listed] == [("окно 2", True)]
+
+
+def test_a_nul_or_control_character_is_a_clear_refusal_not_a_500(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    terminal_id, _ = enroll(engine)
+    make_admin(engine, "district")
+    token = client.post("/api/auth/login", json={"login": "district", "password": "secret-pass"}).json["token"]
+    for method, url, body, status in (
+            ("get", "/api/schools/sch%00/terminals", None, 404),
+            ("post", "/api/schools/sch1/terminals/x%00/revoke", None, 404),
+            ("patch", f"/api/schools/sch1/terminals/{terminal_id}", {"name": "окно\x00"}, 400),
+            ("get", "/api/schools/sch1/reviews?class=1%00", None, 400),
+            ("get", "/api/schools/sch1/reviews/history?day=2026-03-10&subject=s%00&meal=&kind=clone", None, 400)):
+        answer = getattr(client, method)(url, json=body, headers=bearer(token))
+        assert answer.status_code == status and answer.json["message"], url
