@@ -221,6 +221,8 @@ def resolve(conn: Connection, school_id: str, picks: Sequence[tuple[Key, str | N
         raise ReviewError(f"за один раз можно решить не больше {RESOLVE_MAX} расхождений")
     school_day, _tz = school_today(conn, school_id)
     days = [key.day for key, _ in picks]
+    if (max(days) - min(days)).days >= PERIOD_MAX_DAYS:  # the items of the span are computed to check them
+        raise ReviewError(f"за один раз — расхождения не более чем {PERIOD_MAX_DAYS} дней")
     current = {e.key: e for e in _entries(conn, school_id, min(days), max(days), today or school_day)}
     chosen = []
     for key, seen in dict(picks).items():  # an item picked twice is resolved once

@@ -217,7 +217,9 @@ def test_the_api_lists_resolves_and_exports_the_own_schools_queue(client: FlaskC
     (None, {"items": [{"day": "вчера", "subject": "s1", "meal": "breakfast", "kind": "served_twice"}],
             "reason": "absent"}),
     (None, {"items": [{"day": "2026-03-10", "subject": 1}], "reason": "absent"}),
-    (None, {"items": [], "reason": "absent"}), (None, {"items": [], "reason": "absent", "comment": None})])
+    (None, {"items": [], "reason": "absent"}), (None, {"items": [], "reason": "absent", "comment": None}),
+    (None, {"items": [{"day": d, "subject": "s1", "meal": "breakfast", "kind": "served_twice"}
+                      for d in ("2000-01-01", "2026-03-10")], "reason": "absent"})])
 def test_bad_requests_get_a_russian_400(client: FlaskClient, engine: Engine, query: str | None,
                                         body: dict[str, object] | None) -> None:
     seed_school(engine, day=DAY)
