@@ -13,11 +13,12 @@ A reversal the server refused is not stored, so it cancels nothing. Events the s
 `clone` (one terminal token on two devices) are listed per day and terminal as a `clone` item.
 
 The flags recorded on events become items too, so the review queue (`server.office.reviews`) has
-one source: per day, student and meal a served meal whose card the server does not know
-(`unknown_card`) or whose copay over the benefit's daily cap went unpaid (`copay_unpaid`, money at
-stake: the unpaid part), a reversal made at another window (`foreign_reversal`, the refund); per
-day and terminal the events after its clock went back (`clock_back`) and the meals served on stale
-data (`stale_data`). A meal a reversal cancelled puts nothing at stake and leaves no flag item.
+one source: per day, student and meal a meal served or refused on a card the server does not know
+(`unknown_card`: a card to register; per terminal when the event has no student), a meal whose
+copay over the benefit's daily cap went unpaid (`copay_unpaid`, money at stake: the unpaid part), a
+reversal made at another window (`foreign_reversal`, the refund); per day and terminal the events
+after its clock went back (`clock_back`) and the meals served on stale data (`stale_data`). A meal
+a reversal cancelled puts nothing at stake and leaves no flag item.
 
 Each extra meal of a day is counted once: a staff override (of an "already served" refusal, say)
 is an `override`, not also `served_twice`, which is left for duplicates nobody decided on.
@@ -54,7 +55,7 @@ KINDS: dict[str, str] = {
     "override": "выдано по решению сотрудника",
     "without_entitlement": "бесплатно без права на льготу",
     Flag.UNKNOWN_STUDENT: "выдано неизвестному ученику",
-    Flag.UNKNOWN_CARD: "выдано по карте, неизвестной серверу",
+    Flag.UNKNOWN_CARD: "карта, неизвестная серверу",
     Flag.COPAY_UNPAID: "доплата сверх лимита льготы не списана",
     Flag.FOREIGN_REVERSAL: "выдача отменена в другом окне",
     Flag.CLONE: "терминал-двойник: один токен на двух устройствах",
@@ -63,8 +64,6 @@ KINDS: dict[str, str] = {
 }
 # Kinds whose subject is a terminal (per day), not a student (per day and meal).
 TERMINAL_KINDS = frozenset({Flag.CLONE, Flag.CLOCK_BACK, Flag.STALE_DATA})
-# Flags of a served meal that make a student's item, and of a reversal.
-_STUDENT_FLAGS = (Flag.UNKNOWN_CARD, Flag.COPAY_UNPAID)
 
 
 @dataclass
@@ -189,9 +188,10 @@ def _flagged(books: _Books, events: Sequence[Any]) -> list[Item]:
         served = e.kind in SERVED_KINDS
         # A student's item; an event without a student is the terminal's.
         mine = (e.student_id or "", e.meal or "", "" if e.student_id else e.terminal_id)
-        for flag in _STUDENT_FLAGS:
-            if served and flag in flags:
-                groups[(e.local_date, mine[0], mine[1], flag, mine[2])].append(e)
+        if Flag.COPAY_UNPAID in flags and served:
+            groups[(e.local_date, mine[0], mine[1], Flag.COPAY_UNPAID, mine[2])].append(e)
+        if Flag.UNKNOWN_CARD in flags and (served or e.kind == EventKind.REFUSE):  # a card to register
+            groups[(e.local_date, mine[0], mine[1], Flag.UNKNOWN_CARD, mine[2])].append(e)
         if e.kind == EventKind.REVERSAL and Flag.FOREIGN_REVERSAL in flags:
             groups[(e.local_date, mine[0], mine[1], Flag.FOREIGN_REVERSAL, mine[2])].append(e)
         if Flag.CLOCK_BACK in flags:

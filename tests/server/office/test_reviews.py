@@ -99,13 +99,16 @@ def test_the_flags_on_events_each_make_an_item_with_its_money(engine: Engine) ->
     back = event(3, "reversal", student_id="s2", outcome="refuse", reason="reversal", free_kopecks=-4858,
                  ref_event_id=late["id"], terminal_id="sch1-T2", server_flags=Flag.FOREIGN_REVERSAL.value)
     stale = event(4, student_id="s6", server_flags=Flag.STALE_DATA.value)
-    store(engine, capped, late, back, stale)
+    stranger = event(5, "refuse", student_id=None, card_uid="EM:00000000FF", meal=None, outcome="refuse",
+                     reason="unknown_card", free_kopecks=0, budget_line=None, server_flags=Flag.UNKNOWN_CARD.value)
+    store(engine, capped, late, back, stale, stranger)
     found = {(e.item.kind, e.item.subject, e.item.kopecks, tuple(e.item.event_ids)) for e in q(engine).entries
              if e.item.kind != "ordered_not_served"}
     # s2's meal was reversed: no unknown-card or stale item for it (nothing at stake), the reversal is kept.
     assert found == {(Flag.COPAY_UNPAID, "s1", 1858, (capped["id"],)),
                      (Flag.FOREIGN_REVERSAL, "s2", 4858, (back["id"],)),
-                     (Flag.STALE_DATA, "sch1-T1", 4858, (stale["id"],))}
+                     (Flag.STALE_DATA, "sch1-T1", 4858, (stale["id"],)),
+                     (Flag.UNKNOWN_CARD, "sch1-T1", 0, (stranger["id"],))}  # a card to register
 
 
 def test_the_clock_going_back_is_an_item_of_the_terminal_even_on_a_refusal(engine: Engine) -> None:
