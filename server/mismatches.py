@@ -173,19 +173,20 @@ def items(conn: Connection, school_id: str, start: date, end: date) -> list[Item
     out: list[Item] = []
     for key in sorted(ordered | set(served)):
         out.extend(_judge(books, key, key in ordered, sorted(served.get(key, []), key=lambda e: (e.at_utc, e.id))))
-    out.extend(_flagged(books, [e for e in found if e.id not in reversed_ids]))
+    out.extend(_flagged(books, found, reversed_ids))
     out.extend(_clones(events))
     return out
 
 
-def _flagged(books: _Books, events: Sequence[Any]) -> list[Item]:
-    """The items of the flags recorded on events (no meal a reversal cancelled among `events`)."""
+def _flagged(books: _Books, events: Sequence[Any], reversed_ids: set[str | None]) -> list[Item]:
+    """The items of the flags recorded on events; a meal a reversal cancelled puts no money at stake,
+    so only its terminal's clock going back is still an item."""
     groups: dict[tuple[date, str, str, str, str], list[Any]] = defaultdict(list)
     for e in sorted(events, key=lambda e: (e.at_utc, e.id)):
         flags = split_flags(e.server_flags) | split_flags(e.flags)
         if not flags:
             continue
-        served = e.kind in SERVED_KINDS
+        served = e.kind in SERVED_KINDS and e.id not in reversed_ids
         # A student's item; an event without a student is the terminal's.
         mine = (e.student_id or "", e.meal or "", "" if e.student_id else e.terminal_id)
         if Flag.COPAY_UNPAID in flags and served:
@@ -203,6 +204,9 @@ def _flagged(books: _Books, events: Sequence[Any]) -> list[Item]:
         if kind == Flag.COPAY_UNPAID:  # the part of the price the account should have paid
             price = books.free(student_id, day, meal)
             kopecks = sum(max(0, price - e.free_kopecks - e.paid_kopecks) for e in group) if price else 0
+        elif kind == Flag.CLOCK_BACK:  # the meals still served; a refusal or a reversed meal costs nothing
+            kopecks = sum(int(e.free_kopecks + e.paid_kopecks) for e in group
+                          if e.kind in SERVED_KINDS and e.id not in reversed_ids)
         else:
             kopecks = sum(abs(int(e.free_kopecks + e.paid_kopecks)) for e in group)
         if student_id:

@@ -104,11 +104,13 @@ def test_the_flags_on_events_each_make_an_item_with_its_money(engine: Engine) ->
     store(engine, capped, late, back, stale, stranger)
     found = {(e.item.kind, e.item.subject, e.item.kopecks, tuple(e.item.event_ids)) for e in q(engine).entries
              if e.item.kind != "ordered_not_served"}
-    # s2's meal was reversed: no unknown-card or stale item for it (nothing at stake), the reversal is kept.
+    # s2's meal was reversed: no unknown-card or stale item for it (nothing at stake), the reversal is kept,
+    # and so is the terminal's clock going back (with no money at stake).
     assert found == {(Flag.COPAY_UNPAID, "s1", 1858, (capped["id"],)),
                      (Flag.FOREIGN_REVERSAL, "s2", 4858, (back["id"],)),
                      (Flag.STALE_DATA, "sch1-T1", 4858, (stale["id"],)),
-                     (Flag.UNKNOWN_CARD, "sch1-T1", 0, (stranger["id"],))}  # a card to register
+                     (Flag.UNKNOWN_CARD, "sch1-T1", 0, (stranger["id"],)),  # a card to register
+                     (Flag.CLOCK_BACK, "sch1-T1", 0, (late["id"],))}
 
 
 def test_the_clock_going_back_is_an_item_of_the_terminal_even_on_a_refusal(engine: Engine) -> None:
