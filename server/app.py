@@ -79,11 +79,13 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
 
     from server.api.admin import bp as admin_bp
     from server.api.office import bp as office_bp
+    from server.api.reviews import bp as reviews_bp
     from server.api.sync import bp as sync_bp
 
     app.register_blueprint(sync_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(office_bp)
+    app.register_blueprint(reviews_bp)
 
     from server.web import init_app as init_office
     from server.web.errors import is_office_request, office_error

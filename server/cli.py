@@ -366,3 +366,61 @@ def student_cmd(school_id: str, query: str) -> None:
                    f"остаток {format_rub(line['balance_kopecks'])}")
     for day in card["meals"]:
         click.echo(f"  {day['day']:%d.%m.%Y}: {', '.join(Meal(m).ru if m in set(Meal) else m for m in day['meals'])}")
+
+
+@server.command("reviews")
+@click.argument("school_id")
+@click.option("--open", "only_open", is_flag=True, help="только нерешённые")
+@click.option("--from", "start", default=None, type=click.DateTime(["%Y-%m-%d", "%d.%m.%Y"]),
+              help="первый день (по умолчанию 30 дней назад)")
+@click.option("--to", "end", default=None, type=click.DateTime(["%Y-%m-%d", "%d.%m.%Y"]),
+              help="последний день (по умолчанию сегодня)")
+@click.option("--format", "form", type=click.Choice(["text", "csv", "xlsx"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="файл (для xlsx обязателен, если вывод — терминал)")
+def reviews_cmd(school_id: str, only_open: bool, start: datetime | None, end: datetime | None, form: str,
+                output: Path | None) -> None:
+    """Сверка: расхождения и отметки событий к разбору, с решениями."""
+    from pos.money import format_rub
+    from server.mismatches import KINDS
+    from server.office import reviews
+
+    engine = _engine()
+    try:
+        with engine.connect() as conn:
+            today, _tz = reviews.school_today(conn, school_id)
+            first, last = reviews.default_period(today)
+            filters = reviews.Filters(start.date() if start else first, end.date() if end else last,
+                                      status="open" if only_open else "all")
+            q = reviews.queue(conn, school_id, filters)
+    except reviews.ReviewError as exc:
+        _die(exc.message)
+    finally:
+        engine.dispose()
+    if form == "xlsx":
+        data = reviews.to_xlsx(q)
+        if output is None and sys.stdout.isatty():
+            _die("XLSX не выводится на экран: укажите файл, --output сверка.xlsx")
+    elif form == "csv":
+        data = reviews.to_csv(q).encode("utf-8")
+    else:
+        lines = [f"Сверка {school_id} с {q.filters.start:%d.%m.%Y} по {min(q.filters.end, q.today):%d.%m.%Y}:"]
+        for e in q.entries:
+            it, r = e.item, e.resolution
+            done = f"; {reviews.REASONS.get(r.reason, r.reason)}, {r.resolved_by}" if r else ""
+            lines.append(f"  {e.key.day:%d.%m.%Y} {it.class_name:>4} {it.student_name or it.subject}: "
+                         f"{reviews.meal_name(it.meal) or '—'} — {KINDS[it.kind]} ×{it.count}, "
+                         f"{format_rub(it.kopecks)} [{reviews.STATUSES[e.status]}{done}]")
+        if not q.entries:
+            lines.append("  расхождений нет")
+        for kind, count in q.counts().items():
+            if count["open"] or count["resolved"]:
+                lines.append(f"Итого «{KINDS[kind]}»: открыто {count['open']} "
+                             f"({format_rub(count['open_kopecks'])}), решено {count['resolved']}")
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+    if output is not None:
+        output.write_bytes(data)
+        click.echo(f"Записано: {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()

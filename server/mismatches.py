@@ -12,6 +12,14 @@ amount where it has one, else the policy price (free meals) or the day's menu pr
 A reversal the server refused is not stored, so it cancels nothing. Events the server flagged
 `clone` (one terminal token on two devices) are listed per day and terminal as a `clone` item.
 
+The flags recorded on events become items too, so the review queue (`server.office.reviews`) has
+one source: per day, student and meal a meal served or refused on a card the server does not know
+(`unknown_card`: a card to register; per terminal when the event has no student), a meal whose
+copay over the benefit's daily cap went unpaid (`copay_unpaid`, money at stake: the unpaid part), a
+reversal made at another window (`foreign_reversal`, the refund); per day and terminal the events
+after its clock went back (`clock_back`) and the meals served on stale data (`stale_data`). A meal
+a reversal cancelled puts nothing at stake and leaves no flag item.
+
 Each extra meal of a day is counted once: a staff override (of an "already served" refusal, say)
 is an `override`, not also `served_twice`, which is left for duplicates nobody decided on.
 
@@ -29,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import aliased
 
 from pos.domain import Meal, age_on, in_force
@@ -39,15 +47,22 @@ from pos.policy import EligibilityError, Policy, parse_policy
 from server.models import Entitlement, Event, MenuPrice, Order, School, SchoolClass, Student
 from server.tabular import csv_text
 
-KINDS = {
+KINDS: dict[str, str] = {
     "ordered_not_served": "заказано, но не выдано",
     "served_not_ordered": "выдано без заказа",
     "served_twice": "выдано повторно",
     "override": "выдано по решению сотрудника",
     "without_entitlement": "бесплатно без права на льготу",
-    "unknown_student": "выдано неизвестному ученику",
-    "clone": "терминал-двойник: один токен на двух устройствах",
+    Flag.UNKNOWN_STUDENT: "выдано неизвестному ученику",
+    Flag.UNKNOWN_CARD: "карта, неизвестная серверу",
+    Flag.COPAY_UNPAID: "доплата сверх лимита льготы не списана",
+    Flag.FOREIGN_REVERSAL: "выдача отменена в другом окне",
+    Flag.CLONE: "терминал-двойник: один токен на двух устройствах",
+    Flag.CLOCK_BACK: "часы терминала переведены назад",
+    Flag.STALE_DATA: "выдано по устаревшим данным терминала",
 }
+# Kinds whose subject is a terminal (per day), not a student (per day and meal).
+TERMINAL_KINDS = frozenset({Flag.CLONE, Flag.CLOCK_BACK, Flag.STALE_DATA})
 
 
 @dataclass
@@ -62,6 +77,12 @@ class Item:
     count: int
     kopecks: int
     event_ids: list[str] = field(default_factory=list)
+    terminal_id: str = ""  # the subject of a terminal's item (TERMINAL_KINDS)
+
+    @property
+    def subject(self) -> str:
+        """Whom the item is about: the student, else the terminal."""
+        return self.student_id or self.terminal_id
 
 
 @dataclass
@@ -106,6 +127,11 @@ class _Books:
 
 
 def report(conn: Connection, school_id: str, start: date, end: date) -> dict[str, Any]:
+    return _summary(school_id, start, end, items(conn, school_id, start, end))
+
+
+def items(conn: Connection, school_id: str, start: date, end: date) -> list[Item]:
+    """Every item of the period, in order of day and student (raises NoResultFound for no such school)."""
     school = conn.execute(select(School).where(School.id == school_id)).one()
     books = _Books(
         policy=parse_policy(school.policy_text, f"policy:{school_id}"),
@@ -121,11 +147,13 @@ def report(conn: Connection, school_id: str, start: date, end: date) -> dict[str
     for b in conn.execute(select(Entitlement.student_id, Entitlement.category, Entitlement.starts, Entitlement.ends)
                           .where(Entitlement.school_id == school_id)):
         books.benefits[b.student_id].append(b)
-    events = conn.execute(
+    # The served meals, and whatever else carries a flag (a refusal after the clock went back, a reversal).
+    found = conn.execute(
         select(Event.id, Event.kind, Event.student_id, Event.local_date, Event.meal, Event.at_utc, Event.paid_kopecks,
-               Event.free_kopecks, Event.ref_event_id, Event.terminal_id, Event.server_flags)
+               Event.free_kopecks, Event.ref_event_id, Event.terminal_id, Event.server_flags, Event.flags)
         .where(Event.school_id == school_id, Event.local_date >= start, Event.local_date <= end,
-               Event.kind.in_(SERVED_KINDS))).all()
+               or_(Event.kind.in_(SERVED_KINDS), Event.server_flags != "", Event.flags != ""))).all()
+    events = [e for e in found if e.kind in SERVED_KINDS]
     # A reversal cancels its serve whatever day it was made or arrived on, so look them up by the
     # serves' ids, not by the period (a late reversal would leave the serve counted otherwise).
     serve = aliased(Event)  # an alias, or the subquery would be correlated with the outer events
@@ -141,11 +169,55 @@ def report(conn: Connection, school_id: str, start: date, end: date) -> dict[str
     ordered = {(o.student_id, o.day, o.meal) for o in conn.execute(
         select(Order.student_id, Order.day, Order.meal).where(
             Order.school_id == school_id, Order.day >= start, Order.day <= end))}
-    items: list[Item] = []
+    out: list[Item] = []
     for key in sorted(ordered | set(served)):
-        items.extend(_judge(books, key, key in ordered, sorted(served.get(key, []), key=lambda e: (e.at_utc, e.id))))
-    items.extend(_clones(events))
-    return _summary(school_id, start, end, items)
+        out.extend(_judge(books, key, key in ordered, sorted(served.get(key, []), key=lambda e: (e.at_utc, e.id))))
+    out.extend(_flagged(books, found, reversed_ids))
+    out.extend(_clones(events))
+    return out
+
+
+def _flagged(books: _Books, events: Sequence[Any], reversed_ids: set[str | None]) -> list[Item]:
+    """The items of the flags recorded on events; a meal a reversal cancelled puts no money at stake,
+    so only its terminal's clock going back is still an item."""
+    groups: dict[tuple[date, str, str, str, str], list[Any]] = defaultdict(list)
+    for e in sorted(events, key=lambda e: (e.at_utc, e.id)):
+        flags = split_flags(e.server_flags) | split_flags(e.flags)
+        if not flags:
+            continue
+        served = e.kind in SERVED_KINDS and e.id not in reversed_ids
+        # A student's item; an event without a student is the terminal's.
+        mine = (e.student_id or "", e.meal or "", "" if e.student_id else e.terminal_id)
+        if Flag.COPAY_UNPAID in flags and served:
+            groups[(e.local_date, mine[0], mine[1], Flag.COPAY_UNPAID, mine[2])].append(e)
+        if Flag.UNKNOWN_CARD in flags and (served or e.kind == EventKind.REFUSE):  # a card to register
+            groups[(e.local_date, mine[0], mine[1], Flag.UNKNOWN_CARD, mine[2])].append(e)
+        if e.kind == EventKind.REVERSAL and Flag.FOREIGN_REVERSAL in flags:
+            groups[(e.local_date, mine[0], mine[1], Flag.FOREIGN_REVERSAL, mine[2])].append(e)
+        if Flag.CLOCK_BACK in flags:
+            groups[(e.local_date, "", "", Flag.CLOCK_BACK, e.terminal_id)].append(e)
+        if served and Flag.STALE_DATA in flags:
+            groups[(e.local_date, "", "", Flag.STALE_DATA, e.terminal_id)].append(e)
+    out = []
+    for (day, student_id, meal, kind, terminal_id), group in sorted(groups.items()):
+        if kind == Flag.COPAY_UNPAID:  # the part of the price the account should have paid
+            price = books.free(student_id, day, meal)
+            kopecks = sum(max(0, price - e.free_kopecks - e.paid_kopecks) for e in group) if price else 0
+        elif kind == Flag.CLOCK_BACK:  # the meals still served; a refusal or a reversed meal costs nothing
+            kopecks = sum(int(e.free_kopecks + e.paid_kopecks) for e in group
+                          if e.kind in SERVED_KINDS and e.id not in reversed_ids)
+        else:
+            kopecks = sum(abs(int(e.free_kopecks + e.paid_kopecks)) for e in group)
+        if student_id:
+            student = books.students.get(student_id)
+            cls = books.classes.get(student.class_id) if student else None
+            out.append(Item(day.isoformat(), cls.id if cls else "", cls.name if cls else "", student_id,
+                            student.full_name if student else "", meal, kind, len(group), kopecks,
+                            [e.id for e in group]))
+        else:
+            out.append(Item(day.isoformat(), "", "", "", f"терминал {terminal_id}", meal, kind, len(group), kopecks,
+                            [e.id for e in group], terminal_id))
+    return out
 
 
 def _clones(events: Sequence[Any]) -> list[Item]:
@@ -154,9 +226,9 @@ def _clones(events: Sequence[Any]) -> list[Item]:
     for e in events:
         if Flag.CLONE in split_flags(e.server_flags):
             found[(e.local_date, e.terminal_id)].append(e)
-    return [Item(day.isoformat(), "", "", "", f"терминал {terminal_id}", "", "clone", len(group),
+    return [Item(day.isoformat(), "", "", "", f"терминал {terminal_id}", "", Flag.CLONE, len(group),
                  sum(int(e.free_kopecks + e.paid_kopecks) for e in group),
-                 [e.id for e in sorted(group, key=lambda e: (e.at_utc, e.id))])
+                 [e.id for e in sorted(group, key=lambda e: (e.at_utc, e.id))], terminal_id)
             for (day, terminal_id), group in sorted(found.items())]
 
 
@@ -175,7 +247,7 @@ def _judge(books: _Books, key: tuple[str, date, str], ordered: bool, serves: lis
                     student.full_name if student else "", meal, kind, count, kopecks, [e.id for e in events])
 
     if student is None:
-        return [item("unknown_student", len(serves), sum(int(e.free_kopecks + e.paid_kopecks) for e in serves),
+        return [item(Flag.UNKNOWN_STUDENT, len(serves), sum(int(e.free_kopecks + e.paid_kopecks) for e in serves),
                      serves)]
     out = []
     if ordered and not serves:

@@ -143,6 +143,9 @@ class Terminal(Base):
     # What the server found about the terminal itself (`pos.ledger.Flag.CLONE`: its token is on two
     # devices); comma-joined, kept until the token is revoked, sent back in every push and pull answer.
     flags: Mapped[str] = mapped_column(String(200), default="")
+    # What the terminal reports of itself on each sync (None until a terminal that reports them syncs).
+    outbox_size: Mapped[int | None] = mapped_column(Integer)  # its events not yet on the server
+    version: Mapped[str | None] = mapped_column(String(64))  # the canteen package's version
 
 
 class SyncLog(Base):
@@ -347,3 +350,27 @@ class ApplicationDocument(Base):
 Index("ix_audit_log_school_entity", AuditEntry.school_id, AuditEntry.entity, AuditEntry.entity_id)
 Index("ix_applications_school_status", BenefitApplication.school_id, BenefitApplication.status)
 Index("ix_applications_school_student", BenefitApplication.school_id, BenefitApplication.student_id)
+
+class ReviewResolution(Base):
+    """How the office resolved an item of the review queue (`server.office.reviews`): append-only.
+
+    An item is keyed by (school, day, subject, meal, kind), the subject being a student or a
+    terminal; the latest row of a key is in force while its `fingerprint` (of the events and money
+    that made the item) is the item's current one. Rows are never edited or deleted.
+    """
+
+    __tablename__ = "review_resolutions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
+    day: Mapped[date] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(String(64))
+    meal: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str] = mapped_column(Text)
+    resolved_by: Mapped[str] = mapped_column(String(64))
+    resolved_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+Index("ix_review_resolutions_school_day", ReviewResolution.school_id, ReviewResolution.day)

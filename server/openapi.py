@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import msgspec
 
 from server.importer import COLUMNS
-from server.mismatches import Item
+from server.mismatches import KINDS, Item
+from server.office.reviews import REASONS
 from sync.wire import (
     HEALTH_PATH,
     PULL_PATH,
@@ -222,6 +223,47 @@ def _office(op: Op, school: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _reviews(op: Op, school: dict[str, Any]) -> dict[str, Any]:
+    """The review queue and the school's terminals (server/api/reviews.py)."""
+    terminal = _path("terminal_id", "терминал")
+    review_key = {"type": "object", "required": ["day", "subject", "meal", "kind"], "properties": {
+        "day": {"type": "string", "format": "date"}, "subject": {"type": "string"}, "meal": {"type": "string"},
+        "kind": {"enum": [str(k) for k in KINDS]}, "fingerprint": {"type": ["string", "null"]}}}
+    filters = [_query("from", "первый день ГГГГ-ММ-ДД или ДД.ММ.ГГГГ", False),
+               _query("to", "последний день", False), _query("class", "код класса", False),
+               _query("kind", f"виды через запятую: {', '.join(KINDS)}", False),
+               _query("status", "open (по умолчанию), resolved или all", False)]
+    return {
+        "/api/schools/{school_id}/terminals/{terminal_id}": {"patch": op(
+            "Переименовать терминал школы", auth="администратора", params=[school, terminal],
+            errors=("400", "401", "403", "404"), body={
+                "type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}})},
+        "/api/schools/{school_id}/terminals/{terminal_id}/revoke": {"post": op(
+            "Отозвать токен терминала школы", auth="администратора", params=[school, terminal],
+            errors=("401", "403", "404", "409"))},
+        "/api/schools/{school_id}/reviews": {"get": op(
+            "Сверка: расхождения и отметки событий к разбору, с итогами по видам; по умолчанию открытые "
+            "за последние 31 день, будущие дни не показываются", auth="администратора",
+            params=[school, *filters], errors=("400", "401", "403", "404"))},
+        "/api/schools/{school_id}/reviews/export": {"get": op(
+            "Сверка в файл XLSX или CSV (по-русски, даты ДД.ММ.ГГГГ, суммы в рублях)", auth="администратора",
+            params=[school, *filters, _query("format", "xlsx (по умолчанию) или csv", False)],
+            errors=("400", "401", "403", "404"))},
+        "/api/schools/{school_id}/reviews/resolve": {"post": op(
+            "Решить расхождения: причина из списка и комментарий (для «другое» обязателен); решения не "
+            "удаляются, новое заменяет прежнее; 409 — расхождение изменилось после показа",
+            auth="администратора", params=[school], errors=("400", "401", "403", "404", "409"), body={
+                "type": "object", "required": ["items", "reason"], "properties": {
+                    "items": {"type": "array", "items": review_key},
+                    "reason": {"enum": list(REASONS)}, "comment": {"type": "string"}}})},
+        "/api/schools/{school_id}/reviews/history": {"get": op(
+            "Все решения по одному расхождению, старые первыми", auth="администратора",
+            params=[school, _query("day", "день ГГГГ-ММ-ДД"), _query("subject", "код ученика или терминала"),
+                    _query("meal", "приём пищи (пусто для терминала)"), _query("kind", "вид расхождения")],
+            errors=("400", "401", "403"))},
+    }
+
+
 def spec() -> dict[str, Any]:
     refs, schemas = msgspec.json.schema_components(TYPES, ref_template=REF)
     ref = dict(zip(TYPES, refs, strict=True))
@@ -283,10 +325,13 @@ def spec() -> dict[str, Any]:
             "/api/schools/{school_id}": {"get": op("Школа: настройки, ученики, терминалы", auth="администратора",
                                                    answer=SchoolDetail, params=[school],
                                                    errors=("400", "401", "403", "404"))},
-            "/api/schools/{school_id}/terminals": {"post": op(
-                "Зарегистрировать терминал: одноразовый показ токена", auth="администратора", ok="201",
-                body=TerminalBody, body_required=False, answer=Enrolled, params=[school],
-                errors=("400", "401", "403", "404"))},
+            "/api/schools/{school_id}/terminals": {
+                "get": op("Терминалы школы: на связи ли (последний обмен не позже 10 мин назад), когда были, "
+                          "сколько событий ждёт отправки, расхождение часов, версия, отклонённые события, "
+                          "признак двойника", auth="администратора", params=[school], errors=("401", "403", "404")),
+                "post": op("Зарегистрировать терминал: одноразовый показ токена", auth="администратора", ok="201",
+                           body=TerminalBody, body_required=False, answer=Enrolled, params=[school],
+                           errors=("400", "401", "403", "404"))},
             "/api/terminals/{terminal_id}/revoke": {"post": op(
                 "Отозвать токен терминала", auth="администратора", answer=Revoked,
                 params=[_path("terminal_id", "терминал")], errors=("400", "401", "403", "404", "409"))},
@@ -298,5 +343,6 @@ def spec() -> dict[str, Any]:
                         _query("before", "номер n строки: показать более ранние (следующая страница)", False)],
                 errors=("400", "401", "403", "404"))},
             **_office(op, school),
+            **_reviews(op, school),
         },
     }

@@ -22,6 +22,7 @@ kept in `meta` for the status line.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -69,6 +70,12 @@ from sync.wire import (
 )
 
 Progress = Callable[[str], None]
+
+try:  # the software version each sync reports, for the office's terminals page
+    VERSION: str | None = importlib.metadata.version("canteen")
+except importlib.metadata.PackageNotFoundError:  # running from a checkout that was never installed
+    VERSION = None
+
 
 def _batch_sql() -> str:
     """The next batch of the outbox in journal order, each event already as its JSON object.
@@ -188,6 +195,7 @@ class SyncClient:
         self.batch_size = batch_size
         self.clock = clock
         self._failed_batch: tuple[Trouble, Sequence[Pending]] | None = None  # this sync's, if the push failed
+        self._outbox_size: int | None = None  # events waiting here, as last counted: reported to the server
         self.http = httpx.Client(base_url=self.server_url, timeout=timeout_s, transport=transport,
                                  headers={"Authorization": f"Bearer {token}"})
 
@@ -260,6 +268,7 @@ class SyncClient:
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
             trouble = Trouble.loads(conn.execute(select(Meta.value).where(Meta.key == keys.PUSH_TROUBLE)).scalar())
+        self._outbox_size = total  # reported with each batch of this push (the pull reports what is left)
         if not total:
             if trouble is not None:
                 self._save_trouble(None)
@@ -352,8 +361,15 @@ class SyncClient:
             return list(map(Pending._make, conn.exec_driver_sql(_BATCH_SQL, (after_seq, size))))
 
     def _post(self, batch: Sequence[Pending]) -> httpx.Response:
-        body = encode_push(utc_iso(self.clock()), [p.json for p in batch])
+        body = _with_report(encode_push(utc_iso(self.clock()), [p.json for p in batch]), self._report())
         return self.http.post(PUSH_PATH, content=body, headers={"Content-Type": "application/json"})
+
+    def _report(self) -> dict[str, Any]:
+        """What the terminal tells the server of itself on each push and pull (the office's terminals page)."""
+        report: dict[str, Any] = {"version": VERSION} if VERSION else {}
+        if self._outbox_size is not None:
+            report["outbox_size"] = self._outbox_size
+        return report
 
     def _check(self, response: httpx.Response, batch: Sequence[Pending], result: SyncResult) -> dict[str, Any] | None:
         """The server's answer to a batch; None when it refused the request as a whole (a 4xx)."""
@@ -422,9 +438,10 @@ class SyncClient:
         with self.engine.connect() as conn:
             cursor = conn.execute(select(Meta.value).where(Meta.key == keys.CURSOR)).scalar() or ""
             outbox_from = conn.execute(select(func.min(Outbox.seq))).scalar()
+            self._outbox_size = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
         say("Загрузка данных школы" + (" (полностью)" if full or not cursor else ""))
         response = self.http.post(PULL_PATH, json={"terminal_time": utc_iso(self.clock()), "cursor": cursor,
-                                                   "outbox_from": outbox_from, "full": full})
+                                                   "outbox_from": outbox_from, "full": full, **self._report()})
         if response.status_code in (401, 403):
             raise AuthFailure(self._auth_message(response))
         if response.status_code >= 400:
@@ -467,6 +484,13 @@ class SyncClient:
                 values[keys.OFFLINE_SINCE] = offline or utc_iso(started)
             write_meta(conn, values)
             result.waiting = conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
+
+
+def _with_report(body: bytes, report: dict[str, Any]) -> bytes:
+    """A push body with the terminal's report in front of the events (`encode_push` writes the rest)."""
+    if not report:
+        return body
+    return b"{" + json.dumps(report, ensure_ascii=False, separators=(",", ":")).encode()[1:-1] + b"," + body[1:]
 
 
 def _response(in_flight: Future[httpx.Response]) -> httpx.Response:

@@ -140,7 +140,12 @@ def _wire_field(column: Any) -> tuple[Any, ...]:
 
 WireEvent: Any = msgspec.defstruct("WireEvent", [_wire_field(c) for c in EVENT_COLUMNS], kw_only=True,
                                    forbid_unknown_fields=True, gc=False, module=__name__)
-PushBody: Any = msgspec.defstruct("PushBody", [("events", list[WireEvent]), ("terminal_time", datetime | None, None)],
+# What a terminal reports of itself on push and pull, for the office's terminals page (both optional).
+_OutboxSize = Annotated[int, msgspec.Meta(ge=0, le=2**62, description="событий ждёт отправки")] | None
+_Version = Annotated[str, msgspec.Meta(max_length=64, description="версия программы терминала")] | None
+
+PushBody: Any = msgspec.defstruct("PushBody", [("events", list[WireEvent]), ("terminal_time", datetime | None, None),
+                                               ("outbox_size", _OutboxSize, None), ("version", _Version, None)],
                                   module=__name__)
 
 
@@ -160,6 +165,8 @@ class PullBody(msgspec.Struct):
     cursor: Annotated[str, msgspec.Meta(max_length=64)] = ""
     outbox_from: Annotated[int, msgspec.Meta(ge=0, le=2**62)] | None = None  # an outbox seq: acks from it on
     full: bool = False
+    outbox_size: _OutboxSize = None
+    version: _Version = None
 
 
 class SchoolSettings(msgspec.Struct):

@@ -12,6 +12,7 @@ from server.api import engine, fail, json_body, principal, requires
 from server.app import state
 from server.db import run_transaction
 from server.ingest import PushOutcome, ingest, ingest_rows
+from server.office import fleet
 from server.pull import pull
 from sync.wire import (
     HEALTH_PATH,
@@ -74,6 +75,7 @@ def push() -> Any:
         drift = clock_drift(terminal_time, now)
         out = run_transaction(engine(), lambda conn: ingest(conn, who, events, stale_hours=config.stale_hours,
                                                             drift_s=drift))
+    fleet.note_report(engine(), who.name, body)  # outbox_size, version: what the terminal reports
     return _answer(now, drift, out)
 
 
@@ -120,4 +122,5 @@ def pull_view() -> Any:
                                                          now=now, drift_s=drift),
                              isolation="REPEATABLE READ")
     answer["clock_drift_s"] = drift
+    fleet.note_report(engine(), who.name, body)  # outbox_size, version
     return jsonify(answer)
