@@ -16,7 +16,7 @@ from server.models import School
 from server.office import benefits, roster
 from server.office.changes import NotFound, OfficeError
 
-bp = Blueprint("office", __name__)
+bp = Blueprint("office_api", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 STATUSES = (benefits.REGISTERED, benefits.GRANTED, benefits.REFUSED)
 
