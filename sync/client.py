@@ -37,6 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos.cards import match_keys
 from pos.ledger import MONEY_KINDS, EventKind
+from pos.lookup import SQLITE_IN_CHUNK as CHUNK
 from pos.models import (
     EVENT_COLUMNS,
     TERMINAL_MODELS,
@@ -56,7 +57,8 @@ from pos.models import (
     Served,
     Student,
 )
-from pos.settings import write_meta
+from pos.schedule import Tolerance
+from pos.settings import parse_week_days, school_meta, write_meta
 from sync import keys
 from sync.wire import (
     DATE_COLUMNS,
@@ -113,8 +115,6 @@ class Pending(NamedTuple):
 MODELS: dict[str, Any] = TERMINAL_MODELS
 # Deletion order respects the foreign keys of the terminal store: referring tables before referred ones.
 WIPE_ORDER = tuple(t.name for t in reversed(Base.metadata.sorted_tables) if t.name in MODELS)
-SCHOOL_META = ("school_id", "school_name", "timezone", "week_days", "window_early_min", "window_late_min",
-               "refuse_outside_window", "policy")
 
 
 POISON_ATTEMPTS = 3  # 5xx in a row on the same batch, with the server otherwise working, before narrowing
@@ -421,8 +421,8 @@ class SyncClient:
         with self.engine.begin() as conn:
             if gone:
                 _delete_outbox(conn, gone)
-            for i in range(0, len(strays), 900):
-                conn.execute(delete(Outbox).where(Outbox.event_id.in_(strays[i:i + 900])))
+            for i in range(0, len(strays), CHUNK):
+                conn.execute(delete(Outbox).where(Outbox.event_id.in_(strays[i:i + CHUNK])))
             for r in refused:
                 pending = sent[r["id"]]
                 conn.execute(sqlite_insert(Rejected).values(
@@ -584,8 +584,8 @@ def apply_pull(conn: Connection, body: dict[str, Any]) -> tuple[int, bool]:
     """Apply one pull answer inside the caller's transaction; returns (rows received, data changed)."""
     snapshot = bool(body["snapshot"])
     today = date.fromisoformat(body["today"])
-    for i in range(0, len(body.get("acked", [])), 900):  # stored earlier, but the answer was lost
-        conn.execute(delete(Outbox).where(Outbox.event_id.in_(body["acked"][i:i + 900])))
+    for i in range(0, len(body.get("acked", [])), CHUNK):  # stored earlier, but the answer was lost
+        conn.execute(delete(Outbox).where(Outbox.event_id.in_(body["acked"][i:i + CHUNK])))
     if snapshot:
         for table in WIPE_ORDER:
             conn.execute(delete(MODELS[table]))
@@ -618,9 +618,12 @@ def apply_pull(conn: Connection, body: dict[str, Any]) -> tuple[int, bool]:
     meta = {keys.CURSOR: str(body["cursor"]), keys.DATA_AS_OF: utc_iso(parse_datetime(body["server_time"],
                                                                                         "server_time"))}
     school = body.get("school")
-    if school:
-        meta.update({k: str(school[k]) for k in SCHOOL_META})
-        meta["refuse_outside_window"] = "1" if school["refuse_outside_window"] else "0"
+    if school:  # encoded as the engine's settings read them (pos.settings), in one place
+        meta.update(school_meta(
+            school_id=str(school["school_id"]), school_name=str(school["school_name"]),
+            timezone=str(school["timezone"]), week_days=parse_week_days(str(school["week_days"])),
+            policy_text=str(school["policy"]), refuse_outside_window=bool(school["refuse_outside_window"]),
+            tolerance=Tolerance(int(school["window_early_min"]), int(school["window_late_min"]))))
         meta["terminal_id"] = str(body["terminal_id"])
     write_meta(conn, meta)
     return count + len(body.get("served", [])), bool(count or school or body.get("deleted") or snapshot)
@@ -636,8 +639,8 @@ def _apply_students(conn: Connection, rows: list[dict[str, Any]]) -> None:
         select(Event.student_id, func.sum(Event.paid_kopecks)).where(Event.id.in_(unseen))
         .where(Event.student_id.is_not(None), Event.kind.in_(MONEY_KINDS)).group_by(Event.student_id)).tuples().all())
     gone = [r["id"] for r in rows if not r["active"]]
-    for i in range(0, len(gone), 900):  # left the school: nothing of theirs stays on the terminal
-        chunk = gone[i:i + 900]
+    for i in range(0, len(gone), CHUNK):  # left the school: nothing of theirs stays on the terminal
+        chunk = gone[i:i + CHUNK]
         for model in (Card, Entitlement, Order):
             conn.execute(delete(model).where(model.student_id.in_(chunk)))
         conn.execute(delete(Student).where(Student.id.in_(chunk)))
@@ -662,14 +665,14 @@ def _apply_served(conn: Connection, served: list[dict[str, Any]], today: date) -
         # A serve undone here since the push: the reversal travels with the next push; don't bring it back.
         ids = [r["event_id"] for r in rows]
         reversed_here = set()
-        for i in range(0, len(ids), 900):
+        for i in range(0, len(ids), CHUNK):
             reversed_here |= set(conn.execute(select(Event.ref_event_id).where(
-                Event.kind == EventKind.REVERSAL, Event.ref_event_id.in_(ids[i:i + 900]))).scalars())
+                Event.kind == EventKind.REVERSAL, Event.ref_event_id.in_(ids[i:i + CHUNK]))).scalars())
         rows = [r for r in rows if r["event_id"] not in reversed_here]
     if rows:
         conn.execute(sqlite_insert(Served).on_conflict_do_nothing(), rows)
-    for i in range(0, len(undone), 900):  # after the inserts: a serve and its reversal may come together
-        conn.execute(delete(Served).where(Served.event_id.in_(undone[i:i + 900])))
+    for i in range(0, len(undone), CHUNK):  # after the inserts: a serve and its reversal may come together
+        conn.execute(delete(Served).where(Served.event_id.in_(undone[i:i + CHUNK])))
 
 
 def reset_store(engine: Engine) -> None:
