@@ -37,7 +37,7 @@ def office_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         state(app).engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down after tests/browser: Playwright's loop must not outlive it
 def browser() -> Iterator[object]:
     chromium = shutil.which("chromium")
     if chromium is None:

@@ -14,7 +14,7 @@ from server.office.roles import Role
 pytestmark = pytest.mark.slow
 PASSWORDS = {d.role: (d.login, d.password) for d in LOGINS}
 MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Пользователи"], Role.COORDINATOR: ["Сегодня"],
-         Role.CANTEEN: ["Сегодня"], Role.TEACHER: ["Класс 1а"]}
+         Role.CANTEEN: ["Сегодня"], Role.TEACHER: ["Класс 1А"]}
 
 
 def sign_in(page: Any, base: str, login: str, password: str) -> None:
@@ -41,7 +41,7 @@ def test_each_role_signs_in_and_sees_its_menu(page: Any, office_url: str, role: 
 
 def test_a_teacher_opening_another_class_gets_403(page: Any, office_url: str) -> None:
     sign_in(page, office_url, *PASSWORDS[Role.TEACHER])
-    assert page.get_by_role("heading", name="Класс 1а").is_visible()
+    assert page.get_by_role("heading", name="Класс 1А").is_visible()
     response = page.goto(office_url + "/office/nazarovo-3/classes/5а")
     assert response.status == 403
     assert page.get_by_role("heading", name="Нет доступа").is_visible()

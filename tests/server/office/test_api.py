@@ -92,5 +92,5 @@ def test_bad_office_input_gets_a_russian_4xx_never_500(client: FlaskClient, offi
 def test_lists_per_category_through_the_api(client: FlaskClient, office: dict[str, str]) -> None:
     lists = client.get("/api/schools/sch1/benefits/lists?date=2026-10-01", headers=office).json["lists"]
     assert [(r["student_id"], r["class_name"], r["starts"]) for r in lists["low_income"]] == [
-        ("s3", "5а", "2020-09-02")]
+        ("s3", "5А", "2020-09-02")]
     assert client.get("/api/schools/sch1/benefits/lists?date=завтра", headers=office).status_code == 400

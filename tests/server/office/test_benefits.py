@@ -145,7 +145,7 @@ def test_lists_per_category_show_the_students_in_force_with_their_basis(engine: 
     assert [r["student_id"] for r in before["low_income"]] == ["s3"]
     rows = {r["student_id"]: r for r in after["low_income"]}
     assert set(rows) == {"s3", "s5"} and after["ovz"] == []
-    assert rows["s5"]["class_name"] == "5а" and rows["s5"]["birth_date"] == date(2014, 3, 12)
+    assert rows["s5"]["class_name"] == "5А" and rows["s5"]["birth_date"] == date(2014, 3, 12)
     assert "протокол № 3" in rows["s5"]["basis"] and "приказ № 01-04-9 от 01.10.2026" in rows["s5"]["basis"]
     assert (rows["s5"]["starts"], rows["s5"]["ends"]) == (date(2026, 10, 2), date(2027, 5, 31))
 

@@ -20,14 +20,14 @@ def test_student_finds_one_and_shows_the_card(db_url: str, engine: Engine) -> No
     seed_school(engine)
     done = run(db_url, "student", "sch1", "мария орлова")
     assert done.exit_code == 0, done.output
-    assert "Орлова Мария (код s4), класс 5а" in done.output and "Баланс: 500,00 ₽" in done.output
+    assert "Орлова Мария (код s4), класс 5А" in done.output and "Баланс: 500,00 ₽" in done.output
     assert "Карта EM:0000000004" in done.output
 
 
 def test_student_lists_several_and_says_when_none(db_url: str, engine: Engine) -> None:
     seed_school(engine)
     two = run(db_url, "student", "sch1", "о")  # Орлова Мария, Волков Олег
-    assert "s4: Орлова Мария, 5а" in two.output and "s6: Волков Олег, 1а" in two.output
+    assert "s4: Орлова Мария, 5А" in two.output and "s6: Волков Олег, 1А" in two.output
     assert "Баланс" not in two.output
     assert "никого не найдено" in run(db_url, "student", "sch1", "ов").output  # no word starts so
 

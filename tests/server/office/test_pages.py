@@ -41,7 +41,7 @@ def test_a_wrong_password_says_so_in_russian(office: Office) -> None:
 def test_a_teacher_lands_on_the_class_page_with_the_class_in_the_menu(office: Office) -> None:
     page = office.client(Role.TEACHER).get("/office/sch1/classes/1а").get_data(as_text=True)
     assert "Иванов Иван" in page and "Сидоров" not in page  # the class's students only
-    assert "Класс 1а" in page and ">Сегодня<" not in page and "Пользователи" not in page
+    assert "Класс 1А" in page and ">Сегодня<" not in page and "Пользователи" not in page
     assert office.client(Role.TEACHER).get("/").headers["Location"] == "/office/sch1/classes/1%D0%B0"
 
 
@@ -88,7 +88,7 @@ def test_office_errors_are_russian_pages_and_api_errors_stay_json(office: Office
 def test_the_dashboard_shows_todays_counts_and_refreshes_itself(office: Office) -> None:
     page = office.client(Role.COORDINATOR).get("/office/sch1/today").get_data(as_text=True)
     assert 'hx-trigger="every 30s"' in page and "Завтрак, 1 смена, 1 перемена" in page
-    assert re.search(r"<th scope=\"row\">1а</th><td>3</td><td>0</td><td>3</td>", page)
+    assert re.search(r"<th scope=\"row\">1А</th><td>3</td><td>0</td><td>3</td>", page)
 
 
 def test_invite_page_gives_a_link_the_invited_person_uses_to_sign_in(office: Office) -> None:

@@ -41,7 +41,7 @@ def test_counts_take_reversals_repeats_and_unordered_meals_into_account(office: 
     got = [(c.name, c.ordered, c.served, c.to_come, c.extra) for c in brk.classes]
     # 1а: s1, s2, s6 ordered; s1 served (twice: one student), s2's serve reversed, s6 served yesterday.
     # 5а: s3, s4 ordered, none served; s5 served without an order.
-    assert got == [("1а", 3, 1, 2, 0), ("5а", 2, 0, 2, 1)]
+    assert got == [("1А", 3, 1, 2, 0), ("5А", 2, 0, 2, 1)]
     assert (brk.ordered, brk.served, brk.to_come, brk.extra) == (5, 1, 4, 1)
 
 
@@ -58,4 +58,4 @@ def test_a_reversal_made_the_next_day_still_cancels_the_serve(office: Office) ->
 def test_a_teacher_page_counts_only_the_classes_asked_for(office: Office) -> None:
     with office.engine.connect() as conn:
         [brk] = today(conn, "sch1", school_today(), class_ids=["1а"])
-    assert [c.name for c in brk.classes] == ["1а"]
+    assert [c.name for c in brk.classes] == ["1А"]
