@@ -1,6 +1,6 @@
 """The terminal's local store: SQLAlchemy 2.0 typed models (SQLite).
 
-Reference data (classes, students, cards, entitlements, orders, prices) is what sync pulls from the
+Reference data (classes, students, cards, entitlements, orders, prices, staff) is what sync pulls from the
 server. The journal (`Event`) is append-only: corrections are new events. `Outbox` holds the events
 not yet acknowledged by the server; `Served` is derived state kept in the same transaction as the
 journal so "already served today?" is one indexed lookup.
@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 from pos.decide import Outcome
 from pos.domain import Meal
 from pos.ledger import FLAGS_MAX, EventKind
+from pos.pins import PIN_HASH_MAX
 
 STAFF_MAX = 100  # characters of a staff name on an event
 NOTE_MAX = 2000  # characters of an event's message or note
@@ -112,6 +113,15 @@ class HolidayColumns:
     reason: Mapped[str] = mapped_column(String(200), default="")
 
 
+class StaffColumns:
+    """A person who serves at the window, set in the office; the PIN is kept only as `pos.pins` hash."""
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(STAFF_MAX))
+    pin_hash: Mapped[str] = mapped_column(String(PIN_HASH_MAX))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class Base(DeclarativeBase):
     # SQLite's INTEGER is 64-bit whatever the declared type, so the terminal keeps plain INTEGER.
     type_annotation_map: ClassVar[dict[Any, Any]] = {Kopecks: Integer, MatchKey32: Integer}
@@ -167,6 +177,10 @@ class MenuPrice(MenuPriceColumns, Base):
 
 class Holiday(HolidayColumns, Base):
     __tablename__ = "holidays"
+
+
+class StaffMember(StaffColumns, Base):
+    __tablename__ = "staff"
 
 
 HEX32 = "^[0-9a-f]{32}$"  # an event id: a UUID's 32 lowercase hex digits
@@ -272,7 +286,7 @@ EVENT_COLUMNS = tuple(_EventSpec.__table__.columns)  # in declared order; `Event
 REFERENCE: dict[str, type] = {
     "classes": ClassColumns, "breaks": BreakColumns, "meal_slots": MealSlotColumns, "students": StudentColumns,
     "cards": CardColumns, "entitlements": EntitlementColumns, "orders": OrderColumns,
-    "menu_prices": MenuPriceColumns, "holidays": HolidayColumns,
+    "menu_prices": MenuPriceColumns, "holidays": HolidayColumns, "staff": StaffColumns,
 }
 
 

@@ -7,17 +7,20 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from pos.policy import shipped_policies
 from server.config import ConfigError, ServerConfig
 
 PASSWORD_ENV = "CANTEEN_ADMIN_PASSWORD"
+PIN_ENV = "CANTEEN_STAFF_PIN"
 
 
 def _die(message: str) -> NoReturn:
@@ -167,6 +170,103 @@ def admin_add(login: str, school_id: str | None) -> None:
     except AccountError as exc:
         _die(str(exc))
     click.echo(f"Администратор {login} сохранён.")
+
+
+@server.group()
+def staff() -> None:
+    """Сотрудники раздачи: имя и ПИН-код для входа на терминале."""
+
+
+@contextmanager
+def _transaction() -> Iterator[Connection]:
+    """One transaction on an engine closed after it (its connections are not left to the collector)."""
+    engine = _engine()
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _ask_pin() -> str:
+    try:
+        pin: str = click.prompt("ПИН-код (4–6 цифр)", hide_input=True, err=True)
+        again: str = click.prompt("ПИН-код ещё раз", hide_input=True, err=True)
+    except click.Abort:  # no terminal to ask at, or Ctrl+C/Ctrl+D
+        _die(f"ПИН-код не введён (его можно задать переменной окружения {PIN_ENV})")
+    if pin != again:
+        _die("ПИН-коды не совпадают")
+    return pin
+
+
+@staff.command("add")
+@click.argument("school_id")
+@click.argument("name")
+def staff_add(school_id: str, name: str) -> None:
+    """Добавить сотрудника раздачи.
+
+    ПИН-код спрашивается дважды (не виден при вводе) или берётся из переменной окружения
+    CANTEEN_STAFF_PIN — но не из командной строки.
+    """
+    from server.office.staff import StaffError, add_staff
+
+    pin = os.environ.get(PIN_ENV) or _ask_pin()
+    try:
+        with _transaction() as conn:
+            staff_id = add_staff(conn, school_id, name, pin)
+    except StaffError as exc:
+        _die(str(exc))
+    click.echo(f"Сотрудник добавлен: {staff_id}. Терминалы школы узнают о нём при следующей синхронизации.")
+
+
+@staff.command("pin")
+@click.argument("school_id")
+@click.argument("staff_id")
+def staff_pin(school_id: str, staff_id: str) -> None:
+    """Сменить ПИН-код сотрудника (спрашивается дважды или из CANTEEN_STAFF_PIN)."""
+    from server.office.staff import StaffError, change_pin
+
+    pin = os.environ.get(PIN_ENV) or _ask_pin()
+    try:
+        with _transaction() as conn:
+            change_pin(conn, school_id, staff_id, pin)
+    except StaffError as exc:
+        _die(str(exc))
+    click.echo(f"ПИН-код сотрудника {staff_id} изменён.")
+
+
+@staff.command("list")
+@click.argument("school_id")
+def staff_list(school_id: str) -> None:
+    """Сотрудники раздачи школы."""
+    from server.office.staff import listing
+
+    engine = _engine()
+    try:
+        with engine.connect() as conn:
+            rows = listing(conn, school_id)
+    finally:
+        engine.dispose()
+    if not rows:
+        click.echo(f"Сотрудников раздачи в школе {school_id} нет: терминалы берут имя из своих настроек.")
+        return
+    for r in rows:
+        click.echo(f"  {r['id']}  {r['name']}{'' if r['active'] else '  (удалён)'}")
+
+
+@staff.command("remove")
+@click.argument("school_id")
+@click.argument("staff_id")
+def staff_remove(school_id: str, staff_id: str) -> None:
+    """Убрать сотрудника из списка входа на терминалах (его имя остаётся в журнале)."""
+    from server.office.staff import StaffError, deactivate
+
+    try:
+        with _transaction() as conn:
+            deactivate(conn, school_id, staff_id)
+    except StaffError as exc:
+        _die(str(exc))
+    click.echo(f"Сотрудник {staff_id} убран из списка раздачи.")
 
 
 @server.command("import")

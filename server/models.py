@@ -28,6 +28,7 @@ from pos.models import (
     MealSlotColumns,
     MenuPriceColumns,
     OrderColumns,
+    StaffColumns,
     StudentColumns,
     reference_models,
 )
@@ -102,6 +103,12 @@ class MenuPrice(SchoolRows, MenuPriceColumns, Base):
 
 class Holiday(SchoolRows, HolidayColumns, Base):
     __tablename__ = "holidays"
+
+
+class StaffMember(SchoolRows, StaffColumns, Base):
+    """Who serves at a school's windows; managed by `server.office.staff`, pulled by its terminals."""
+
+    __tablename__ = "staff"
 
 
 class TopUp(Base):
@@ -225,7 +232,8 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
 
 
-for _table in (SchoolClass, Break, MealSlot, Student, Card, Entitlement, Order, MenuPrice, Holiday, Tombstone):
+for _table in (SchoolClass, Break, MealSlot, Student, Card, Entitlement, Order, MenuPrice, Holiday, StaffMember,
+               Tombstone):
     Index(f"ix_{_table.__tablename__}_school_rev", _table.school_id, _table.rev)
 Index("ix_orders_school_day", Order.school_id, Order.day)
 Index("ix_cards_school_key32", Card.school_id, Card.key32)

@@ -104,7 +104,7 @@ def pull(conn: Connection, terminal_id: str, school_id: str, *, cursor: Any, out
             where = and_(where, model.day >= today)
         elif name == "entitlements":
             where = and_(where, or_(model.ends.is_(None), model.ends >= today - ENTITLEMENT_LOOKBACK))
-        elif name == "students" and snapshot:
+        elif name in ("students", "staff") and snapshot:
             where = and_(where, model.active.is_(True))
         body[name] = _rows(conn, name, where, hide_birth)
     body["deleted"] = {}

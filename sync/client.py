@@ -610,6 +610,7 @@ def apply_pull(conn: Connection, body: dict[str, Any]) -> tuple[int, bool]:
     _upsert(conn, Order, rows["orders"])
     _upsert(conn, MenuPrice, rows["menu_prices"])
     _upsert(conn, Holiday, rows["holidays"])
+    _upsert(conn, MODELS["staff"], rows["staff"])
     count = sum(len(v) for v in rows.values())
     _apply_served(conn, body.get("served", []), today)
     for model in (Order, MenuPrice):  # yesterday's orders and prices serve no one

@@ -32,6 +32,7 @@ from terminal.demo import DemoServingScreen
 from terminal.messages import Board, ReaderMessage, Refreshed, SyncFinished
 from terminal.readers import down, make_sink
 from terminal.screens.serving import ServingScreen
+from terminal.screens.signin import Person, PinGuard, SignInScreen, active_staff
 from terminal.screens.sync import SyncScreen
 from terminal.syncstatus import BackgroundSync
 from terminal.texts import REFUSE, tone_of
@@ -71,7 +72,9 @@ class CanteenApp(App[None]):
         self.clock = clock
         self.config = config
         self.reader = reader
-        self.staff = config.staff
+        self.staff = config.staff  # who is serving: the config's name, or whoever signed in (F10)
+        self.staff_list: list[Person] = []  # the school's staff on this terminal; empty: no sign-in
+        self.pin_guard = PinGuard()
         self.meal_choice: Meal | None = None
         self.last_verdict: Verdict | None = None
         self.reader_state = ReaderState(False, reader_error or "считыватель не запущен")
@@ -93,6 +96,7 @@ class CanteenApp(App[None]):
         if self._start_sync:
             self.start_sync()
         self.set_interval(CHECKPOINT_EVERY_S, self._checkpoint_when_idle)
+        self._load_staff()
 
     @property
     def board(self) -> Board | None:
@@ -118,6 +122,7 @@ class CanteenApp(App[None]):
     def on_sync_finished(self, message: SyncFinished) -> None:
         if message.applied:
             self.counter.reload()  # new lists, orders or schedule: the engine's cached settings too
+            self._load_staff()
         self.serving.refresh_board()
         if isinstance(self.screen, SyncScreen):
             self.screen.refresh_view()
@@ -134,6 +139,29 @@ class CanteenApp(App[None]):
             self.sync.stop()
         if self._frozen:
             gc.unfreeze()  # this app's objects become collectable again (tests run many apps in one process)
+
+    # -- who is serving -------------------------------------------------------------------------------
+
+    def _load_staff(self) -> None:
+        """Read the staff list; the first time the school has staff here, ask who is serving."""
+        had = bool(self.staff_list)
+        self.staff_list = active_staff(self.read_engine)
+        if self.staff_list and not had:
+            self.staff = ""  # the config's name is for windows without staff: someone must sign in
+            self.ask_who_serves()
+        self.serving.refresh_bindings()  # F10 shows only when there is someone to choose
+
+    def ask_who_serves(self) -> None:
+        """The sign-in dialog (modal: taps that come meanwhile are served and shown after it closes)."""
+        if not self.staff_list or isinstance(self.screen, SignInScreen):
+            return
+
+        def signed_in(name: str | None) -> None:
+            if name is not None:
+                self.staff = name
+                self.serving.show_status()
+
+        self.push_screen(SignInScreen(self.staff_list, self.pin_guard, current=self.staff), signed_in)
 
     # -- readers ------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ imports the screens): the arrows point one way. `CanteenApp` is the one implemen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -29,6 +30,7 @@ class Window(Protocol):
     meal_choice: Meal | None
     last_verdict: Verdict | None
     staff: str
+    staff_list: Sequence[object]  # the staff who may sign in (F10); empty when the office set none
 
     def serve_by_hand(self, student_id: str, reason: str) -> None: ...
 
@@ -37,3 +39,5 @@ class Window(Protocol):
     def undo(self, reason: str, serve_id: str | None = None) -> None: ...
 
     def sync_now(self) -> bool: ...
+
+    def ask_who_serves(self) -> None: ...

@@ -92,6 +92,9 @@ HELP = """\
 [b]Ctrl+Q[/b]  выход
 """
 
+SHIFT_HELP = """[b]F10[/b] смена: следующий сотрудник выбирает себя и вводит свой ПИН-код
+"""
+
 DEMO_HELP = """
 [b]Демо[/b]: [b]Пробел[/b] или [b]F5[/b] — следующий ученик текущей перемены прикладывает карту;
 [b]F9[/b] — отключить / подключить имитатор считывателя.
@@ -101,14 +104,14 @@ DEMO_HELP = """
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "close", "Закрыть")]
 
-    def __init__(self, *, demo: bool) -> None:
+    def __init__(self, *, demo: bool, shifts: bool = False) -> None:
         super().__init__()
-        self.demo = demo
+        self.demo, self.shifts = demo, shifts
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help"):
             yield Static("Справка", classes="dialog-title")
-            yield Static(HELP + (DEMO_HELP if self.demo else ""))
+            yield Static(HELP + (SHIFT_HELP if self.shifts else "") + (DEMO_HELP if self.demo else ""))
             yield Static("Esc — закрыть", classes="dialog-keys")
 
     def action_close(self) -> None:

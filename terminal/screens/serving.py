@@ -57,6 +57,7 @@ class ServingScreen(Screen[None]):
         Binding("f6", "meal", "Приём"),
         Binding("f7", "summary", "Сводка"),
         Binding("f8", "sync_screen", "Связь"),
+        Binding("f10", "shift", "Смена"),  # shown only where the office has set staff (check_action)
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual declares it so)
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
@@ -204,8 +205,14 @@ class ServingScreen(Screen[None]):
 
     # -- the staff's keys ----------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return bool(self.window.staff_list) if action == "shift" else True
+
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(demo=self.DEMO))
+        self.app.push_screen(HelpScreen(demo=self.DEMO, shifts=bool(self.window.staff_list)))
+
+    def action_shift(self) -> None:
+        self.window.ask_who_serves()
 
     def action_find(self) -> None:
         def chosen(hit: tuple[str, str] | None) -> None:

@@ -166,3 +166,10 @@ def test_store_at_head_opens_without_loading_alembic(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", OPEN_AND_LIST_MODULES, str(path)], cwd=ROOT, timeout=60,
                           capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_release_store_gets_an_empty_staff_list_so_the_configured_name_serves(release_store: Path) -> None:
+    assert "staff" not in {r[0] for r in rows(release_store, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    make_engine(release_store).dispose()
+    assert columns(release_store, "staff") == ["id", "name", "pin_hash", "active"]
+    assert rows(release_store, "SELECT * FROM staff") == []

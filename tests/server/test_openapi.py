@@ -20,6 +20,7 @@ from pos.counter import Counter
 from pos.domain import Meal
 from pos.policy import shipped_policies
 from pos.store import make_engine
+from server.office.staff import add_staff
 from sync.client import SyncClient
 from sync.wire import PULL_PATH, PULL_TABLES, PUSH_PATH
 from tests.server.kit import enroll, make_admin, school_today, seed_school
@@ -88,6 +89,8 @@ class Checked(httpx.BaseTransport):
 def test_real_sync_requests_and_answers_fit_the_documented_schemas(app: Flask, engine: Engine, tmp_path: Path,
                                                                     described: Description) -> None:
     seed_school(engine)
+    with engine.begin() as conn:
+        add_staff(conn, "sch1", "Петрова", "2468")
     checked = Checked(app, described)
     stores = []
     for name in ("a", "b"):
