@@ -58,11 +58,12 @@ class Counter:
         return self.uow.reference.is_school_day(day)
 
     def tap_text(self, text: str, *, reader_id: str = "manual", now: datetime | None = None,
-                 meal: Meal | None = None) -> Verdict:
-        return serving.tap_text(serving.TapText(text, _now(now), reader_id, meal), self.uow)
+                 meal: Meal | None = None, staff: str = "") -> Verdict:
+        return serving.tap_text(serving.TapText(text, _now(now), reader_id, meal, staff), self.uow)
 
-    def tap(self, read: CardRead, *, now: datetime | None = None, meal: Meal | None = None) -> Verdict:
-        return serving.tap(serving.Tap(read, _now(now), meal), self.uow)
+    def tap(self, read: CardRead, *, now: datetime | None = None, meal: Meal | None = None,
+            staff: str = "") -> Verdict:
+        return serving.tap(serving.Tap(read, _now(now), meal, staff), self.uow)
 
     def serve_by_hand(self, student_id: str, *, reason: str, staff: str = "", now: datetime | None = None,
                       meal: Meal | None = None) -> Verdict:

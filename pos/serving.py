@@ -43,6 +43,7 @@ class Tap:
     read: CardRead
     now: datetime  # aware
     meal: Meal | None = None  # chosen by hand; None: by the schedule
+    staff: str = ""  # who is serving at the window: recorded on every event, taps included
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class TapText:
     now: datetime
     reader_id: str = "manual"
     meal: Meal | None = None
+    staff: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,8 @@ def tap(cmd: Tap, uow: UnitOfWork) -> Verdict:
         def work(conn: Connection) -> Verdict:
             situation = gather(conn, uow.reference, local, lookup.find_card(conn, uid), cmd.meal)
             verdict = replace(rules.decide(situation), card_uid=uid)
-            return uow.record(conn, verdict, local, kind=_served_or_refused(verdict), source="card")
+            return uow.record(conn, verdict, local, kind=_served_or_refused(verdict), source="card",
+                              staff=cmd.staff)
 
         verdict = uow.run(work)
         if verdict.reason is not rules.Reason.STORE_ERROR:  # a retry after a store error must really retry
@@ -175,7 +178,8 @@ def tap_text(cmd: TapText, uow: UnitOfWork) -> Verdict:
         uid = parse_card_id(cmd.text)
     except CardIdError:
         return rules.bad_card_read(cmd.text)
-    return tap(Tap(CardRead(uid=uid, raw=cmd.text.encode(), reader_id=cmd.reader_id), cmd.now, cmd.meal), uow)
+    return tap(Tap(CardRead(uid=uid, raw=cmd.text.encode(), reader_id=cmd.reader_id), cmd.now, cmd.meal, cmd.staff),
+               uow)
 
 
 def serve_by_hand(cmd: ServeByHand, uow: UnitOfWork) -> Verdict:

@@ -233,6 +233,13 @@ def _reviews(op: Op, school: dict[str, Any]) -> dict[str, Any]:
                _query("to", "последний день", False), _query("class", "код класса", False),
                _query("kind", f"виды через запятую: {', '.join(KINDS)}", False),
                _query("status", "open (по умолчанию), resolved или all", False)]
+    export = op("Сверка в файл XLSX или CSV (по-русски, даты ДД.ММ.ГГГГ, суммы в рублях)", auth="администратора",
+                params=[school, *filters, _query("format", "xlsx (по умолчанию) или csv", False)],
+                errors=("400", "401", "403", "404"))
+    export["responses"]["200"]["content"] = {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}},
+        "text/csv": {"schema": {"type": "string"}}}
     return {
         "/api/schools/{school_id}/terminals/{terminal_id}": {"patch": op(
             "Переименовать терминал школы", auth="администратора", params=[school, terminal],
@@ -245,10 +252,7 @@ def _reviews(op: Op, school: dict[str, Any]) -> dict[str, Any]:
             "Сверка: расхождения и отметки событий к разбору, с итогами по видам; по умолчанию открытые "
             "за последние 31 день, будущие дни не показываются", auth="администратора",
             params=[school, *filters], errors=("400", "401", "403", "404"))},
-        "/api/schools/{school_id}/reviews/export": {"get": op(
-            "Сверка в файл XLSX или CSV (по-русски, даты ДД.ММ.ГГГГ, суммы в рублях)", auth="администратора",
-            params=[school, *filters, _query("format", "xlsx (по умолчанию) или csv", False)],
-            errors=("400", "401", "403", "404"))},
+        "/api/schools/{school_id}/reviews/export": {"get": export},
         "/api/schools/{school_id}/reviews/resolve": {"post": op(
             "Решить расхождения: причина из списка и комментарий (для «другое» обязателен); решения не "
             "удаляются, новое заменяет прежнее; 409 — расхождение изменилось после показа",
@@ -260,7 +264,7 @@ def _reviews(op: Op, school: dict[str, Any]) -> dict[str, Any]:
             "Все решения по одному расхождению, старые первыми", auth="администратора",
             params=[school, _query("day", "день ГГГГ-ММ-ДД"), _query("subject", "код ученика или терминала"),
                     _query("meal", "приём пищи (пусто для терминала)"), _query("kind", "вид расхождения")],
-            errors=("400", "401", "403"))},
+            errors=("400", "401", "403", "404"))},
     }
 
 

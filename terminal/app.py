@@ -197,7 +197,7 @@ class CanteenApp(App[None]):
     def serve_card(self, read: CardRead, received: float | None = None) -> None:
         start = time.perf_counter()
         try:
-            verdict = self.counter.tap(read, now=self.clock.now(), meal=self.meal_choice)
+            verdict = self.counter.tap(read, now=self.clock.now(), meal=self.meal_choice, staff=self.staff)
         except Exception as exc:  # an engine bug must not close the window in the middle of a break
             log.exception("tap failed")
             self.notify(f"Ошибка терминала при чтении карты: {exc}", severity="error", timeout=10)

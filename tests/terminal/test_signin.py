@@ -79,6 +79,7 @@ async def test_window_asks_who_serves_and_the_signed_in_name_goes_on_events(make
         assert not isinstance(app.screen, SignInScreen) and app.staff == PETROVA
         assert f"на раздаче: {PETROVA}" in status_text(app)
         await tap(pilot, card_of(engine, PAID_5A))
+        assert last_staff(engine) == PETROVA  # a card tap records who served it
         await undo_last(pilot, engine)
         assert last_staff(engine) == PETROVA
 
