@@ -12,7 +12,8 @@ from server.office.today import DayTotals
 
 HEIGHT = 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 34, 52  # margins: the scale, the legend, the rotated day labels
-SLOT = 30  # width per day
+SLOT_MIN, SLOT_MAX, PLOT_WIDTH = 30, 60, 600  # width per day: wider while the month is young
+MIN_WIDTH = 320  # room for the legend
 ORDERED_FILL, SERVED_FILL = "#a9c6ea", "#1f5fa8"
 
 
@@ -30,7 +31,8 @@ def month_svg(days: Sequence[DayTotals], title: str) -> Markup:
     peak = max(max(d.ordered, d.served) for d in days)
     step = _step(peak)
     top = step * max(1, math.ceil(peak / step))
-    width = LEFT + RIGHT + SLOT * len(days)
+    slot = max(SLOT_MIN, min(SLOT_MAX, PLOT_WIDTH // len(days)))
+    width = max(MIN_WIDTH, LEFT + RIGHT + slot * len(days))
     plot = HEIGHT - TOP - BOTTOM
 
     def y(value: int) -> float:
@@ -45,12 +47,12 @@ def month_svg(days: Sequence[DayTotals], title: str) -> Markup:
              f'<rect x="{LEFT + 90}" y="8" width="12" height="12" fill="{SERVED_FILL}"/>'
              f'<text x="{LEFT + 106}" y="18">выдано</text>']
     for value in range(0, top + 1, step):
-        parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+        parts.append(f'<line x1="{LEFT}" x2="{LEFT + slot * len(days)}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                      f'stroke="#d5dbe3" stroke-width="1"/>'
                      f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value}</text>')
-    bar = (SLOT - 8) / 2
+    bar = (slot - 8) / 2
     for n, d in enumerate(days):
-        x = LEFT + SLOT * n + 4
+        x = LEFT + slot * n + 4
         label = d.day.strftime("%d.%m")
         parts.append(f'<g><title>{label}: заказано {d.ordered}, выдано {d.served}</title>'
                      f'<rect x="{x:.1f}" y="{y(d.ordered):.1f}" width="{bar:.1f}" '
@@ -60,6 +62,7 @@ def month_svg(days: Sequence[DayTotals], title: str) -> Markup:
         cx, cy = x + bar, TOP + plot + 12
         parts.append(f'<text x="{cx:.1f}" y="{cy}" text-anchor="end" transform="rotate(-50 {cx:.1f} {cy})">'
                      f'{label}</text>')
-    parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{TOP + plot}" y2="{TOP + plot}" stroke="#555"/>')
+    parts.append(f'<line x1="{LEFT}" x2="{LEFT + slot * len(days)}" y1="{TOP + plot}" y2="{TOP + plot}" '
+                 f'stroke="#555"/>')
     parts.append("</svg>")
     return Markup("".join(parts))
