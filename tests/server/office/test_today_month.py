@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import Engine
@@ -39,3 +40,14 @@ def test_days_off_are_left_out_unless_meals_were_given(engine: Engine) -> None:
     with engine.connect() as conn:
         got = [d.day.day for d in month(conn, "sch1", DAY)]
     assert got == [2, 3, 4, 5, 6, 7, 9, 10]
+
+
+def test_the_chart_draws_a_bar_per_day_with_dd_mm_labels_heights_in_proportion() -> None:
+    from server.web.chart import month_svg
+
+    svg = str(month_svg([DayTotals(date(2026, 3, 2), 10, 5), DayTotals(date(2026, 3, 3), 0, 0)], "март <2026>"))
+    assert svg.startswith("<svg") and "март &lt;2026&gt;" in svg and ">02.03<" in svg and ">03.03<" in svg
+    bars = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', svg)[2:]  # after the legend
+    ordered, served = float(bars[0]), float(bars[1])
+    assert ordered > 0 and served == ordered / 2 and bars[2:] == ["0.0", "0.0"]  # 10 and 5; then none
+    assert "ещё не было учебных дней" in str(month_svg([], "март"))
