@@ -32,7 +32,7 @@ def test_the_list_shows_last_seen_in_school_time_drift_waiting_version_and_the_c
                     version="1.4.2", flags="clone")
     page = office.client(Role.COORDINATOR).get(PAGE).get_data(as_text=True)
     assert "10.03.2026 08:40" in page  # 01:40 UTC in Krasnoyarsk
-    assert "отстают на 2 мин 5 с" in page and "<td class=\"office-num\">7</td>" in page and "1.4.2" in page
+    assert "отстают на 2 мин 5 с" in page and "Ждут отправки\" class=\"office-num\">7</td>" in page and "1.4.2" in page
     assert re.search(r'class="[^"]*office-danger[^"]*"[^>]*>Внимание: токен терминала\s+' + tid, page)
     assert "не на связи" in page
     assert "Добавить терминал" not in page and "Отозвать" not in page  # the coordinator only reads
