@@ -51,11 +51,15 @@ def keep(conn: Connection, school_id: str, terminal_id: str, rejected: list[dict
         for n, r in enumerate(rejected)])
 
 
-def listing(conn: Connection, school_id: str, *, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
-    """The school's rejected events, newest first; `before` (a row's `n`) gives the next page."""
+def listing(conn: Connection, school_id: str, *, limit: int = 100, before: int | None = None,
+            terminal_id: str | None = None) -> list[dict[str, Any]]:
+    """The school's rejected events (of one terminal, if given), newest first; `before` (a row's `n`)
+    gives the next page."""
     query = select(RejectedEvent.id, RejectedEvent.terminal_id, RejectedEvent.event_id, RejectedEvent.reason,
                    RejectedEvent.message, RejectedEvent.raw, RejectedEvent.received_at
                    ).where(RejectedEvent.school_id == school_id)
+    if terminal_id is not None:
+        query = query.where(RejectedEvent.terminal_id == terminal_id)
     if before is not None:
         query = query.where(RejectedEvent.id < before)
     rows = conn.execute(query.order_by(RejectedEvent.id.desc()).limit(min(max(limit, 1), PAGE_MAX)))

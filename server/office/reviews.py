@@ -252,6 +252,17 @@ def history(conn: Connection, school_id: str, key: Key) -> list[Resolution]:
     return [Resolution(r.reason, r.comment, r.resolved_by, r.resolved_at, r.fingerprint) for r in rows]
 
 
+def histories(conn: Connection, school_id: str, start: date, end: date) -> dict[Key, list[Resolution]]:
+    """Every resolution of the items of days start..end, per item, oldest first (the last is in force)."""
+    out: dict[Key, list[Resolution]] = {}
+    for r in conn.execute(select(ReviewResolution).where(
+            ReviewResolution.school_id == school_id, ReviewResolution.day >= start, ReviewResolution.day <= end)
+            .order_by(ReviewResolution.id)):
+        out.setdefault(Key(r.day, r.subject, r.meal, r.kind), []).append(
+            Resolution(r.reason, r.comment, r.resolved_by, r.resolved_at, r.fingerprint))
+    return out
+
+
 def _describe(key: Key) -> str:
     return f"«{KINDS.get(key.kind, key.kind[:40])}» за {key.day:%d.%m.%Y} ({key.subject[:64]})"
 

@@ -4,20 +4,26 @@ of them got the meal and how many are still to come, plus meals given without an
 "Served" is a serve or override event for the day that no reversal cancelled (`pos.ledger`); a
 student counts once per meal however many times they were served. Students are counted in their
 current class. "Today" is the school's local date.
+
+`month` gives the chart of the month: per school day up to today, the meals ordered and the meals
+given (every serve or override no reversal cancelled, whenever the reversal came).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import aliased
 
 from pos.domain import Meal
-from pos.ledger import SERVED_KINDS, EventKind
-from server.models import Break, Event, MealSlot, Order, School, SchoolClass, Student
+from pos.ledger import SERVED_KINDS, EventKind, cancelled
+from pos.settings import parse_week_days
+from server.models import Break, Event, Holiday, MealSlot, Order, School, SchoolClass, Student
 
 
 @dataclass(frozen=True)
@@ -113,3 +119,35 @@ def today(conn: Connection, school_id: str, day: date, *, class_ids: Collection[
     order = sorted(groups, key=lambda k: (times[k][0] or "99:99", k))
     return [BreakToday(Meal(k[2]), k[0], k[1], times[k][0], times[k][1],
                        tuple(sorted(groups[k], key=lambda c: c.class_id))) for k in order]
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    day: date
+    ordered: int  # meals ordered
+    served: int  # meals given (serves and overrides no reversal cancelled)
+
+
+def month(conn: Connection, school_id: str, today: date) -> list[DayTotals]:
+    """Per school day of `today`'s month up to `today` (the school's week days, not its holidays): the
+    meals ordered and the meals given. A day off with meals given anyway is listed too."""
+    first = today.replace(day=1)
+    week_days = parse_week_days(conn.execute(select(School.week_days).where(School.id == school_id)).scalar_one())
+    holidays = set(conn.execute(select(Holiday.day).where(
+        Holiday.school_id == school_id, Holiday.day >= first, Holiday.day <= today)).scalars())
+    ordered = Counter(dict(conn.execute(select(Order.day, func.count()).where(
+        Order.school_id == school_id, Order.day >= first, Order.day <= today).group_by(Order.day)).tuples().all()))
+    serves = conn.execute(select(Event.id, Event.local_date).where(
+        Event.school_id == school_id, Event.local_date >= first, Event.local_date <= today,
+        Event.kind.in_(SERVED_KINDS))).all()
+    # A reversal of any day cancels its serve: look the reversals up by the serves' ids, not by the days.
+    serve = aliased(Event)
+    serve_ids = select(serve.id).where(serve.school_id == school_id, serve.local_date >= first,
+                                       serve.local_date <= today, serve.kind.in_(SERVED_KINDS))
+    gone = cancelled(conn.execute(select(Event.id, Event.kind, Event.ref_event_id).where(
+        Event.school_id == school_id, Event.kind == EventKind.REVERSAL,
+        Event.ref_event_id.in_(serve_ids))).tuples())
+    served = Counter(e.local_date for e in serves if e.id not in gone)
+    days = (first + timedelta(days=n) for n in range((today - first).days + 1))
+    return [DayTotals(d, ordered[d], served[d]) for d in days
+            if (d.isoweekday() in week_days and d not in holidays) or served[d]]

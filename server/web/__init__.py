@@ -16,7 +16,14 @@ from server.config import ServerConfig
 
 
 def init_app(app: Flask, config: ServerConfig) -> None:
-    from server.web import auth, filters, pages, users  # noqa: F401  (the modules add their routes)
+    from server.web import (  # noqa: F401  (the modules add their routes)
+        auth,
+        filters,
+        pages,
+        review_queue,
+        terminals,
+        users,
+    )
     from server.web.blueprint import bp
 
     app.config.update(

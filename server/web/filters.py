@@ -7,7 +7,7 @@ the items their grants open in the school on screen.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app, g, request, url_for
@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from pos.domain import Meal, ru_date
 from pos.money import format_rub
+from pos.settings import zone
 from server.app import state
 from server.models import School, SchoolClass
 from server.office.roles import Role, classes_of, permits
@@ -45,6 +46,15 @@ def ru_date_filter(value: date | datetime | None) -> str:
 @bp.app_template_filter("ru_datetime")
 def ru_datetime_filter(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%d.%m.%Y %H:%M")
+
+
+@bp.app_template_filter("school_time")
+def school_time_filter(value: datetime | str | None, timezone: str) -> str:
+    """A moment (naive UTC, or ISO text with its offset) as dd.mm.yyyy HH:MM in the school's time zone."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(zone(timezone)).strftime("%d.%m.%Y %H:%M")
 
 
 @bp.app_template_filter("rub")

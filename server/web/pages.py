@@ -19,6 +19,7 @@ from server.office import users
 from server.office.roles import Role, classes_of, permits, schools_of
 from server.web.auth import OfficeUser, account, allow, public
 from server.web.blueprint import bp
+from server.web.dashboard import extras
 from server.web.filters import nav_item
 
 SCHOOL_VIEWERS = (Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN)
@@ -97,7 +98,7 @@ def no_pages() -> Any:
 @bp.get("/office/<school_id>/today")
 @allow(*SCHOOL_VIEWERS)
 def today(school_id: str) -> Any:
-    return render_template("today.html", **_today(school_id, None))
+    return render_template("today.html", **_today(school_id, None), **extras(school_id))
 
 
 @bp.get("/office/<school_id>/today/table")

@@ -20,9 +20,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture(scope="session")
-def office_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("office") / "office.db"
-    url = f"sqlite:///{path}"
+def office_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The live server's database URL (a journey may add data the way a terminal's push would)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('office') / 'office.db'}"
+
+
+@pytest.fixture(scope="session")
+def office_url(office_db: str) -> Iterator[str]:
+    url = office_db
     upgrade(url)
     app = create_app({"database_url": url, "secret_key": "browser-tests"})
     build(state(app).engine)

@@ -13,7 +13,8 @@ from server.office.roles import Role
 
 pytestmark = pytest.mark.slow
 PASSWORDS = {d.role: (d.login, d.password) for d in LOGINS}
-MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Пользователи"], Role.COORDINATOR: ["Сегодня"],
+MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Сверка", "Терминалы", "Пользователи"],
+         Role.COORDINATOR: ["Сегодня", "Сверка", "Терминалы"],
          Role.CANTEEN: ["Сегодня"], Role.TEACHER: ["Класс 1А"]}
 
 

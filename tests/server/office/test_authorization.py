@@ -36,6 +36,14 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.invite": {Role.SCHOOL_ADMIN},
     "office.reset": {Role.SCHOOL_ADMIN},
     "office.remove": {Role.SCHOOL_ADMIN},
+    "office.review_queue": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.review_resolve": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.review_export": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.terminals_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.terminal_add": {Role.SCHOOL_ADMIN},
+    "office.terminal_rename": {Role.SCHOOL_ADMIN},
+    "office.terminal_revoke": {Role.SCHOOL_ADMIN},
+    "office.rejected_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
