@@ -32,10 +32,13 @@ class NavItem:
 
 
 NAV: list[NavItem] = []
+# The menu's order, whatever order the page modules happen to be imported in; a title not listed goes last.
+MENU_ORDER = ("Сегодня", "Ученики", "Льготы", "Сверка", "Загрузка", "Терминалы", "Пользователи")
 
 
 def nav_item(title: str, endpoint: str, *roles: Role) -> None:
     NAV.append(NavItem(title, endpoint, roles))
+    NAV.sort(key=lambda item: MENU_ORDER.index(item.title) if item.title in MENU_ORDER else len(MENU_ORDER))
 
 
 @bp.app_template_filter("ru_date")
