@@ -32,6 +32,7 @@ from pos.money import format_rub
 from server import importer
 from server import rows as r
 from server.models import SchoolClass, Student
+from server.office.audit import record_change
 from server.tabular import TableError, norm_header, read_grid
 
 HEADER_SEARCH_ROWS = 10
@@ -341,8 +342,8 @@ def _compare(result: Preview, row: dict[str, Any], stored: Any, classes: Mapping
         result.unchanged += 1
 
 
-def confirm(conn: Connection, school_id: str, data: bytes, filename: str, *, mapping: Sequence[str], replace: bool,
-            digest: str, leaving_with_money: bool, today: date | None = None) -> tuple[Preview, Any]:
+def confirm(conn: Connection, actor: str, school_id: str, data: bytes, filename: str, *, mapping: Sequence[str],
+            replace: bool, digest: str, leaving_with_money: bool, today: date | None = None) -> tuple[Preview, Any]:
     """Import what the preview with `digest` showed: (the preview, the importer's result), or (a new
     preview, None) when it shows anything else now or still has errors, or money would leave unconfirmed."""
     seen = preview(conn, school_id, data, filename, mapping=mapping, replace=replace, today=today)
@@ -353,4 +354,7 @@ def confirm(conn: Connection, school_id: str, data: bytes, filename: str, *, map
         return seen, None
     result = importer.import_numbered(conn, school_id, "students", seen.rows, replace=replace,
                                       leaving_with_money=leaving_with_money, today=today)
+    record_change(conn, actor, school_id, "import", Path(filename).name[:100], "students_import", None, {
+        "added": len(seen.add), "changed": len(seen.change), "left": [s.id for s in seen.leave],
+        "left_with_kopecks": sum(abs(s.balance_kopecks) for s in seen.leave)})
     return seen, result

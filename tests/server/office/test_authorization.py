@@ -36,6 +36,9 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.invite": {Role.SCHOOL_ADMIN},
     "office.reset": {Role.SCHOOL_ADMIN},
     "office.remove": {Role.SCHOOL_ADMIN},
+    "office.import_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.import_preview": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.import_confirm": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 

@@ -66,7 +66,7 @@ def test_a_title_row_three_name_columns_and_no_code_import_after_the_preview(eng
     assert seen.unchanged == 1 and seen.leave == []
     assert "Новикова Алёна Сергеевна" not in _students(engine)  # the preview wrote nothing
     with engine.begin() as conn:
-        _, result = imports.confirm(conn, "sch1", data, name, mapping=seen.mapping, replace=False,
+        _, result = imports.confirm(conn, "admin", "sch1", data, name, mapping=seen.mapping, replace=False,
                                     digest=seen.digest, leaving_with_money=False)
     assert result is not None and result.rows == 3
     after = _students(engine)
@@ -94,13 +94,13 @@ def test_the_replace_preview_lists_the_leaving_students_with_their_money(engine:
         ("Волков Олег", 0), ("Петрова Анна", 85050), ("Козлов Егор", 50000), ("Сидоров Пётр", 0)]
     assert seen.money_warning == f"у выбывающих учеников на счетах {format_rub(135050)}"
     with engine.begin() as conn:  # the same preview confirmed without a word about the money: refused
-        again, result = imports.confirm(conn, "sch1", data, "ученики.csv", mapping=seen.mapping, replace=True,
+        again, result = imports.confirm(conn, "admin", "sch1", data, "ученики.csv", mapping=seen.mapping, replace=True,
                                         digest=seen.digest, leaving_with_money=False)
     assert result is None and again.errors == [f"{seen.money_warning}: отметьте, что деньги учтены, и подтвердите "
                                                "снова"]
     assert _students(engine)["Петрова Анна"].active
     with engine.begin() as conn:
-        _, result = imports.confirm(conn, "sch1", data, "ученики.csv", mapping=seen.mapping, replace=True,
+        _, result = imports.confirm(conn, "admin", "sch1", data, "ученики.csv", mapping=seen.mapping, replace=True,
                                     digest=seen.digest, leaving_with_money=True)
     assert result is not None
     after = _students(engine)
@@ -115,7 +115,7 @@ def test_a_confirm_of_a_difference_no_longer_true_shows_the_new_one_and_writes_n
         seen = imports.preview(conn, "sch1", data, "ученики.csv", replace=True)
     _money_on(engine)  # money arrived after the preview was seen
     with engine.begin() as conn:
-        again, result = imports.confirm(conn, "sch1", data, "ученики.csv", mapping=seen.mapping, replace=True,
+        again, result = imports.confirm(conn, "admin", "sch1", data, "ученики.csv", mapping=seen.mapping, replace=True,
                                         digest=seen.digest, leaving_with_money=True)
     assert result is None and again.money_warning and again.digest != seen.digest
     assert _students(engine)["Петрова Анна"].active
