@@ -251,7 +251,9 @@ def validate(conn: Connection, school_id: str, kind: str, numbered: Iterable[tup
 def leaving_students(conn: Connection, school_id: str, listed: set[str]) -> list[Any]:
     """The active students a full list without them would deactivate (id, name, class, balance)."""
     return [s for s in conn.execute(
-        select(Student.id, Student.full_name, Student.class_id, Student.balance_kopecks)
+        select(Student.id, Student.full_name, Student.class_id, SchoolClass.name.label("class_name"),
+               Student.balance_kopecks)
+        .outerjoin(SchoolClass, and_(SchoolClass.school_id == Student.school_id, SchoolClass.id == Student.class_id))
         .where(Student.school_id == school_id, Student.active.is_(True)).order_by(Student.class_id, Student.full_name))
         if s.id not in listed]
 

@@ -86,4 +86,7 @@ def import_confirm(school_id: str) -> Any:
     return render_template("import_result.html", seen=seen, result=result)
 
 
+# After «Сегодня» and «Пользователи»: the menu lists items in the order their modules add them.
+from server.web import users as _users  # noqa: E402, F401
+
 nav_item("Загрузка", "office.import_page", *LOADERS)

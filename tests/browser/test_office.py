@@ -13,7 +13,7 @@ from server.office.roles import Role
 
 pytestmark = pytest.mark.slow
 PASSWORDS = {d.role: (d.login, d.password) for d in LOGINS}
-MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Пользователи"], Role.COORDINATOR: ["Сегодня"],
+MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Пользователи", "Загрузка"], Role.COORDINATOR: ["Сегодня", "Загрузка"],
          Role.CANTEEN: ["Сегодня"], Role.TEACHER: ["Класс 1а"]}
 
 
