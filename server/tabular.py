@@ -328,24 +328,52 @@ def _xlsx_grid(data: bytes) -> Iterator[tuple[int, list[Any]]]:
 
 # ---- XLS ----
 
+# calamine builds a sheet's whole rectangle in memory before anything can look at it: a 6 KB file with
+# one cell at the last row and column takes 1.2 GB and 5 s. So it runs in a child process that limits
+# its own address space and time, and hands back the rows (pickled by our code: plain values only).
+XLS_CHILD_MEMORY = 512 * 1024 * 1024
+XLS_CHILD_SECONDS = 30
+_XLS_CHILD = """
+import pickle, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))
+from python_calamine import CalamineWorkbook
+try:
+    sheet = CalamineWorkbook.from_filelike(sys.stdin.buffer).get_sheet_by_index(0)
+    rows = [[c for c in row[:{columns}]] for row in sheet.to_python(skip_empty_area=False)]
+    out = ("ok", rows)
+except MemoryError:
+    out = ("big", "")
+except Exception as exc:
+    out = ("bad", f"{{type(exc).__name__}}: {{str(exc)[:200]}}")
+sys.stdout.buffer.write(pickle.dumps(out))
+"""
+
+
 def _xls(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     """The first sheet of an old binary workbook, read by calamine (Rust: no code in the file runs)."""
+    import pickle
+    import subprocess
+    import sys
+
     if len(data) > XLS_MAX_BYTES:
         raise TableError(f"файл XLS больше {_mib(XLS_MAX_BYTES)}: сохраните его как XLSX или CSV")
-    from python_calamine import CalamineWorkbook
-
+    too_big = TableError("лист XLS слишком велик для школьного списка (или файл повреждён): "
+                         "сохраните его как XLSX или CSV")
+    script = _XLS_CHILD.format(memory=XLS_CHILD_MEMORY, columns=MAX_COLUMNS)
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = book.get_sheet_by_index(0)
-        if sheet.height > EXCEL_MAX_ROW or sheet.width > 16_384:
-            raise TableError("лист XLS больше, чем бывает в Excel: файл повреждён или подделан")
-        rows = sheet.to_python(skip_empty_area=False)
-    except TableError:
-        raise
-    except Exception as exc:  # calamine raises its own errors (and ValueError) for anything broken
-        raise TableError(f"файл не читается как книга Excel (XLS): {type(exc).__name__}: {str(exc)[:200]}") from None
+        child = subprocess.run([sys.executable, "-I", "-c", script], input=data, capture_output=True,
+                               timeout=XLS_CHILD_SECONDS, check=False)
+        status, rows = pickle.loads(child.stdout)  # written by the script above, never by the file
+    except subprocess.TimeoutExpired:
+        raise too_big from None
+    except Exception:  # the child died (out of memory in Rust aborts it) and wrote nothing whole
+        raise too_big from None
+    if status == "big":
+        raise too_big
+    if status != "ok":
+        raise TableError(f"файл не читается как книга Excel (XLS): {rows}")
     for number, cells in enumerate(rows, 1):
-        trimmed = _trimmed(cells[:MAX_COLUMNS])
+        trimmed = _trimmed(cells)
         for cell in trimmed:
             if isinstance(cell, str) and len(cell) > MAX_CELL:
                 raise TableError(f"строка {number}: ячейка длиннее {MAX_CELL} символов")

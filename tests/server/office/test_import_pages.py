@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -107,6 +108,14 @@ def test_an_xls_above_its_size_cap_is_refused_unread(office: Office, monkeypatch
     monkeypatch.setattr(tabular, "XLS_MAX_BYTES", 4096)  # the real cap is 8 MB: not for a test's upload
     status, page = _upload(office.client(Role.SCHOOL_ADMIN), b"\xd0\xcf\x11\xe0" + bytes(5000), "ученики.xls")
     assert status == 422 and "файл XLS больше" in page
+
+
+def test_an_xls_whose_sheet_would_fill_the_memory_is_refused(office: Office) -> None:
+    # 6 KB, made with xlwt: «ФИО» in A1 and one cell at the last row and column of BIFF8 (65536 x 256);
+    # calamine builds the whole rectangle (1.2 GB): it runs in a child process with a memory limit.
+    data = (Path(__file__).parent / "files" / "corner.xls").read_bytes()
+    status, page = _upload(office.client(Role.SCHOOL_ADMIN), data, "ученики.xls")
+    assert status == 422 and "лист XLS слишком велик для школьного списка" in page
 
 
 def test_a_zip_bomb_named_xlsx_is_refused_before_it_is_inflated(office: Office,
