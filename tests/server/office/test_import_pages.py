@@ -146,3 +146,10 @@ def test_the_upload_form_needs_its_csrf_token(office: Office) -> None:
     response = office.client(Role.SCHOOL_ADMIN).post(f"{URL}/preview", data={"file": (io.BytesIO(b"x"), "a.csv")},
                                                      content_type="multipart/form-data")
     assert response.status_code == 400
+
+
+def test_a_long_difference_shows_its_first_500_rows_and_counts_the_rest(office: Office) -> None:
+    table = [TABLE[2][:5], *([f"Ученик{i:04d}", "Тест", "", "2б", "01.02.2017"] for i in range(520))]
+    status, page = _upload(office.client(Role.SCHOOL_ADMIN), _csv(table), "ученики.csv")
+    assert status == 200 and "Добавить: <strong>520</strong>" in page
+    assert page.count("<td>Тест") == 0 and page.count(">2Б</td>") == 500 and "… и ещё 20" in page
