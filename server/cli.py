@@ -275,7 +275,9 @@ def staff_remove(school_id: str, staff_id: str) -> None:
                                            "holidays", "breaks", "meal_slots"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True, help="файл учеников — полный список: остальных отчислить")
-def import_cmd(school_id: str, kind: str, file: Path, replace: bool) -> None:
+@click.option("--leaving-with-money", is_flag=True,
+              help="с --replace: отчислить и тех, у кого на счёте деньги или долг")
+def import_cmd(school_id: str, kind: str, file: Path, replace: bool, leaving_with_money: bool) -> None:
     """Загрузить файл школы (CSV или XLSX): всё или ничего."""
     from server.importer import ImportFailed, import_file
 
@@ -285,7 +287,8 @@ def import_cmd(school_id: str, kind: str, file: Path, replace: bool) -> None:
         _die(f"файл {file} не читается: {exc.strerror or exc}")
     try:
         with _engine().begin() as conn:
-            result = import_file(conn, school_id, kind, data, file.name, replace=replace)
+            result = import_file(conn, school_id, kind, data, file.name, replace=replace,
+                                 leaving_with_money=leaving_with_money)
     except ImportFailed as exc:
         click.echo(f"Ничего не загружено: ошибок {len(exc.errors)}.", err=True)
         for line in exc.errors[:200]:

@@ -11,6 +11,9 @@ year, a payment in the last 365 days and not in the future, a birth date between
 Money has bounds: a price at most `MAX_MEAL_KOPECKS`, a daily limit at most 10 000 ₽, a top-up
 more than zero and at most 100 000 ₽ (more is a typo or a forgery, not a parent's payment).
 Class names are normalised by `rows.class_name`; spellings merged into one class are reported.
+A full student list (`replace`) deactivates who is not in it, but never students with money on their
+accounts (or debts) unless `leaving_with_money` says the user has seen them.
+A benefit's category is its id in the school's policy or its Russian title there.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from server.models import (
     Tombstone,
     TopUp,
 )
-from server.tabular import MAX_ROWS, TableError, read_table
+from server.tabular import MAX_ROWS, TableError, norm_header, read_table
 
 MAX_TOPUP_KOPECKS = 10_000_000  # 100 000 ₽
 MAX_DAILY_LIMIT_KOPECKS = 1_000_000  # 10 000 ₽
@@ -150,7 +153,7 @@ def class_id_of(name: str) -> str:
 
 
 def import_file(conn: Connection, school_id: str, kind: str, data: bytes, filename: str, *,
-                replace: bool = False, today: date | None = None) -> ImportResult:
+                replace: bool = False, today: date | None = None, leaving_with_money: bool = False) -> ImportResult:
     """A CSV or XLSX file; `today` (default: the school's today) is what its dates are judged against."""
     if kind not in COLUMNS:
         raise ImportFailed([f"неизвестный вид данных «{kind}»; допустимо: {', '.join(COLUMNS)}"])
@@ -162,11 +165,11 @@ def import_file(conn: Connection, school_id: str, kind: str, data: bytes, filena
         numbered: list[tuple[int, Sequence[Any] | Mapping[str, Any]]] = list(body)
     except TableError as exc:
         raise ImportFailed([str(exc)]) from None
-    return _import(conn, school_id, kind, numbered, index, replace, today)
+    return _import(conn, school_id, kind, numbered, index, replace, today, leaving_with_money)
 
 
 def import_rows(conn: Connection, school_id: str, kind: str, rows: Any, *, replace: bool = False,
-                today: date | None = None) -> ImportResult:
+                today: date | None = None, leaving_with_money: bool = False) -> ImportResult:
     """JSON rows (objects keyed by the English column keys), numbered from 1."""
     if kind not in COLUMNS:
         raise ImportFailed([f"неизвестный вид данных «{kind}»; допустимо: {', '.join(COLUMNS)}"])
@@ -181,11 +184,39 @@ def import_rows(conn: Connection, school_id: str, kind: str, rows: Any, *, repla
             numbered.append((n, row))
     if errors:
         raise ImportFailed(errors)
-    return _import(conn, school_id, kind, numbered, None, replace, today)
+    return _import(conn, school_id, kind, numbered, None, replace, today, leaving_with_money)
 
 
 def _import(conn: Connection, school_id: str, kind: str, numbered: Iterable[tuple[int, Any]],
-            index: dict[str, int] | None, replace: bool, today: date | None) -> ImportResult:
+            index: dict[str, int] | None, replace: bool, today: date | None,
+            leaving_with_money: bool = False) -> ImportResult:
+    parsed, spellings = validate(conn, school_id, kind, numbered, index, today)
+    if kind == "students" and replace and not leaving_with_money:
+        leaving = leaving_students(conn, school_id, {row["student_id"] for _, row in parsed})
+        if any(s.balance_kopecks for s in leaving):
+            raise ImportFailed([leaving_money_refusal(leaving)])
+    rev = take_revs(conn, school_id)
+    skipped = APPLY[kind](conn, school_id, [row for _, row in parsed], rev, replace)
+    merged = [f"«{'», «'.join(sorted(written))}» → «{name}»" for name, written in sorted(spellings.items())
+              if len(written) > 1]
+    notes = (f"классы объединены: {'; '.join(merged)}",) if merged else ()
+    return ImportResult(kind, len(parsed) - skipped, skipped, notes)
+
+
+def import_numbered(conn: Connection, school_id: str, kind: str, numbered: Sequence[tuple[int, Mapping[str, Any]]],
+                    *, replace: bool = False, leaving_with_money: bool = False,
+                    today: date | None = None) -> ImportResult:
+    """Rows keyed by the English column keys, each with the row number the user sees in the file."""
+    if kind not in COLUMNS:
+        raise ImportFailed([f"неизвестный вид данных «{kind}»; допустимо: {', '.join(COLUMNS)}"])
+    return _import(conn, school_id, kind, numbered, None, replace, today, leaving_with_money)
+
+
+def validate(conn: Connection, school_id: str, kind: str, numbered: Iterable[tuple[int, Any]],
+             index: dict[str, int] | None, today: date | None
+             ) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, set[str]]]:
+    """The rows as they would be written (by number) and the class spellings met, or ImportFailed
+    with every problem; nothing is written."""
     school = conn.execute(select(School).where(School.id == school_id)).first()
     if school is None:
         raise ImportFailed([f"школа {school_id!r} не найдена"])
@@ -214,12 +245,32 @@ def _import(conn: Connection, school_id: str, kind: str, numbered: Iterable[tupl
     if errors:
         errors.sort(key=lambda e: e.row)
         raise ImportFailed(list(errors))
-    rev = take_revs(conn, school_id)
-    skipped = APPLY[kind](conn, school_id, [row for _, row in parsed], rev, replace)
-    merged = [f"«{'», «'.join(sorted(written))}» → «{name}»" for name, written in sorted(spellings.items())
-              if len(written) > 1]
-    notes = (f"классы объединены: {'; '.join(merged)}",) if merged else ()
-    return ImportResult(kind, len(parsed) - skipped, skipped, notes)
+    return parsed, spellings
+
+
+def leaving_students(conn: Connection, school_id: str, listed: set[str]) -> list[Any]:
+    """The active students a full list without them would deactivate (id, name, class, balance)."""
+    return [s for s in conn.execute(
+        select(Student.id, Student.full_name, Student.class_id, SchoolClass.name.label("class_name"),
+               Student.balance_kopecks)
+        .outerjoin(SchoolClass, and_(SchoolClass.school_id == Student.school_id, SchoolClass.id == Student.class_id))
+        .where(Student.school_id == school_id, Student.active.is_(True)).order_by(Student.class_id, Student.full_name))
+        if s.id not in listed]
+
+
+def money_warning(leaving: Sequence[Any]) -> str:
+    """«у выбывающих учеников на счетах 1 350,50 ₽» (and their debts), or "" when no money is involved."""
+    held = sum(s.balance_kopecks for s in leaving if s.balance_kopecks > 0)
+    owed = -sum(s.balance_kopecks for s in leaving if s.balance_kopecks < 0)
+    parts = ([f"на счетах {format_rub(held)}"] if held else []) + ([f"долг {format_rub(owed)}"] if owed else [])
+    return f"у выбывающих учеников {' и '.join(parts)}" if parts else ""
+
+
+def leaving_money_refusal(leaving: Sequence[Any]) -> str:
+    names = ", ".join(f"{s.full_name} ({format_rub(s.balance_kopecks)})" for s in leaving if s.balance_kopecks)
+    return (f"{money_warning(leaving)}: {names[:1000]}; ничего не загружено. Верните или перенесите деньги, "
+            "или подтвердите выбытие с деньгами на счетах (командная строка: --leaving-with-money; "
+            "API: leaving_with_money=1)")
 
 
 def _check_references(conn: Connection, school: Any, kind: str, parsed: list[tuple[int, dict[str, Any]]],
@@ -233,7 +284,9 @@ def _check_references(conn: Connection, school: Any, kind: str, parsed: list[tup
         _check_payments(conn, school.id, parsed, errors)
     if kind == "benefits":
         categories = parse_policy(school.policy_text, f"policy:{school.id}").categories
+        by_title = {norm_header(title): cid for cid, title in categories.items()}
         for number, row in parsed:
+            row["category"] = by_title.get(norm_header(row["category"]), row["category"])  # a title -> its id
             if row["category"] not in categories:
                 errors.append(r.RowError(number, "Категория", f"категории {row['category']!r} нет в политике "
                                          f"школы; есть: {', '.join(categories)}"))

@@ -299,7 +299,9 @@ def spec() -> dict[str, Any]:
     imports = op("Загрузка данных школы: всё или ничего; ошибки по строкам", auth="администратора",
                  answer=ImportAnswer, body=ImportBody,
                  params=[school, {**_path("kind", "вид данных"), "schema": {"enum": list(COLUMNS)}},
-                         _query("replace", "1: файл учеников — полный список школы", False)],
+                         _query("replace", "1: файл учеников — полный список школы", False),
+                         _query("leaving_with_money", "1: с replace отчислить и учеников с деньгами или долгом",
+                                False)],
                  errors={"400": Error, "401": Error, "403": Error, "404": Error, "413": Error,
                          "422": ImportFailure})
     imports["requestBody"]["content"]["multipart/form-data"] = {"schema": {

@@ -37,6 +37,9 @@ XLSX_MAX_SHEET = 128 * 1024 * 1024
 XLSX_MAX_STRINGS = 16 * 1024 * 1024
 XLSX_MAX_PART = 512 * 1024
 XLSX_MAX_MEMBERS = 1_000
+# XLS (BIFF, read by calamine): the workbook is read whole into memory, so its file is kept small;
+# a school's list of a thousand students is well under a megabyte.
+XLS_MAX_BYTES = 8 * 1024 * 1024
 
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"  # the old binary .xls (and .doc)
@@ -75,6 +78,39 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], Iterator[tuple[in
     if suffix in (".csv", ".txt", ""):
         return _csv(data)
     raise TableError(f"формат файла {suffix[:20]} не поддерживается: нужен CSV или XLSX")
+
+
+def read_grid(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
+    """Every filled row of a CSV, XLSX or XLS file from its first, as (row number, cells): for files
+    whose header is not in row 1 (a title above it). Trailing empty cells are cut; the same size
+    and safety checks as `read_table`."""
+    if len(data) > MAX_FILE_BYTES:
+        raise TableError(f"файл больше {_mib(MAX_FILE_BYTES)}: разделите его на части")
+    suffix = Path(filename).suffix.lower()
+    if data.startswith(_OLE):
+        return _limited(_xls(data))
+    if data.startswith(_ZIP):
+        return _limited(_xlsx_grid(data))
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        raise TableError(f"файл «{Path(filename).name[:100]}» назван {suffix}, но это не книга Excel: "
+                         "откройте его в Excel и сохраните как XLSX или CSV")
+    if suffix in (".csv", ".txt", ""):
+        headers, body = _csv(data)
+        return _limited(_chain([(1, list(headers))], body))
+    raise TableError(f"формат файла {suffix[:20]} не поддерживается: нужен CSV, XLSX или XLS")
+
+
+def _chain(first: Iterable[tuple[int, list[Any]]], rest: Iterable[tuple[int, list[Any]]]
+           ) -> Iterator[tuple[int, list[Any]]]:
+    yield from first
+    yield from rest
+
+
+def _trimmed(cells: Sequence[Any]) -> list[Any]:
+    out = list(cells)
+    while out and (out[-1] is None or out[-1] == ""):
+        out.pop()
+    return out
 
 
 def _limited(rows: Iterable[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
@@ -117,6 +153,8 @@ def _decode(data: bytes) -> str:
 def _csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
     text = _decode(data)
     first = text.split("\n", 1)[0]
+    if not any(d in first for d in ";,\t"):  # a title row above the table: judge by the lines below it
+        first = "\n".join(text.split("\n", 10)[:10])
     delimiter = max(";,\t", key=first.count)
 
     def lines() -> Iterator[str]:
@@ -253,6 +291,93 @@ def _xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
             book.close()
 
     return headers, body()
+
+
+def _xlsx_grid(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    """Every row of the first sheet from row 1, at most MAX_COLUMNS cells each."""
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                _check_archive(archive)
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            sheet = book.worksheets[0]
+            sheet.reset_dimensions()
+            rows = enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), 1)
+    except TableError:
+        raise
+    except Exception as exc:
+        raise _broken(exc) from None
+    try:
+        while True:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                item = next(rows, None)
+            if item is None:
+                return
+            yield item[0], _trimmed(item[1])
+    except TableError:
+        raise
+    except Exception as exc:
+        raise _broken(exc) from None
+    finally:
+        book.close()
+
+
+# ---- XLS ----
+
+# calamine builds a sheet's whole rectangle in memory before anything can look at it: a 6 KB file with
+# one cell at the last row and column takes 1.2 GB and 5 s. So it runs in a child process that limits
+# its own address space and time, and hands back the rows (pickled by our code: plain values only).
+XLS_CHILD_MEMORY = 512 * 1024 * 1024
+XLS_CHILD_SECONDS = 30
+_XLS_CHILD = """
+import pickle, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))
+from python_calamine import CalamineWorkbook
+try:
+    sheet = CalamineWorkbook.from_filelike(sys.stdin.buffer).get_sheet_by_index(0)
+    rows = [[c for c in row[:{columns}]] for row in sheet.to_python(skip_empty_area=False)]
+    out = ("ok", rows)
+except MemoryError:
+    out = ("big", "")
+except Exception as exc:
+    out = ("bad", f"{{type(exc).__name__}}: {{str(exc)[:200]}}")
+sys.stdout.buffer.write(pickle.dumps(out))
+"""
+
+
+def _xls(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    """The first sheet of an old binary workbook, read by calamine (Rust: no code in the file runs)."""
+    import pickle
+    import subprocess
+    import sys
+
+    if len(data) > XLS_MAX_BYTES:
+        raise TableError(f"файл XLS больше {_mib(XLS_MAX_BYTES)}: сохраните его как XLSX или CSV")
+    too_big = TableError("лист XLS слишком велик для школьного списка (или файл повреждён): "
+                         "сохраните его как XLSX или CSV")
+    script = _XLS_CHILD.format(memory=XLS_CHILD_MEMORY, columns=MAX_COLUMNS)
+    try:
+        child = subprocess.run([sys.executable, "-I", "-c", script], input=data, capture_output=True,
+                               timeout=XLS_CHILD_SECONDS, check=False)
+        status, rows = pickle.loads(child.stdout)  # written by the script above, never by the file
+    except subprocess.TimeoutExpired:
+        raise too_big from None
+    except Exception:  # the child died (out of memory in Rust aborts it) and wrote nothing whole
+        raise too_big from None
+    if status == "big":
+        raise too_big
+    if status != "ok":
+        raise TableError(f"файл не читается как книга Excel (XLS): {rows}")
+    for number, cells in enumerate(rows, 1):
+        trimmed = _trimmed(cells)
+        for cell in trimmed:
+            if isinstance(cell, str) and len(cell) > MAX_CELL:
+                raise TableError(f"строка {number}: ячейка длиннее {MAX_CELL} символов")
+        yield number, trimmed
 
 
 # ---- writing ----

@@ -164,13 +164,16 @@ def import_data(school_id: str, kind: str) -> Any:
     if kind not in COLUMNS:
         fail(404, f"неизвестный вид данных «{kind}»; допустимо: {', '.join(COLUMNS)}")
     replace = request.args.get("replace", "") in ("1", "true", "yes")
+    money = request.args.get("leaving_with_money", "") in ("1", "true", "yes")
     try:
         with engine().begin() as conn:
             if request.files or request.mimetype == "multipart/form-data":
                 content, filename = _upload()
-                result = import_file(conn, school_id, kind, content, filename, replace=replace)
+                result = import_file(conn, school_id, kind, content, filename, replace=replace,
+                                     leaving_with_money=money)
             else:
-                result = import_rows(conn, school_id, kind, json_body().get("rows"), replace=replace)
+                result = import_rows(conn, school_id, kind, json_body().get("rows"), replace=replace,
+                                     leaving_with_money=money)
     except ImportFailed as exc:
         return jsonify(error="import_failed", message=f"ничего не загружено: ошибок {len(exc.errors)}",
                        errors=exc.errors[:1000]), 422

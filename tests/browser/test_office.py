@@ -13,8 +13,8 @@ from server.office.roles import Role
 
 pytestmark = pytest.mark.slow
 PASSWORDS = {d.role: (d.login, d.password) for d in LOGINS}
-MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Сверка", "Терминалы", "Пользователи"],
-         Role.COORDINATOR: ["Сегодня", "Сверка", "Терминалы"],
+MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Сверка", "Загрузка", "Терминалы", "Пользователи"],
+         Role.COORDINATOR: ["Сегодня", "Сверка", "Загрузка", "Терминалы"],
          Role.CANTEEN: ["Сегодня"], Role.TEACHER: ["Класс 1А"]}
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, update
 
 from pos.cli import main
 from pos.policy import shipped_policies
@@ -172,6 +172,26 @@ def test_import_of_a_good_file_reports_the_rows(migrated: Canteen, tmp_path: Pat
     result = migrated("import", "sch1", "students", str(roster))
     assert result.exit_code == 0 and "Загружено строк: 2." in result.output
     assert count(migrated.url, Student) == 2
+
+
+def test_import_replace_keeps_students_with_money_until_the_flag_says_so(migrated: Canteen, tmp_path: Path) -> None:
+    roster = tmp_path / "students.csv"
+    roster.write_text("student_id,full_name,class\nn1,Белова Вера,2 Б\nn2,Гусев Лев,2б\n", encoding="utf-8")
+    assert migrated("import", "sch1", "students", str(roster)).exit_code == 0
+    engine = make_server_engine(migrated.url)
+    with engine.begin() as conn:
+        conn.execute(update(Student).where(Student.id == "n2").values(balance_kopecks=135050))
+    engine.dispose()
+    roster.write_text("student_id,full_name,class\nn1,Белова Вера,2 Б\n", encoding="utf-8")
+    refused = migrated("import", "sch1", "students", str(roster), "--replace")
+    assert refused.exit_code == 1 and "у выбывающих учеников на счетах 1\u202f350,50 ₽: Гусев Лев" in refused.output
+    assert "--leaving-with-money" in refused.output
+    done = migrated("import", "sch1", "students", str(roster), "--replace", "--leaving-with-money")
+    assert done.exit_code == 0, done.output
+    engine = make_server_engine(migrated.url)
+    with engine.connect() as conn:
+        assert conn.execute(select(Student.active).where(Student.id == "n2")).scalar_one() is False
+    engine.dispose()
 
 
 def test_mismatches_csv_lists_ordered_but_not_served_with_russian_headers(migrated: Canteen,

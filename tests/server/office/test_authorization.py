@@ -44,6 +44,9 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.terminal_rename": {Role.SCHOOL_ADMIN},
     "office.terminal_revoke": {Role.SCHOOL_ADMIN},
     "office.rejected_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.import_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.import_preview": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.import_confirm": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
