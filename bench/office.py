@@ -210,6 +210,8 @@ def build(engine: Engine, students: int, days: int) -> dict[str, Any]:
                  grants=[Grant(Role.COORDINATOR, Scope.SCHOOL, SCHOOL), Grant(Role.SCHOOL_ADMIN, Scope.SCHOOL, SCHOOL)])
         admin_accounts.add_admin(conn, USER, PASSWORD, school_id=SCHOOL)
         token, _ = admin_accounts.login(conn, USER, PASSWORD, hours=2) or ("", None)
+    with engine.connect() as conn:  # fresh planner statistics, as autovacuum keeps them on a live server
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     with engine.begin() as conn:  # the office has resolved a couple of items
         start, end = reviews.default_period(today)
         picks = [(e.key, e.fingerprint) for e in reviews.queue(conn, SCHOOL, reviews.Filters(start, end)).entries[:2]]
