@@ -93,21 +93,28 @@ class _Books:
     benefits: dict[str, list[Any]]
     prices: dict[tuple[date, str], int]
 
+    # The policy's answer for one kind of student: a month of a school asks it for every meal served,
+    # yet a school has few (grade, shift, categories, age) combinations.
+    grants: dict[tuple[int, int, frozenset[str], int | None], dict[str, int] | None] = field(default_factory=dict)
+
     def free(self, student_id: str, day: date, meal: str) -> int | None:
         """The policy price if the meal is free for the student that day, else None."""
         student = self.students.get(student_id)
         cls = self.classes.get(student.class_id) if student else None
         if student is None or cls is None:
             return None
-        categories = {b.category for b in self.benefits.get(student_id, []) if in_force(b.starts, b.ends, day)}
+        categories = frozenset(b.category for b in self.benefits.get(student_id, [])
+                               if in_force(b.starts, b.ends, day))
         age = age_on(student.birth_date, day) if student.birth_date else None
-        try:
-            for grant in self.policy.free_meals(grade=cls.grade, shift=cls.shift, categories=categories, age=age):
-                if grant.meal.value == meal:
-                    return grant.price_kopecks
-        except EligibilityError:
-            return None
-        return None
+        key = (cls.grade, cls.shift, categories, age)
+        if key not in self.grants:
+            try:
+                self.grants[key] = {g.meal.value: g.price_kopecks for g in self.policy.free_meals(
+                    grade=cls.grade, shift=cls.shift, categories=categories, age=age)}
+            except EligibilityError:
+                self.grants[key] = None
+        free = self.grants[key]
+        return None if free is None else free.get(meal)
 
     def price(self, student_id: str, day: date, meal: str) -> int:
         free = self.free(student_id, day, meal)

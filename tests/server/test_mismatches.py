@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, insert
 
 from pos.ledger import Flag, join_flags
+from server.importer import import_rows
 from server.mismatches import report, to_csv
 from server.models import Event
 from tests.server.kit import enroll, school_today, seed_school
@@ -105,3 +106,20 @@ def test_a_cloned_terminal_is_listed_with_its_events(engine: Engine) -> None:
     assert [(i["count"], i["event_ids"]) for i in clones] == [(2, [mine["id"], other["id"]])]
     assert "sch1-T1" in clones[0]["student_name"] and data["totals"]["clone"]["count"] == 2
     assert "терминал-двойник" in to_csv(data)
+
+
+def test_free_meals_are_judged_per_student_and_day_with_the_policy_answers_reused(engine: Engine) -> None:
+    """The policy's answer is reused across students alike (grade, shift, benefits in force, age): a
+    classmate without the benefit, or the day after a benefit ends, is still judged on its own."""
+    seed_school(engine, day=DAY)
+    later = DAY + timedelta(days=1)
+    with engine.begin() as conn:
+        import_rows(conn, "sch1", "benefits", [{"student_id": "s4", "category": "low_income", "order_no": "01-04-2",
+                                                "order_date": "2020-09-01", "starts": "2020-09-02",
+                                                "ends": DAY.isoformat()}])
+    store(engine, *(event(n, day=d, student_id=s) for n, (s, d) in enumerate(
+        ((s, d) for d in (DAY, later) for s in ("s3", "s4", "s5")), 1)))
+    with engine.connect() as conn:
+        data = report(conn, "sch1", DAY, later)
+    assert sorted((i["student_id"], i["day"]) for i in data["items"] if i["kind"] == "without_entitlement") == [
+        ("s4", later.isoformat()), ("s5", DAY.isoformat()), ("s5", later.isoformat())]
