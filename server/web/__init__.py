@@ -16,7 +16,7 @@ from server.config import ServerConfig
 
 
 def init_app(app: Flask, config: ServerConfig) -> None:
-    from server.web import auth, filters, pages, users  # noqa: F401  (the modules add their routes)
+    from server.web import auth, benefit_pages, filters, pages, students, users  # noqa: F401  (they add routes)
     from server.web.blueprint import bp
 
     app.config.update(
