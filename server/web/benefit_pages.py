@@ -15,6 +15,7 @@ from server.office import benefits, roster
 from server.office.changes import NotFound, OfficeError
 from server.office.changes import today as school_today
 from server.office.roles import Role
+from server.web import students  # noqa: F401  («Ученики» comes before «Льготы» in the menu)
 from server.web.auth import account, allow
 from server.web.blueprint import bp
 from server.web.filters import nav_item

@@ -18,6 +18,7 @@ from server.office.benefits import STATUS_RU, school_policy
 from server.office.changes import NotFound, OfficeError
 from server.office.changes import today as school_today
 from server.office.roles import Role, classes_of, permits
+from server.web import pages  # noqa: F401  («Сегодня» comes first in the menu)
 from server.web.auth import account, allow
 from server.web.blueprint import bp
 from server.web.filters import nav_item

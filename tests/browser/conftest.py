@@ -20,11 +20,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture(scope="session")
-def office_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def office_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database URL of the live office (for a test that enrolls a terminal or reads what a page did)."""
     path = tmp_path_factory.mktemp("office") / "office.db"
     url = f"sqlite:///{path}"
     upgrade(url)
-    app = create_app({"database_url": url, "secret_key": "browser-tests"})
+    return url
+
+
+@pytest.fixture(scope="session")
+def office_url(office_db: str) -> Iterator[str]:
+    app = create_app({"database_url": office_db, "secret_key": "browser-tests"})
     build(state(app).engine)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -13,8 +13,9 @@ from server.office.roles import Role
 
 pytestmark = pytest.mark.slow
 PASSWORDS = {d.role: (d.login, d.password) for d in LOGINS}
-MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Пользователи"], Role.COORDINATOR: ["Сегодня"],
-         Role.CANTEEN: ["Сегодня"], Role.TEACHER: ["Класс 1а"]}
+MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Ученики", "Льготы", "Пользователи"],
+         Role.COORDINATOR: ["Сегодня", "Ученики", "Льготы"], Role.CANTEEN: ["Сегодня"],
+         Role.TEACHER: ["Ученики", "Класс 1А"]}  # the demo names its classes «1А»
 
 
 def sign_in(page: Any, base: str, login: str, password: str) -> None:
