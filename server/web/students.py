@@ -52,8 +52,10 @@ def _search(school_id: str) -> dict[str, Any]:
         classes = [c for c in roster.list_classes(conn, school_id) if visible is None or c["id"] in visible]
         categories = school_policy(conn, school_id).categories
         wanted = args["q"].strip() or args["class"] or args["category"]
-        rows = roster.search_students(conn, school_id, args["q"], class_name=args["class"] or None,
-                                      category=args["category"] or None) if wanted else []
+        # A teacher searches class by class (their own), so the search's limit never hides their students.
+        names = [args["class"]] if args["class"] or visible is None else [c["name"] for c in classes]
+        rows = [r for name in names for r in roster.search_students(
+            conn, school_id, args["q"], class_name=name or None, category=args["category"] or None)] if wanted else []
     rows = [r for r in rows if visible is None or r["class_id"] in visible]
     return {"args": args, "classes": classes, "categories": categories, "rows": rows, "searched": bool(wanted),
             "school_id": school_id}
@@ -105,6 +107,7 @@ def _student_page(school_id: str, student_id: str, *, errors: dict[str, str] | N
     try:  # the page renders after the connection is closed (the layout opens its own)
         with _engine().connect() as conn:
             card = roster.student_card(conn, school_id, student_id)
+            categories = school_policy(conn, school_id).categories
             day = school_today(conn, school_id)
             history = _history(conn, school_id, card)
     except NotFound:
@@ -117,7 +120,7 @@ def _student_page(school_id: str, student_id: str, *, errors: dict[str, str] | N
     errors = {key if key in shown else "cards": text for key, text in (errors or {}).items()}
     meals = [m for m in card["meals"] if (m["day"].year, m["day"].month) == (day.year, day.month)]
     return render_template("student.html", s=card, meals=meals, history=history, day=day, errors=errors or {},
-                           form=request.form if errors else {}, status_ru=STATUS_RU,
+                           form=request.form if errors else {}, status_ru=STATUS_RU, categories=categories,
                            may_edit=permits(account().grants, EDITORS, school_id=school_id)), status
 
 

@@ -79,7 +79,7 @@ def test_an_application_registered_granted_and_ordered_becomes_an_entitlement_fr
     student = client.get("/office/sch1/students/s2").get_data(as_text=True)
     starts = (day + timedelta(days=1)).strftime("%d.%m.%Y")
     assert f"№ 01-04-77 от {day:%d.%m.%Y}" in student and f"{starts} — 31.05." in student
-    assert "протокол № 7" in student and "предоставить" in student
+    assert "протокол № 7" in student and f"от {day:%d.%m.%Y}: Малообеспеченные" in student
 
 
 def test_a_decision_the_rules_refuse_is_shown_at_its_application(office: Office) -> None:

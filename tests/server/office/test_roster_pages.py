@@ -122,3 +122,11 @@ def test_a_change_on_an_unknown_student_is_a_404_page(office: Office) -> None:
     assert client.post("/office/sch1/students/nobody/diet", data={"diet_note": "x"}).status_code == 404
     response = client.post("/office/sch1/students/nobody/cards/issue", data={"card": "EM:00000000CC"})
     assert response.status_code in (404, 422) and response.status_code != 500
+
+
+def test_a_card_form_without_the_csrf_token_is_refused_and_changes_nothing(office: Office) -> None:
+    client = office.client(Role.COORDINATOR)
+    response = client.post(S1 + "/cards/block", data={"card": "EM:0000000001", "reason": "сломана"})
+    assert response.status_code == 400 and not _card(office, "EM:0000000001").blocked
+    assert 'name="csrf_token"' in client.get(S1).get_data(as_text=True)
+
