@@ -130,3 +130,15 @@ def test_a_card_form_without_the_csrf_token_is_refused_and_changes_nothing(offic
     assert response.status_code == 400 and not _card(office, "EM:0000000001").blocked
     assert 'name="csrf_token"' in client.get(S1).get_data(as_text=True)
 
+
+
+def test_a_nul_character_in_a_form_search_or_address_is_a_400_page_not_a_500(office: Office) -> None:
+    client = _coordinator(office)
+    for response in (client.post(S1 + "/cards/block", data={"card": "EM:0000000001", "reason": "a\x00b"}),
+                     client.post(S1 + "/diet", data={"diet_note": "\x00"}),
+                     client.get("/office/sch1/students/results?class=5%00"),
+                     client.get("/office/sch1/students/s%001"),
+                     client.post("/office/sch1/benefits/new", data={"student_id": "s\x002"}),
+                     client.post("/office/sch1/benefits/x%00/order", data={"order_no": "1"})):
+        assert response.status_code == 400 and "знак NUL" in response.get_data(as_text=True)
+    assert not _card(office, "EM:0000000001").blocked
