@@ -76,6 +76,7 @@ def test_a_card_blocked_in_the_office_is_refused_by_the_terminal_after_its_next_
 
         sign_in(page, office_url, *PASSWORDS[Role.COORDINATOR])
         page.get_by_role("link", name="Ученики").click()
+        page.wait_for_function("typeof htmx === 'object'")  # the deferred htmx runs the live search
         page.get_by_label("ФИО или номер карты").fill(card)
         page.locator("#results").get_by_role("link", name=name).click()  # the list updates while typing
         assert page.get_by_role("heading", name=name).is_visible()
@@ -98,6 +99,7 @@ def test_an_application_registered_granted_and_ordered_shows_on_the_students_pag
     sign_in(page, office_url, *PASSWORDS[Role.COORDINATOR])
     page.get_by_role("link", name="Льготы").click()
     page.get_by_role("button", name="Зарегистрировать заявление").click()
+    page.wait_for_function("typeof htmx === 'object'")  # the deferred htmx swaps the checklist in
     page.get_by_label("Ученик").select_option(label=f"{name} (1Б)")
     page.get_by_label("Категория").select_option("ovz")
     checklist = page.locator("#checklist")
