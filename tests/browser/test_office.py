@@ -78,7 +78,7 @@ def test_dashboard_screenshots(browser: Any, office_url: str, shots: Path, name:
     page = context.new_page()
     sign_in(page, office_url, *PASSWORDS[Role.COORDINATOR])
     assert page.locator("table.office-counts").first.is_visible()
-    assert page.evaluate("typeof htmx") == "object"  # the vendored htmx loaded: the table refreshes itself
+    page.wait_for_function("typeof htmx === 'object'")  # the vendored (deferred) htmx loaded: the table refreshes
     page.screenshot(path=str(shots / f"office-today-{name}.png"))
     # No sideways scrolling of the whole page on either screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
