@@ -60,6 +60,11 @@ def _policy(conn: Connection, school_id: str) -> Policy:
     return parse_policy(text, f"policy:{school_id}")
 
 
+def school_policy(conn: Connection, school_id: str) -> Policy:
+    """The school's policy: its categories, documents checklists and refusal reasons (for the office's forms)."""
+    return _policy(conn, school_id)
+
+
 def _positions(values: Iterable[Any], count: int) -> set[int]:
     result = set()
     for value in values:

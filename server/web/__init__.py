@@ -18,10 +18,12 @@ from server.config import ServerConfig
 def init_app(app: Flask, config: ServerConfig) -> None:
     from server.web import (  # noqa: F401  (the modules add their routes)
         auth,
+        benefit_pages,
         filters,
         imports,
         pages,
         review_queue,
+        students,
         terminals,
         users,
     )

@@ -21,15 +21,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture(scope="session")
 def office_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The live server's database URL (a journey may add data the way a terminal's push would)."""
-    return f"sqlite:///{tmp_path_factory.mktemp('office') / 'office.db'}"
+    """The live server's database URL (a journey may enroll a terminal or add data the way a push would)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('office') / 'office.db'}"
+    upgrade(url)
+    return url
 
 
 @pytest.fixture(scope="session")
 def office_url(office_db: str) -> Iterator[str]:
-    url = office_db
-    upgrade(url)
-    app = create_app({"database_url": url, "secret_key": "browser-tests"})
+    app = create_app({"database_url": office_db, "secret_key": "browser-tests"})
     build(state(app).engine)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -47,6 +47,19 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.import_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.import_preview": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.import_confirm": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.students": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.students_results": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.student_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.student_diet": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.card_issue": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.card_block": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.card_replace": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.benefits_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.benefit_new": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.benefit_documents": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.benefit_decide": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.benefit_order": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.benefit_lists": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
@@ -88,6 +101,12 @@ def _variants(rule: UrlRule, office: Office, token: str) -> list[tuple[str, dict
         base["token"] = token
     if "filename" in args:
         base["filename"] = "pico.min.css"
+    if "app_id" in args:
+        base["app_id"] = "no-such-application"  # a refused or unknown one answers inside the page, never a 500
+    if "student_id" in args:  # s1 is in the teacher's class 1а, s3 in 5а
+        return [("own class's student", {**base, "school_id": "sch1", "student_id": "s1"}, True),
+                ("other class's student", {**base, "school_id": "sch1", "student_id": "s3"}, False),
+                ("other school", {**base, "school_id": "sch2", "student_id": "s1"}, False)]
     if "class_id" in args:
         return [("own class", {**base, "school_id": "sch1", "class_id": "1а"}, True),
                 ("other class", {**base, "school_id": "sch1", "class_id": "5а"}, False),
