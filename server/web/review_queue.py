@@ -125,7 +125,7 @@ def review_resolve(school_id: str) -> Any:
     picks = _picks(form["picks"])
     if picks is None:
         return _page(school_id, request.form, resolve_form=form, status=422,
-                     error="Список расхождений пришёл искажённым: обновите страницу и выберите снова.")
+                     error="Список расхождений искажён при отправке: обновите страницу и выберите снова.")
     try:
         with state(current_app).engine.begin() as conn:
             done = reviews.resolve(conn, school_id, picks, reason=reason, comment=comment,
