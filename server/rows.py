@@ -322,7 +322,11 @@ _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 def class_name(text: str) -> str:
     """The one spelling of a class, used wherever a class name is read or matched: Unicode NFC,
     Latin look-alikes made Cyrillic, no quotes or spaces, one kind of dash, none between the number
-    and the letter, letters upper-case. «5-А», «5 «А»», «5 A» and «5а» are all «5А»; «10-1» stays."""
-    name = unicodedata.normalize("NFC", text).upper().translate(_LOOKALIKES)
-    name = "".join(_DASHES.sub("-", _QUOTES.sub("", name)).split())
-    return re.sub(r"^(\d+)-(?=[^\d-])", r"\1", name)
+    and the letter, letters upper-case. «5-А», «5 «А»», «5 A» and «5а» are all «5А»; «10-1» stays.
+    A class named by a word («6 инклюзия», «ГПД 1») is only tidied (NFC, one space, one kind of dash):
+    upper-casing and joining are for the number-and-letter form alone."""
+    tidy = " ".join(_DASHES.sub("-", _QUOTES.sub("", unicodedata.normalize("NFC", text))).split())
+    name = "".join(tidy.upper().translate(_LOOKALIKES).split())
+    if re.fullmatch(r"\d+-?[^\W\d_]|\d+-\d+|\d+", name):
+        return re.sub(r"^(\d+)-(?=[^\d-])", r"\1", name)
+    return tidy

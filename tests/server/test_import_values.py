@@ -213,6 +213,9 @@ def test_class_name_spellings() -> None:
     assert {r.class_name(s) for s in ("5-А", "5 «А»", "5 A", "5а", "5\u2013а", " 5 \"a\" ")} == {"5А"}
     assert r.class_name("10-1") == "10-1"
     assert r.class_name("11 к") == "11К"
+    # A class named by a word is tidied, not upper-cased and glued: «6 инклюзия» stays readable.
+    assert {r.class_name(s) for s in ("6 инклюзия", " 6  инклюзия ", "6 «инклюзия»")} == {"6 инклюзия"}
+    assert r.class_name("ГПД 1") == "ГПД 1"
 
 
 def test_rows_that_would_collide_in_the_database_are_row_errors(engine: Engine) -> None:
