@@ -70,7 +70,7 @@ class Situation:
     card_status: CardStatus = CardStatus.OK
     card_note: str = ""
     student: StudentView | None = None
-    school_day: bool = True
+    day_off: str | None = None  # why today is not a school day for the student's class (`pos.calendar`)
     ordered: bool = False
     categories: frozenset[str] = frozenset()
     lapsed: tuple[str, date] | None = None  # ("expired" | "not_started", the date) of an entitlement
@@ -144,13 +144,13 @@ def decide(s: Situation) -> Verdict:
     if student is None or s.meal is None:
         return refuse(Reason.NOT_ON_ROSTER, "Ученика нет в списках школы")
     meal = s.meal.ru
-    if not s.school_day:
-        return refuse(Reason.NOT_SCHOOL_DAY, f"{ru_date(s.now.date())} — не учебный день", s)
+    if s.day_off is not None:
+        return refuse(Reason.NOT_SCHOOL_DAY, s.day_off, s)
     if s.meal in s.served:
         at = s.served[s.meal].strftime("%H:%M")
         return refuse(Reason.ALREADY_SERVED, f"{meal.capitalize()} уже {s.meal.participle('выдан')} в {at}", s)
     if not s.ordered:
-        return refuse(Reason.NOT_ORDERED, f"{meal.capitalize()} на сегодня не {s.meal.participle('заказан')}", s)
+        return refuse(Reason.NOT_ORDERED, f"Нет заявки: {meal} на сегодня не {s.meal.participle('заказан')}", s)
 
     warnings: list[str] = []
     if s.slot and not s.slot.window.holds(s.now.time()):

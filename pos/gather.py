@@ -45,7 +45,7 @@ def gather(conn: Connection, ref: Reference, local: datetime, card: CardMatch, m
     categories, lapsed = lookup.entitlements(conn, card.student_id, today)
     return Situation(
         now=local, policy=policy, meal=meal, student=student,
-        school_day=ref.is_school_day(today), ordered=meal in day.ordered, categories=categories,
+        day_off=ref.calendar.why_not(today, class_id), ordered=meal in day.ordered, categories=categories,
         lapsed=lapsed, served={m: at.astimezone(ref.tz) for m, at in day.served.items()},
         free_used_kopecks=day.free_used_kopecks, paid_today_kopecks=day.paid_kopecks,
         slot=ref.schedule.slot(class_id, meal), refuse_outside_window=ref.settings.refuse_outside_window,

@@ -113,6 +113,14 @@ class HolidayColumns:
     reason: Mapped[str] = mapped_column(String(200), default="")
 
 
+class ClassDayOffColumns:
+    """A school day on which one class has no lessons (an excursion, a trip): no orders, no serving."""
+
+    class_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
 class StaffColumns:
     """A person who serves at the window, set in the office; the PIN is kept only as `pos.pins` hash."""
 
@@ -181,6 +189,10 @@ class Holiday(HolidayColumns, Base):
 
 class StaffMember(StaffColumns, Base):
     __tablename__ = "staff"
+
+
+class ClassDayOff(ClassDayOffColumns, Base):
+    __tablename__ = "class_days_off"
 
 
 HEX32 = "^[0-9a-f]{32}$"  # an event id: a UUID's 32 lowercase hex digits
@@ -287,6 +299,7 @@ REFERENCE: dict[str, type] = {
     "classes": ClassColumns, "breaks": BreakColumns, "meal_slots": MealSlotColumns, "students": StudentColumns,
     "cards": CardColumns, "entitlements": EntitlementColumns, "orders": OrderColumns,
     "menu_prices": MenuPriceColumns, "holidays": HolidayColumns, "staff": StaffColumns,
+    "class_days_off": ClassDayOffColumns,
 }
 
 

@@ -1,4 +1,4 @@
-"""The reference data a terminal serves by, cached: the school's settings, the schedule, holidays and
+"""The reference data a terminal serves by, cached: the school's settings, the schedule, the calendar and
 menu prices. One place holds them, `reload` re-reads them all (after a sync changed them).
 
 Prices are read per day on first use: a terminal serves one day, and sync may add tomorrow's.
@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
+from pos.calendar import Calendar
 from pos.domain import Meal
-from pos.models import Break, Holiday, MealSlot, MenuPrice, SchoolClass
+from pos.models import Break, ClassDayOff, Holiday, MealSlot, MenuPrice, SchoolClass
 from pos.schedule import Schedule, Slot, Tolerance, Window
 from pos.settings import SchoolSettings, load_settings
 
@@ -35,22 +36,26 @@ def load_schedule(conn: Connection, tolerance: Tolerance) -> Schedule:
 class Reference:
     settings: SchoolSettings
     schedule: Schedule
-    holidays: frozenset[date]
+    calendar: Calendar
     tz: ZoneInfo
     _prices: dict[date, dict[Meal, int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: Connection) -> Reference:
         settings = load_settings(conn)
-        return cls(settings, load_schedule(conn, settings.tolerance),
-                   frozenset(conn.execute(select(Holiday.day)).scalars()), settings.tz)
+        calendar = Calendar(
+            week_days=settings.week_days, year_starts=settings.year_starts, year_ends=settings.year_ends,
+            holidays=dict(conn.execute(select(Holiday.day, Holiday.reason)).tuples().all()),
+            days_off={(c, d): r for c, d, r in conn.execute(
+                select(ClassDayOff.class_id, ClassDayOff.day, ClassDayOff.reason)).tuples()})
+        return cls(settings, load_schedule(conn, settings.tolerance), calendar, settings.tz)
 
     def local(self, now: datetime) -> datetime:
         """`now` (aware) in the school's time zone."""
         return now.astimezone(self.tz)
 
-    def is_school_day(self, day: date) -> bool:
-        return self.settings.serves_on(day) and day not in self.holidays
+    def is_school_day(self, day: date, class_id: str | None = None) -> bool:
+        return self.calendar.is_school_day(day, class_id)
 
     def price(self, conn: Connection, day: date, meal: Meal) -> int | None:
         """Today's menu price of `meal`, None when the menu has none."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, delete, insert, select
 
+from pos.calendar import DEFAULT_DEADLINE, parse_deadline
 from pos.models import Meta
 from pos.policy import Policy, parse_policy
 from pos.schedule import DEFAULT_WINDOW_MIN, Tolerance
@@ -49,14 +50,13 @@ class SchoolSettings:
     tolerance: Tolerance  # minutes a break's serving window opens early and closes late
     refuse_outside_window: bool  # refuse (not just warn) a meal outside the class's window
     policy: Policy  # the region's rules: who eats free, what it costs
+    year_starts: date | None = None  # the school year (`pos.calendar`); None: not set in the office
+    year_ends: date | None = None
+    order_deadline: time = DEFAULT_DEADLINE  # school time on the school day before the ordered day
 
     @property
     def tz(self) -> ZoneInfo:
         return zone(self.timezone)
-
-    def serves_on(self, day: date) -> bool:
-        """A week day the school serves (holidays are the schedule's)."""
-        return day.isoweekday() in self.week_days
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, str]) -> SchoolSettings:
@@ -73,7 +73,24 @@ class SchoolSettings:
                                 int(meta.get("window_late_min", DEFAULT_WINDOW_MIN))),
             refuse_outside_window=meta.get("refuse_outside_window", "0") == "1",
             policy=parse_policy(meta["policy"], f"policy:{school_id}"),
+            year_starts=_day(meta.get("year_starts", "")),
+            year_ends=_day(meta.get("year_ends", "")),
+            order_deadline=_deadline(meta.get("order_deadline", "")),
         )
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _deadline(text: str) -> time:
+    try:
+        return parse_deadline(text) if text else DEFAULT_DEADLINE
+    except ValueError:
+        return DEFAULT_DEADLINE
 
 
 def read_meta(conn: Connection) -> dict[str, str]:
@@ -86,6 +103,7 @@ def load_settings(conn: Connection) -> SchoolSettings:
 
 def school_meta(*, school_id: str, school_name: str, timezone: str, week_days: frozenset[int] | set[int],
                 policy_text: str, tolerance: Tolerance | None = None, refuse_outside_window: bool = False,
+                year_starts: date | None = None, year_ends: date | None = None, order_deadline: str = "10:00",
                 ) -> dict[str, str]:
     """The `meta` keys of a school's settings, encoded as `SchoolSettings.from_meta` reads them."""
     tolerance = tolerance or Tolerance()
@@ -94,6 +112,8 @@ def school_meta(*, school_id: str, school_name: str, timezone: str, week_days: f
         "week_days": ",".join(str(d) for d in sorted(week_days)),
         "window_early_min": str(tolerance.early_min), "window_late_min": str(tolerance.late_min),
         "refuse_outside_window": "1" if refuse_outside_window else "0", "policy": policy_text,
+        "year_starts": year_starts.isoformat() if year_starts else "",
+        "year_ends": year_ends.isoformat() if year_ends else "", "order_deadline": order_deadline,
     }
 
 

@@ -20,6 +20,7 @@ from pos.models import (
     BreakColumns,
     CardColumns,
     ClassColumns,
+    ClassDayOffColumns,
     EntitlementColumns,
     EventFields,
     HolidayColumns,
@@ -50,6 +51,9 @@ class School(Base):
     window_early_min: Mapped[int] = mapped_column(Integer, default=10)
     window_late_min: Mapped[int] = mapped_column(Integer, default=10)
     refuse_outside_window: Mapped[bool] = mapped_column(Boolean, default=False)
+    year_starts: Mapped[date | None] = mapped_column(Date)  # the school year (None: not set yet)
+    year_ends: Mapped[date | None] = mapped_column(Date)
+    order_deadline: Mapped[str] = mapped_column(String(5), default="10:00")  # school time, the day before
     policy_text: Mapped[str] = mapped_column(Text)
     rev: Mapped[int] = mapped_column(BigInteger, default=0)  # the school's change counter
     settings_rev: Mapped[int] = mapped_column(BigInteger, default=0)  # rev of the last change of the above
@@ -109,6 +113,12 @@ class StaffMember(SchoolRows, StaffColumns, Base):
     """Who serves at a school's windows; managed by `server.office.staff`, pulled by its terminals."""
 
     __tablename__ = "staff"
+
+
+class ClassDayOff(SchoolRows, ClassDayOffColumns, Base):
+    """A class's day without lessons (`pos.calendar`), pulled by the school's terminals."""
+
+    __tablename__ = "class_days_off"
 
 
 class TopUp(Base):
@@ -233,7 +243,7 @@ class LoginFailure(Base):
 
 
 for _table in (SchoolClass, Break, MealSlot, Student, Card, Entitlement, Order, MenuPrice, Holiday, StaffMember,
-               Tombstone):
+               ClassDayOff, Tombstone):
     Index(f"ix_{_table.__tablename__}_school_rev", _table.school_id, _table.rev)
 Index("ix_orders_school_day", Order.school_id, Order.day)
 Index("ix_cards_school_key32", Card.school_id, Card.key32)
@@ -382,3 +392,74 @@ class ReviewResolution(Base):
 
 
 Index("ix_review_resolutions_school_day", ReviewResolution.school_id, ReviewResolution.day)
+
+
+class ClassOrder(Base):
+    """A class's order (заявка) for a school day as a whole: who submitted it and when.
+
+    The meals themselves are `Order` rows (pulled by terminals); this row says the class teacher
+    answered for the day, so the coordinator sees which classes have not.
+    """
+
+    __tablename__ = "class_orders"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    class_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+
+
+class Absence(Base):
+    """A student marked «не придёт» on a school day by the class teacher (orders serve as attendance)."""
+
+    __tablename__ = "absences"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class StandingOrder(Base):
+    """A paid meal a student takes every week on a week day (the parents' standing choice)."""
+
+    __tablename__ = "standing_orders"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    weekday: Mapped[int] = mapped_column(Integer, primary_key=True)  # ISO: 1 = Monday
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class OrderChange(Base):
+    """One change of a class's order for a day: who, when, what, why. Append-only.
+
+    `action` is add / remove (a meal of a student) or absent / present (the «не придёт» mark);
+    `late` is set when the change came after the day's deadline (only the coordinator may, with a
+    reason), `after_sent` when the kitchen's order had already gone.
+    """
+
+    __tablename__ = "order_changes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
+    day: Mapped[date] = mapped_column(Date)
+    class_id: Mapped[str] = mapped_column(String(64))
+    student_id: Mapped[str] = mapped_column(String(64))
+    meal: Mapped[str] = mapped_column(String(16), default="")
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+    reason: Mapped[str] = mapped_column(Text, default="")
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    after_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class KitchenSending(Base):
+    """The coordinator sent the day's order to the kitchen (КШП): when and who."""
+
+    __tablename__ = "kitchen_sendings"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_by: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+
+
+Index("ix_order_changes_school_day", OrderChange.school_id, OrderChange.day)

@@ -19,12 +19,11 @@ from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, upd
 
 from pos.ledger import MONEY_KINDS, Flag, cancelled, counts_as_served, split_flags
 from pos.policy import parse_policy
-from pos.settings import parse_week_days
 from server.accounts import utcnow
+from server.calendar import load_calendar
 from server.models import (
     REFERENCE_MODELS,
     Event,
-    Holiday,
     School,
     SyncLog,
     Terminal,
@@ -43,15 +42,9 @@ def school_today(timezone: str, now: datetime) -> date:
 
 
 def next_school_day(conn: Connection, school: Any, today: date) -> date:
-    week = parse_week_days(school.week_days)
-    holidays = set(conn.execute(select(Holiday.day).where(
-        Holiday.school_id == school.id, Holiday.day > today, Holiday.day <= today + timedelta(days=60))).scalars())
-    day = today + timedelta(days=1)
-    for _ in range(60):
-        if day.isoweekday() in week and day not in holidays:
-            return day
-        day += timedelta(days=1)
-    return today + timedelta(days=1)
+    """The horizon of orders and prices sent: the school's next school day (`pos.calendar`)."""
+    calendar = load_calendar(conn, school.id, today, today + timedelta(days=60))
+    return calendar.next_school_day(today) or today + timedelta(days=1)
 
 
 def _json(value: Any) -> Any:
@@ -88,7 +81,10 @@ def pull(conn: Connection, terminal_id: str, school_id: str, *, cursor: Any, out
         body["school"] = {"school_id": school.id, "school_name": school.name, "timezone": school.timezone,
                           "week_days": school.week_days, "window_early_min": school.window_early_min,
                           "window_late_min": school.window_late_min,
-                          "refuse_outside_window": school.refuse_outside_window, "policy": school.policy_text}
+                          "refuse_outside_window": school.refuse_outside_window, "policy": school.policy_text,
+                          "year_starts": school.year_starts.isoformat() if school.year_starts else "",
+                          "year_ends": school.year_ends.isoformat() if school.year_ends else "",
+                          "order_deadline": school.order_deadline}
     for name, model in MODELS.items():
         where: ColumnElement[bool] = model.school_id == school_id
         if not snapshot:
@@ -100,7 +96,7 @@ def pull(conn: Connection, terminal_id: str, school_id: str, *, cursor: Any, out
             else:  # changed rows in the window, and the days that just entered it
                 where = and_(model.school_id == school_id, window,
                              or_(model.rev > since, model.day > old_horizon))
-        elif name == "holidays":
+        elif name in ("holidays", "class_days_off"):
             where = and_(where, model.day >= today)
         elif name == "entitlements":
             where = and_(where, or_(model.ends.is_(None), model.ends >= today - ENTITLEMENT_LOOKBACK))

@@ -610,10 +610,11 @@ def apply_pull(conn: Connection, body: dict[str, Any]) -> tuple[int, bool]:
     _upsert(conn, Order, rows["orders"])
     _upsert(conn, MenuPrice, rows["menu_prices"])
     _upsert(conn, Holiday, rows["holidays"])
+    _upsert(conn, MODELS["class_days_off"], rows["class_days_off"])
     _upsert(conn, MODELS["staff"], rows["staff"])
     count = sum(len(v) for v in rows.values())
     _apply_served(conn, body.get("served", []), today)
-    for model in (Order, MenuPrice):  # yesterday's orders and prices serve no one
+    for model in (Order, MenuPrice, MODELS["class_days_off"]):  # yesterday's rows serve no one
         conn.execute(delete(model).where(model.day < today))
     conn.execute(delete(Served).where(Served.local_date < today))
     meta = {keys.CURSOR: str(body["cursor"]), keys.DATA_AS_OF: utc_iso(parse_datetime(body["server_time"],
@@ -624,10 +625,19 @@ def apply_pull(conn: Connection, body: dict[str, Any]) -> tuple[int, bool]:
             school_id=str(school["school_id"]), school_name=str(school["school_name"]),
             timezone=str(school["timezone"]), week_days=parse_week_days(str(school["week_days"])),
             policy_text=str(school["policy"]), refuse_outside_window=bool(school["refuse_outside_window"]),
-            tolerance=Tolerance(int(school["window_early_min"]), int(school["window_late_min"]))))
+            tolerance=Tolerance(int(school["window_early_min"]), int(school["window_late_min"])),
+            year_starts=_iso_day(school.get("year_starts")), year_ends=_iso_day(school.get("year_ends")),
+            order_deadline=str(school.get("order_deadline") or "10:00")))
         meta["terminal_id"] = str(body["terminal_id"])
     write_meta(conn, meta)
     return count + len(body.get("served", [])), bool(count or school or body.get("deleted") or snapshot)
+
+
+def _iso_day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
 
 
 def _apply_students(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -180,6 +180,9 @@ class SchoolSettings(msgspec.Struct):
     window_late_min: int
     refuse_outside_window: bool
     policy: str
+    year_starts: str = ""  # ISO date of the school year's first day; "" when the office has not set it
+    year_ends: str = ""
+    order_deadline: str = "10:00"  # school time, on the school day before the ordered day
 
 
 class ServedMeal(msgspec.Struct):

@@ -143,7 +143,7 @@ def test_student_removed_from_roster_is_refused(school: School) -> None:
 def test_meal_not_ordered_today_is_refused(school: School) -> None:
     school.add_student("s1", "c1", card=CARD, orders=())
     v = tap(school)
-    assert (v.reason, v.message) == (Reason.NOT_ORDERED, "Завтрак на сегодня не заказан")
+    assert (v.reason, v.message) == (Reason.NOT_ORDERED, "Нет заявки: завтрак на сегодня не заказан")
 
 
 def test_order_on_a_holiday_or_sunday_is_not_served(school: School) -> None:
@@ -151,7 +151,7 @@ def test_order_on_a_holiday_or_sunday_is_not_served(school: School) -> None:
     school.add_student("s1", "c1", card=CARD, orders=(Meal.BREAKFAST,), day=holiday)
     school.add_student("s2", "c1", card="EM:0000000002", orders=(Meal.BREAKFAST,), day=sunday)
     v = tap(school, day=holiday)
-    assert (v.reason, v.message) == (Reason.NOT_SCHOOL_DAY, "04.11.2026 — не учебный день")
+    assert (v.reason, v.message) == (Reason.NOT_SCHOOL_DAY, "04.11.2026 — не учебный день: День народного единства")
     assert tap(school, "EM:0000000002", day=sunday).reason is Reason.NOT_SCHOOL_DAY
 
 
@@ -398,3 +398,25 @@ def test_served_state_survives_a_restart(school: School) -> None:
     assert school.counter().tap(CardRead(CARD), now=at(8, 52)).reason is Reason.ALREADY_SERVED
     with school.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Served)).scalar() == 1
+
+
+def test_a_class_day_off_and_a_day_outside_the_school_year_are_not_served(tmp_path: Path) -> None:
+    from sqlalchemy import insert
+
+    from pos.models import ClassDayOff
+
+    school = make_school(tmp_path, year_starts="2026-09-01", year_ends="2026-11-20")
+    school.add_class("c1", "1а", 1, slots={Meal.BREAKFAST: (1, 1)})
+    school.add_student("s1", "c1", card=CARD, orders=(Meal.BREAKFAST,))
+    v = tap(school)
+    assert (v.reason, v.message) == (Reason.NOT_SCHOOL_DAY, "23.11.2026 — вне учебного года (01.09.2026–20.11.2026)")
+    other = make_school(tmp_path / "b")
+    other.add_class("c1", "1а", 1, slots={Meal.BREAKFAST: (1, 1)})
+    other.add_class("c2", "1б", 1, slots={Meal.BREAKFAST: (1, 1)})
+    other.add_student("s1", "c1", card=CARD, orders=(Meal.BREAKFAST,))
+    other.add_student("s2", "c2", card="EM:0000000002", orders=(Meal.BREAKFAST,))
+    with other.engine.begin() as conn:
+        conn.execute(insert(ClassDayOff).values(class_id="c1", day=DAY, reason="экскурсия"))
+    v = tap(other)
+    assert (v.reason, v.message) == (Reason.NOT_SCHOOL_DAY, "23.11.2026 — у класса нет занятий: экскурсия")
+    assert tap(other, "EM:0000000002").outcome is not Outcome.REFUSE

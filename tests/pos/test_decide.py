@@ -143,11 +143,13 @@ DECIDE_ROWS = [
     pytest.param({"meal": None, "card_status": CardStatus.BLOCKED, "card_note": "утеряна"}, Reason.BLOCKED_CARD,
                  "Карта заблокирована: утеряна", id="blocked-card"),
     pytest.param({"student": None}, Reason.NOT_ON_ROSTER, "Ученика нет в списках школы", id="not-on-roster"),
-    pytest.param({"school_day": False}, Reason.NOT_SCHOOL_DAY, "23.11.2026 — не учебный день", id="not-school-day"),
+    pytest.param({"day_off": "23.11.2026 — у класса нет занятий: экскурсия"}, Reason.NOT_SCHOOL_DAY,
+                 "23.11.2026 — у класса нет занятий: экскурсия", id="not-school-day"),
     pytest.param({"served": SERVED}, Reason.ALREADY_SERVED, "Завтрак уже выдан в 08:41", id="already-served"),
     pytest.param({"meal": Meal.MILK, "served": {Meal.MILK: SERVED[Meal.BREAKFAST]}}, Reason.ALREADY_SERVED,
                  "Молоко уже выдано в 08:41", id="already-served-milk"),
-    pytest.param({"ordered": False}, Reason.NOT_ORDERED, "Завтрак на сегодня не заказан", id="not-ordered"),
+    pytest.param({"ordered": False}, Reason.NOT_ORDERED, "Нет заявки: завтрак на сегодня не заказан",
+                 id="not-ordered"),
     pytest.param({"slot": SLOT, "refuse_outside_window": True}, Reason.OUTSIDE_WINDOW,
                  "Не время класса 2а: завтрак на 2-й перемене I смены 09:40–10:00", id="outside-window"),
     pytest.param({"student": student(7, 1, 13, balance=5000)}, Reason.LOW_BALANCE,
@@ -232,7 +234,7 @@ def test_override_serves_a_refused_child_free_with_the_reason_and_claims_nothing
     assert (v.outcome, v.reason, v.paid_kopecks, v.free_kopecks, v.budget_line) == (
         Outcome.SERVE_FREE, Reason.OVERRIDE, 0, 0, None)
     assert v.message == "Выдано по решению сотрудника: завтрак"
-    assert v.warnings == ("Вопреки отказу «Завтрак на сегодня не заказан». Причина: заявку не подали по ошибке",)
+    assert v.warnings == ("Вопреки отказу «Нет заявки: завтрак на сегодня не заказан». Причина: заявку не подали по ошибке",)
 
 
 @pytest.mark.parametrize(("refused", "reason", "already", "message"), [

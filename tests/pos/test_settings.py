@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 
@@ -18,12 +18,14 @@ POLICY = shipped_policies()["ryazan-2024"].read_text(encoding="utf-8")
 
 def test_settings_round_trip_through_meta_with_booleans_and_week_days_typed() -> None:
     meta = school_meta(school_id="s-1", school_name="Школа", timezone="Asia/Krasnoyarsk", week_days={6, 1, 2},
-                       policy_text=POLICY, tolerance=Tolerance(5, 20), refuse_outside_window=True)
+                       policy_text=POLICY, tolerance=Tolerance(5, 20), refuse_outside_window=True,
+                       year_starts=date(2026, 9, 1), year_ends=date(2027, 5, 31), order_deadline="09:30")
     assert (meta["week_days"], meta["refuse_outside_window"]) == ("1,2,6", "1")
     settings = SchoolSettings.from_meta({**meta, "terminal_id": "T-1"})
     assert settings.week_days == frozenset({1, 2, 6}) and settings.refuse_outside_window
     assert settings.tolerance == Tolerance(5, 20) and settings.policy.id == "ryazan-2024"
-    assert settings.serves_on(date(2026, 11, 28)) and not settings.serves_on(date(2026, 11, 29))  # Sat, Sun
+    assert (settings.year_starts, settings.year_ends) == (date(2026, 9, 1), date(2027, 5, 31))
+    assert settings.order_deadline == time(9, 30)
 
 
 def test_a_store_written_before_these_keys_gets_the_defaults() -> None:
@@ -31,6 +33,12 @@ def test_a_store_written_before_these_keys_gets_the_defaults() -> None:
     assert settings.timezone == DEFAULT_TIMEZONE and str(settings.tz) == DEFAULT_TIMEZONE
     assert settings.week_days == frozenset({1, 2, 3, 4, 5}) and not settings.refuse_outside_window
     assert settings.tolerance == Tolerance(10, 10) and settings.terminal_id == "T-UNSET"
+    assert settings.year_starts is None and settings.order_deadline == time(10)
+
+
+def test_a_garbled_school_year_or_deadline_in_meta_falls_back_rather_than_stopping_the_window() -> None:
+    settings = SchoolSettings.from_meta({"policy": POLICY, "year_starts": "2026-13-40", "order_deadline": "x"})
+    assert settings.year_starts is None and settings.order_deadline == time(10)
 
 
 def test_an_unknown_time_zone_falls_back_and_garbled_week_days_are_dropped() -> None:
