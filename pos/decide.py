@@ -150,7 +150,7 @@ def decide(s: Situation) -> Verdict:
         at = s.served[s.meal].strftime("%H:%M")
         return refuse(Reason.ALREADY_SERVED, f"{meal.capitalize()} уже {s.meal.participle('выдан')} в {at}", s)
     if not s.ordered:
-        return refuse(Reason.NOT_ORDERED, f"Нет заявки: {meal} на сегодня не {s.meal.participle('заказан')}", s)
+        return refuse(Reason.NOT_ORDERED, f"Нет заявки на {meal}", s)
 
     warnings: list[str] = []
     if s.slot and not s.slot.window.holds(s.now.time()):

@@ -143,7 +143,7 @@ def test_student_removed_from_roster_is_refused(school: School) -> None:
 def test_meal_not_ordered_today_is_refused(school: School) -> None:
     school.add_student("s1", "c1", card=CARD, orders=())
     v = tap(school)
-    assert (v.reason, v.message) == (Reason.NOT_ORDERED, "Нет заявки: завтрак на сегодня не заказан")
+    assert (v.reason, v.message) == (Reason.NOT_ORDERED, "Нет заявки на завтрак")
 
 
 def test_order_on_a_holiday_or_sunday_is_not_served(school: School) -> None:

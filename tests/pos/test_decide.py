@@ -148,7 +148,7 @@ DECIDE_ROWS = [
     pytest.param({"served": SERVED}, Reason.ALREADY_SERVED, "Завтрак уже выдан в 08:41", id="already-served"),
     pytest.param({"meal": Meal.MILK, "served": {Meal.MILK: SERVED[Meal.BREAKFAST]}}, Reason.ALREADY_SERVED,
                  "Молоко уже выдано в 08:41", id="already-served-milk"),
-    pytest.param({"ordered": False}, Reason.NOT_ORDERED, "Нет заявки: завтрак на сегодня не заказан",
+    pytest.param({"ordered": False}, Reason.NOT_ORDERED, "Нет заявки на завтрак",
                  id="not-ordered"),
     pytest.param({"slot": SLOT, "refuse_outside_window": True}, Reason.OUTSIDE_WINDOW,
                  "Не время класса 2а: завтрак на 2-й перемене I смены 09:40–10:00", id="outside-window"),
@@ -234,7 +234,7 @@ def test_override_serves_a_refused_child_free_with_the_reason_and_claims_nothing
     assert (v.outcome, v.reason, v.paid_kopecks, v.free_kopecks, v.budget_line) == (
         Outcome.SERVE_FREE, Reason.OVERRIDE, 0, 0, None)
     assert v.message == "Выдано по решению сотрудника: завтрак"
-    assert v.warnings == ("Вопреки отказу «Нет заявки: завтрак на сегодня не заказан». Причина: заявку не подали по ошибке",)
+    assert v.warnings == ("Вопреки отказу «Нет заявки на завтрак». Причина: заявку не подали по ошибке",)
 
 
 @pytest.mark.parametrize(("refused", "reason", "already", "message"), [
