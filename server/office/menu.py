@@ -160,7 +160,7 @@ def parse_dishes(rows: Iterable[tuple[int, Mapping[str, Any]]], today: date) -> 
 
 def day_menu(conn: Connection, school_id: str, day: date) -> list[DishRow]:
     """The day's dishes in the order of meals, age groups and positions."""
-    found = conn.execute(select(Dish).where(Dish.school_id == school_id, Dish.day == day)).scalars().all()
+    found = conn.execute(select(Dish.__table__).where(Dish.school_id == school_id, Dish.day == day)).all()
     order = {m.value: i for i, m in enumerate(MENU_MEALS)}
     found = sorted(found, key=lambda d: (order.get(d.meal, 9), AGE_GROUPS.index(d.age_group)
                                          if d.age_group in AGE_GROUPS else 9, d.position))

@@ -107,6 +107,8 @@ def _skippable(cells: Sequence[Any]) -> bool:
 def parse(data: bytes, filename: str, *, today: date, default_age: str | None = None) -> ParsedMenu:
     """The file's days of dishes and every row error; raises MenuFileError for a file that is no table."""
     result = ParsedMenu(filename)
+    if not data.strip():
+        raise MenuFileError("файл пуст")
     try:
         grid = []
         for number, cells in read_grid(data, filename):
