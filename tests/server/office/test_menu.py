@@ -212,7 +212,7 @@ def test_row_errors_are_all_reported_with_excel_row_numbers(school: date) -> Non
     ("Имя;Фамилия\nАнна;Иванова\n".encode(), "menu.csv", "нет заголовков столбцов меню"),
     (b"\x00\x01\x02\x03" * 100, "menu.csv", "не похож на текст CSV"),
     (b"x" * (17 * 1024 * 1024), "menu.csv", "больше 16 МБ"),
-])
+], ids=["empty", "broken-zip", "xls", "not-a-menu", "binary", "too-big"])
 def test_files_that_are_no_menu_are_refused_in_russian(data: bytes, name: str, message: str) -> None:
     with pytest.raises(menu_import.MenuFileError, match=message):
         menu_import.parse(data, name, today=date(2026, 12, 3))
