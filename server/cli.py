@@ -540,7 +540,7 @@ def menu_file_cmd(school_id: str, day: datetime, out: Path) -> None:
     from server.office.menu_file import file_name, food_file
 
     try:
-        with _engine().connect() as conn:
+        with _transaction() as conn:
             data = food_file(conn, school_id, day.date())
     except NotFound as exc:
         _die(str(exc))
