@@ -169,7 +169,7 @@ def _menu(conn: Connection, day: date, days: int = 6) -> None:
             for meal, menus in (("breakfast", _BREAKFASTS), ("lunch", _LUNCHES)):
                 for section, recipe, name, young, old, rub, kcal, p, f, c, allergens in menus[n % 3]:
                     k = 1 if group == AGE_YOUNGER else old / young
-                    energy, proteins, fats, carbs = (round(v * k * 100) for v in (kcal, p, f, c))
+                    energy, proteins, fats, carbs = (round(round(v * k, 1) * 100) for v in (kcal, p, f, c))
                     dishes.append(DishRow(meal, group, name, section, recipe, (young if k == 1 else old) * 100,
                                           rub * 100, energy, proteins, fats, carbs, allergens))
         replace_day(conn, "demo", SCHOOL_ID, day, dishes, today=day)
