@@ -39,6 +39,20 @@ def age_on(birth_date: date, day: date) -> int:
     return years
 
 
+# Age groups of the menu (СанПиН 2.3/2.4.3590-20): code -> the words parents and staff read.
+AGE_YOUNGER, AGE_OLDER = "7-11", "12+"
+AGE_GROUP_TITLES = {AGE_YOUNGER: "7–11 лет", AGE_OLDER: "12 лет и старше"}
+ALL_AGES = ""  # a price row for every age (price files, rows from before the menu had age groups)
+
+
+def age_group(birth_date: date | None, grade: int, day: date) -> str:
+    """The menu's age group of a student on `day`: by age where the birth date is known (under 12 eat
+    the 7–11 menu), else by grade (1–4 are primary school, 7–11 years)."""
+    if birth_date is not None:
+        return AGE_YOUNGER if age_on(birth_date, day) < 12 else AGE_OLDER
+    return AGE_YOUNGER if grade <= 4 else AGE_OLDER
+
+
 def ru_minutes(n: int) -> str:
     """``15`` -> «15 минут», ``1`` -> «1 минуту», ``2`` -> «2 минуты» (as after «за последние»)."""
     if n % 10 == 1 and n % 100 != 11:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from pos import lookup
 from pos.cards import CardMatch, CardStatus
 from pos.decide import Situation
-from pos.domain import Meal
+from pos.domain import ALL_AGES, Meal, age_group
 from pos.facts import Day
 from pos.reference import Reference
 
@@ -43,11 +43,12 @@ def gather(conn: Connection, ref: Reference, local: datetime, card: CardMatch, m
     day = lookup.student_day(conn, card.student_id, today)
     meal = meal or meal_for(ref, class_id, local, day)
     categories, lapsed = lookup.entitlements(conn, card.student_id, today)
+    group = age_group(student.birth_date, student.grade, today) if student else ALL_AGES
     return Situation(
         now=local, policy=policy, meal=meal, student=student,
         day_off=ref.calendar.why_not(today, class_id), ordered=meal in day.ordered, categories=categories,
         lapsed=lapsed, served={m: at.astimezone(ref.tz) for m, at in day.served.items()},
         free_used_kopecks=day.free_used_kopecks, paid_today_kopecks=day.paid_kopecks,
         slot=ref.schedule.slot(class_id, meal), refuse_outside_window=ref.settings.refuse_outside_window,
-        menu_price_kopecks=ref.price(conn, today, meal),
+        menu_price_kopecks=ref.price(conn, today, meal, group),
     )

@@ -99,10 +99,12 @@ class OrderColumns:
 
 
 class MenuPriceColumns:
-    """The day's price of a meal for students who pay from their account."""
+    """The day's price of a meal for students who pay from their account, per age group of the menu
+    (`pos.domain.age_group`; "" is every age: rows of price files and of stores before age groups)."""
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+    age_group: Mapped[str] = mapped_column(String(8), primary_key=True, default="")
     price_kopecks: Mapped[int] = mapped_column(Integer)
 
 

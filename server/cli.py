@@ -527,3 +527,29 @@ def reviews_cmd(school_id: str, only_open: bool, start: datetime | None, end: da
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+
+
+@server.command("menu-file")
+@click.argument("school_id")
+@click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d", "%d.%m.%Y"]))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="папка (например food сайта школы)")
+def menu_file_cmd(school_id: str, day: datetime, out: Path) -> None:
+    """Файл ежедневного меню для мониторинга (ГД-1158/01): OUT/ГГГГ-ММ-ДД-sm.xlsx."""
+    from server.office.changes import NotFound
+    from server.office.menu_file import file_name, food_file
+
+    try:
+        with _transaction() as conn:
+            data = food_file(conn, school_id, day.date())
+    except NotFound as exc:
+        _die(str(exc))
+    if data is None:
+        _die(f"меню на {day:%d.%m.%Y} в школе {school_id} нет: файл не создан")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / file_name(day.date())
+        path.write_bytes(data)
+    except OSError as exc:
+        _die(f"файл в папке {out} не записан: {exc.strerror or exc}")
+    click.echo(f"Записан {path}")

@@ -434,9 +434,9 @@ def _topups(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, re
 
 
 def _prices(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, replace: bool) -> int:
-    upsert(conn, MenuPrice.__table__, [{"school_id": sid, "day": row["day"], "meal": row["meal"],
+    upsert(conn, MenuPrice.__table__, [{"school_id": sid, "day": row["day"], "meal": row["meal"], "age_group": "",
                                         "price_kopecks": row["price"], "rev": rev} for row in rows],
-           ("school_id", "day", "meal"))
+           ("school_id", "day", "meal", "age_group"))  # a price file's price is for every age
     return 0
 
 

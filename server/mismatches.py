@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import aliased
 
-from pos.domain import Meal, age_on, in_force
+from pos.domain import ALL_AGES, Meal, age_group, age_on, in_force
 from pos.ledger import SERVED_KINDS, EventKind, Flag, split_flags
 from pos.money import format_rub
 from pos.policy import EligibilityError, Policy, parse_policy
@@ -91,7 +91,7 @@ class _Books:
     students: dict[str, Any]
     classes: dict[str, Any]
     benefits: dict[str, list[Any]]
-    prices: dict[tuple[date, str], int]
+    prices: dict[tuple[date, str, str], int]  # (day, meal, age group)
 
     # The policy's answer for one kind of student: a month of a school asks it for every meal served,
     # yet a school has few (grade, shift, categories, age) combinations.
@@ -120,10 +120,12 @@ class _Books:
         free = self.free(student_id, day, meal)
         if free is not None:
             return free
-        if (day, meal) in self.prices:
-            return self.prices[(day, meal)]
         student = self.students.get(student_id)
         cls = self.classes.get(student.class_id) if student else None
+        group = age_group(student.birth_date, cls.grade, day) if student and cls else ALL_AGES
+        for key in ((day, meal, group), (day, meal, ALL_AGES)):  # as the terminal prices it (pos.reference)
+            if key in self.prices:
+                return self.prices[key]
         if student is None or cls is None:
             return 0
         try:
@@ -147,8 +149,8 @@ def items(conn: Connection, school_id: str, start: date, end: date) -> list[Item
         classes={c.id: c for c in conn.execute(select(SchoolClass.id, SchoolClass.name, SchoolClass.grade,
                                                       SchoolClass.shift).where(SchoolClass.school_id == school_id))},
         benefits=defaultdict(list),
-        prices={(p.day, p.meal): p.price_kopecks for p in conn.execute(
-            select(MenuPrice.day, MenuPrice.meal, MenuPrice.price_kopecks).where(
+        prices={(p.day, p.meal, p.age_group): p.price_kopecks for p in conn.execute(
+            select(MenuPrice.day, MenuPrice.meal, MenuPrice.age_group, MenuPrice.price_kopecks).where(
                 MenuPrice.school_id == school_id, MenuPrice.day >= start, MenuPrice.day <= end))},
     )
     for b in conn.execute(select(Entitlement.student_id, Entitlement.category, Entitlement.starts, Entitlement.ends)

@@ -464,3 +464,28 @@ class KitchenSending(Base):
 
 
 Index("ix_order_changes_school_day", OrderChange.school_id, OrderChange.day)
+
+
+class Dish(Base):
+    """A dish of a day's menu (`server.office.menu`): per meal and age group of СанПиН 2.3/2.4.3590-20
+    ("7-11", "12+"), in the order of `position`. Server-only: terminals get the sums as `MenuPrice`.
+
+    Yield, energy and nutrients are exact hundredths (integers): 4,71 г is 471, 228,5 ккал is 22850.
+    """
+
+    __tablename__ = "dishes"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    meal: Mapped[str] = mapped_column(String(16), primary_key=True)
+    age_group: Mapped[str] = mapped_column(String(8), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section: Mapped[str] = mapped_column(String(64), default="")
+    recipe: Mapped[str] = mapped_column(String(32), default="")
+    name: Mapped[str] = mapped_column(String(300))
+    yield_c: Mapped[int] = mapped_column(Integer)  # grams × 100
+    price_kopecks: Mapped[int] = mapped_column(Integer)
+    energy_c: Mapped[int] = mapped_column(Integer)  # kcal × 100
+    proteins_c: Mapped[int] = mapped_column(Integer)  # grams × 100
+    fats_c: Mapped[int] = mapped_column(Integer)
+    carbs_c: Mapped[int] = mapped_column(Integer)
+    allergens: Mapped[str] = mapped_column(String(300), default="")

@@ -61,6 +61,7 @@ def build(engine: Engine, *, day: date | None = None, serve: bool = True) -> dat
         try:
             with engine.begin() as conn:
                 _school(conn, store, day)
+                _menu(conn, day)
                 terminal_id, _token = enroll_terminal(conn, SCHOOL_ID, name="окно 1")
             if serve:
                 _serve(engine, store, terminal_id, day)
@@ -111,6 +112,68 @@ def _school(conn: Connection, store: Engine, day: date) -> None:
         rows["orders"] = [{"student_id": s, "day": d, "meals": ",".join(m)} for (s, d), m in orders.items()]
     for kind in ("breaks", "students", "meal_slots", "cards", "benefits", "prices", "holidays", "orders"):
         import_rows(conn, SCHOOL_ID, kind, rows[kind])
+
+
+# A week of menus for both age groups (`server.office.menu`), three days in turn. A dish: section, recipe,
+# name, yields (7–11, 12+) in grams, price in roubles, kcal/proteins/fats/carbs of the 7–11 portion (the
+# 12+ portion's grow with its yield), allergens. Each meal costs what the terminal demo's price list says
+# (pos.demo.MENU: breakfast 75 ₽, lunch 110 ₽) for both groups: older students get larger portions.
+_BREAKFASTS = (
+    (("гор.блюдо", "174", "Каша молочная рисовая с маслом", 200, 250, 38, 240, 6.1, 7.9, 36.2, "молоко"),
+     ("гор.напиток", "376", "Чай с сахаром", 200, 200, 6, 60, 0.2, 0, 15, ""),
+     ("бутерброд", "3", "Бутерброд с сыром", 45, 60, 21, 150, 6.4, 7.6, 14.6, "молоко, глютен"),
+     ("фрукты", "338", "Яблоко", 100, 100, 10, 47, 0.4, 0.4, 9.8, "")),
+    (("гор.блюдо", "210", "Омлет натуральный", 150, 180, 40, 250, 13.9, 20.6, 2.7, "яйцо, молоко"),
+     ("гор.напиток", "382", "Какао с молоком", 200, 200, 14, 145, 3.8, 3.5, 24.5, "молоко"),
+     ("хлеб", "", "Хлеб пшеничный", 30, 40, 4, 70, 2.3, 0.2, 14.8, "глютен"),
+     ("фрукты", "338", "Груша", 100, 100, 17, 47, 0.4, 0.3, 10.3, "")),
+    (("гор.блюдо", "223", "Запеканка из творога со сгущённым молоком", 150, 200, 48, 330, 20.5, 13.4, 31.2,
+      "молоко, яйцо, глютен"),
+     ("гор.напиток", "377", "Чай с лимоном", 200, 200, 7, 62, 0.3, 0, 15.2, ""),
+     ("хлеб", "", "Батон нарезной", 30, 40, 4, 78, 2.3, 0.9, 15.4, "глютен"),
+     ("фрукты", "338", "Банан", 100, 100, 16, 96, 1.5, 0.5, 21, "")),
+)
+_LUNCHES = (
+    (("закуска", "52", "Салат из свёклы с растительным маслом", 60, 100, 9, 55, 0.9, 3.6, 5.0, ""),
+     ("1 блюдо", "88", "Щи из свежей капусты со сметаной", 200, 250, 22, 88, 1.6, 5.4, 8.0, "молоко, сельдерей"),
+     ("2 блюдо", "268", "Котлета мясная", 90, 100, 43, 210, 12.4, 14.2, 8.8, "глютен, яйцо"),
+     ("гарнир", "312", "Пюре картофельное", 150, 180, 20, 138, 3.1, 5.3, 19.8, "молоко"),
+     ("напиток", "349", "Компот из сухофруктов", 200, 200, 8, 113, 0.6, 0, 27.3, ""),
+     ("хлеб черн.", "", "Хлеб ржаной", 40, 50, 4, 79, 2.6, 0.5, 16.7, "глютен"),
+     ("хлеб бел.", "", "Хлеб пшеничный", 30, 40, 4, 70, 2.3, 0.2, 14.8, "глютен")),
+    (("закуска", "71", "Огурец свежий", 60, 100, 12, 8, 0.5, 0.1, 1.5, ""),
+     ("1 блюдо", "102", "Суп гороховый", 200, 250, 24, 119, 4.4, 4.2, 13.2, "сельдерей"),
+     ("2 блюдо", "291", "Плов из птицы", 200, 240, 58, 346, 17.8, 16.3, 31.6, ""),
+     ("напиток", "358", "Кисель", 200, 200, 8, 116, 0.1, 0, 28.8, ""),
+     ("хлеб черн.", "", "Хлеб ржаной", 40, 50, 4, 79, 2.6, 0.5, 16.7, "глютен"),
+     ("хлеб бел.", "", "Хлеб пшеничный", 30, 40, 4, 70, 2.3, 0.2, 14.8, "глютен")),
+    (("закуска", "67", "Винегрет овощной", 60, 100, 12, 76, 0.8, 6.1, 4.5, ""),
+     ("1 блюдо", "82", "Борщ со сметаной", 200, 250, 24, 92, 1.7, 5.0, 9.7, "молоко, сельдерей"),
+     ("2 блюдо", "229", "Рыба, запечённая в омлете", 90, 100, 40, 160, 14.9, 9.6, 2.9, "рыба, яйцо, молоко"),
+     ("гарнир", "304", "Рис отварной", 150, 180, 18, 209, 3.7, 5.4, 36.7, ""),
+     ("напиток", "389", "Сок фруктовый", 200, 200, 8, 92, 1.0, 0.2, 20.2, ""),
+     ("хлеб черн.", "", "Хлеб ржаной", 40, 50, 4, 79, 2.6, 0.5, 16.7, "глютен"),
+     ("хлеб бел.", "", "Хлеб пшеничный", 30, 40, 4, 70, 2.3, 0.2, 14.8, "глютен")),
+)
+
+
+def _menu(conn: Connection, day: date, days: int = 6) -> None:
+    from datetime import timedelta
+
+    from pos.domain import AGE_OLDER, AGE_YOUNGER
+    from server.office.menu import DishRow, replace_day
+
+    for n in range(days):
+        dishes = []
+        for group in (AGE_YOUNGER, AGE_OLDER):
+            for meal, menus in (("breakfast", _BREAKFASTS), ("lunch", _LUNCHES)):
+                for section, recipe, name, young, old, rub, kcal, p, f, c, allergens in menus[n % 3]:
+                    k = 1 if group == AGE_YOUNGER else old / young
+                    energy, proteins, fats, carbs = (round(round(v * k, 1) * 100) for v in (kcal, p, f, c))
+                    dishes.append(DishRow(meal, group, name, section, recipe, (young if k == 1 else old) * 100,
+                                          rub * 100, energy, proteins, fats, carbs, allergens))
+        replace_day(conn, "demo", SCHOOL_ID, day, dishes, today=day)
+        day = school.next_school_day(day + timedelta(days=1))
 
 
 def _serve(engine: Engine, store: Engine, terminal_id: str, day: date) -> None:

@@ -60,6 +60,17 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.benefit_decide": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.benefit_order": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.benefit_lists": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.menu_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    "office.menu_day": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    "office.menu_edit": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    "office.menu_row": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    "office.menu_import_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    "office.menu_import_preview": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    "office.menu_import_confirm": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    "office.public_menu": "public",
+    "office.public_menu_day": "public",
+    "office.food_index": "public",
+    "office.food_download": "public",
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
@@ -101,6 +112,10 @@ def _variants(rule: UrlRule, office: Office, token: str) -> list[tuple[str, dict
         base["token"] = token
     if "filename" in args:
         base["filename"] = "pico.min.css"
+    if "day" in args:
+        base["day"] = "2026-12-04"
+    if "name" in args:
+        base["name"] = "2026-12-04-sm.xlsx"  # a day without a menu: its file is not there
     if "app_id" in args:
         base["app_id"] = "no-such-application"  # a refused or unknown one answers inside the page, never a 500
     if "student_id" in args:  # s1 is in the teacher's class 1а, s3 in 5а
@@ -147,7 +162,7 @@ def test_each_route_role_and_scope_gets_its_expected_answer(office: Office) -> N
             got = response.status_code
             response.close()  # a static file's response holds the file open until closed
             if expected == "public":
-                want = {302} if rule.endpoint == "office.root" else {200}
+                want = {302} if rule.endpoint == "office.root" else {404} if "name" in args else {200}
                 ok = got in want
             elif role is None:
                 ok = got == 302 and "/office/login" in response.headers.get("Location", "")
