@@ -40,10 +40,11 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import aliased
 
-from pos.domain import Meal, age_on, in_force
+from pos.domain import Meal, age_on
 from pos.ledger import SERVED_KINDS, EventKind, Flag, split_flags
 from pos.money import format_rub
 from pos.policy import EligibilityError, Policy, parse_policy
+from server.free_meals import FreeMeals
 from server.models import Entitlement, Event, MenuPrice, Order, School, SchoolClass, Student
 from server.tabular import csv_text
 
@@ -93,9 +94,10 @@ class _Books:
     benefits: dict[str, list[Any]]
     prices: dict[tuple[date, str], int]
 
-    # The policy's answer for one kind of student: a month of a school asks it for every meal served,
-    # yet a school has few (grade, shift, categories, age) combinations.
-    grants: dict[tuple[int, int, frozenset[str], int | None], dict[str, int] | None] = field(default_factory=dict)
+    grants: FreeMeals = field(init=False)  # the policy's answer per kind of student, asked once per kind
+
+    def __post_init__(self) -> None:
+        self.grants = FreeMeals(self.policy)
 
     def free(self, student_id: str, day: date, meal: str) -> int | None:
         """The policy price if the meal is free for the student that day, else None."""
@@ -103,18 +105,9 @@ class _Books:
         cls = self.classes.get(student.class_id) if student else None
         if student is None or cls is None:
             return None
-        categories = frozenset(b.category for b in self.benefits.get(student_id, [])
-                               if in_force(b.starts, b.ends, day))
-        age = age_on(student.birth_date, day) if student.birth_date else None
-        key = (cls.grade, cls.shift, categories, age)
-        if key not in self.grants:
-            try:
-                self.grants[key] = {g.meal.value: g.price_kopecks for g in self.policy.free_meals(
-                    grade=cls.grade, shift=cls.shift, categories=categories, age=age)}
-            except EligibilityError:
-                self.grants[key] = None
-        free = self.grants[key]
-        return None if free is None else free.get(meal)
+        free = self.grants.on(day, grade=cls.grade, shift=cls.shift, birth_date=student.birth_date,
+                              benefits=self.benefits.get(student_id, []))
+        return None if free is None or meal not in free else free[meal].price_kopecks
 
     def price(self, student_id: str, day: date, meal: str) -> int:
         free = self.free(student_id, day, meal)
