@@ -62,6 +62,8 @@ ACTIONS = {"add": "добавлено", "remove": "снято", "absent": "от�
 _ADDS = {"add", "present"}
 _REMOVES = {"remove", "absent"}
 FORMATS = ("json", "csv", "xlsx")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+YEARS = (2000, 2100)  # the days a school may ask about
 
 
 def meal_title(meal: str) -> str:
@@ -78,9 +80,12 @@ def parse_day(text: str | None) -> date:
     value = (text or "").strip()[:40]
     for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
-            return datetime.strptime(value, fmt).date()
+            day = datetime.strptime(value, fmt).date()
         except ValueError:
             continue
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            raise OfficeError(f"дата {ru_date(day)}: год от {YEARS[0]} до {YEARS[1]}")
+        return day
     raise OfficeError(f"дата: ГГГГ-ММ-ДД или ДД.ММ.ГГГГ, а не «{value}»" if value else "укажите дату: ДД.ММ.ГГГГ")
 
 
@@ -166,7 +171,7 @@ class MealPart:
 
     @property
     def title(self) -> str:
-        return meal_title(self.meal)
+        return meal_title(self.meal).capitalize()
 
 
 @dataclass(frozen=True)
@@ -499,6 +504,14 @@ def send(conn: Connection, actor: str, school_id: str, day: date, now: datetime)
     return Sending(actor[:64], _local(at, tz)), True
 
 
+def sent_message(day: date, sending: Sending, new: bool) -> str:
+    """What the coordinator is told after pressing «Отправить на пищеблок»."""
+    when = f"{sending.sent_at:%d.%m.%Y %H:%M}, {sending.sent_by}"
+    if new:
+        return f"Заявка на {ru_date(day)} отправлена на пищеблок: {when}."
+    return f"Заявка на {ru_date(day)} уже была отправлена на пищеблок: {when}; время первой отправки сохранено."
+
+
 # --- formats -----------------------------------------------------------------------------------------------
 
 def _tally(t: Tally) -> dict[str, int]:
@@ -535,6 +548,12 @@ def to_json(o: KitchenOrder) -> dict[str, Any]:
         "current": _counts_json(o.current) if o.changed else None,
         "warnings": list(o.warnings),
     }
+
+
+def file_name(o: KitchenOrder, form: str) -> str:
+    """kitchen-order-<school>-<date>.<format>, the school's code made safe for a file name."""
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in o.school_id)
+    return f"kitchen-order-{safe}-{o.day.isoformat()}.{form}"
 
 
 def _rub(kopecks: int) -> str:
@@ -581,8 +600,8 @@ def to_csv(o: KitchenOrder) -> str:
             ["Изменения после срока", "Когда", "Кто", "Класс", "Ученик", "Приём пищи", "Изменение", "Причина",
              "После отправки"],
             ([ru_date(o.day), a.at.strftime("%d.%m.%Y %H:%M"), a.actor, a.class_name, a.student_name,
-              meal_title(a.meal), ACTIONS.get(a.action, a.action), a.reason, "после отправки" if a.after_sent else ""]
-             for a in o.amendments))
+              meal_title(a.meal).capitalize(), ACTIONS.get(a.action, a.action), a.reason,
+              "после отправки" if a.after_sent else ""] for a in o.amendments))
     return "\ufeff" + text
 
 
@@ -697,7 +716,7 @@ def to_xlsx(o: KitchenOrder) -> bytes:
         put(row, ["Когда", "Кто", "Класс", "Ученик", "Приём пищи", "Изменение", "Причина", "Отметка"], strong=True)
         row += 1
         for a in o.amendments:
-            put(row, [a.at.replace(tzinfo=None), a.actor, a.class_name, a.student_name, meal_title(a.meal),
+            put(row, [a.at.replace(tzinfo=None), a.actor, a.class_name, a.student_name, meal_title(a.meal).capitalize(),
                       ACTIONS.get(a.action, a.action), a.reason, "после отправки" if a.after_sent else ""])
             sheet.cell(row, 1).number_format = "DD.MM.YYYY HH:MM"
             row += 1
@@ -708,7 +727,7 @@ def to_xlsx(o: KitchenOrder) -> bytes:
     row += 2
     sheet.cell(row, 1, "Ответственный за питание ____________________ / ____________________ /")
     row += 2
-    sheet.cell(row, 1, "Принял(а) на пищеблоке ____________________ / ____________________ /")
+    sheet.cell(row, 1, "Получено на пищеблоке ____________________ / ____________________ /")
     sheet.column_dimensions["A"].width = 22
     for col in range(2, width + 1):
         sheet.column_dimensions[get_column_letter(col)].width = 9 if (col - 1) % 2 else 12
