@@ -60,6 +60,9 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.benefit_decide": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.benefit_order": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.benefit_lists": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.kitchen_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    "office.kitchen_send": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.kitchen_export": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
