@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from pos.calendar import WEEKDAY_RU, Calendar, parse_deadline
 from pos.domain import Meal, age_on, ru_date
 from pos.money import format_rub
-from pos.policy import EligibilityError, Policy, parse_policy
+from pos.policy import EligibilityError, FreeMeal, Policy, parse_policy
 from pos.settings import zone
 from server.calendar import load_calendar
 from server.free_meals import FreeMeals
@@ -270,6 +270,8 @@ class _Books:
     day: date
     grants: FreeMeals = field(init=False)
     warnings: dict[str, None] = field(default_factory=dict)
+    _paid: dict[tuple[int, int | None, str], int] = field(default_factory=dict)
+    _kinds: dict[str, tuple[Any, Any, int | None, dict[str, FreeMeal] | None] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.grants = FreeMeals(self.policy)
@@ -278,6 +280,12 @@ class _Books:
         self.warnings[text] = None
 
     def price_paid(self, grade: int, age: int | None, meal: str) -> int:
+        key = (grade, age, meal)
+        if key not in self._paid:
+            self._paid[key] = self._price_paid(grade, age, meal)
+        return self._paid[key]
+
+    def _price_paid(self, grade: int, age: int | None, meal: str) -> int:
         found = self.paid_price(grade, age, meal)
         if found is not None:
             return found
@@ -290,6 +298,20 @@ class _Books:
         self.warn(f"В меню на {ru_date(self.day)} нет цены «{meal_title(meal)}»: платные посчитаны по цене "
                   f"политики.")
         return fallback
+
+    def student(self, student_id: str) -> tuple[Any, Any, int | None, dict[str, FreeMeal] | None] | None:
+        """(student, class, age, free meals) of a student of the roster; None for one not on it."""
+        if student_id not in self._kinds:
+            student = self.students.get(student_id)
+            cls = self.classes.get(student.class_id) if student else None
+            if student is None or cls is None:
+                self._kinds[student_id] = None
+            else:
+                age = age_on(student.birth_date, self.day) if student.birth_date else None
+                free = self.grants.on(self.day, grade=cls.grade, shift=cls.shift, birth_date=student.birth_date,
+                                      benefits=self.benefits.get(student_id, []))
+                self._kinds[student_id] = (student, cls, age, free)
+        return self._kinds[student_id]
 
 
 def _books(conn: Connection, school: Any, day: date) -> _Books:
@@ -334,13 +356,10 @@ def _count(books: _Books, ordered: Iterable[tuple[str, str]]) -> Counts:
     acc: dict[tuple[str, str], _Acc] = {}
     unpriced: list[str] = []
     for student_id, meals in by_student.items():
-        student = books.students.get(student_id)
-        cls = books.classes.get(student.class_id) if student else None
-        if student is None or cls is None:
+        known = books.student(student_id)
+        if known is None:
             continue  # left the school, or a class not on the roster: not the kitchen's to cook for
-        age = age_on(student.birth_date, books.day) if student.birth_date else None
-        free = books.grants.on(books.day, grade=cls.grade, shift=cls.shift, birth_date=student.birth_date,
-                               benefits=books.benefits.get(student_id, []))
+        student, cls, age, free = known
         if free is None:
             unpriced.append(student.full_name)
             free = {}
