@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, delete, insert, select, tuple_, update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -246,11 +246,53 @@ def floor_queue(engine: Engine, ctx: dict[str, Any]) -> object:
         return reviews.queue(conn, SCHOOL, reviews.Filters(start, end))
 
 
+def kitchen_orders(engine: Engine, ctx: dict[str, Any]) -> None:
+    """The kitchen's order: every student ordered for the next school day (one or both meals of the shift),
+    and a handful of the coordinator's amendments after the deadline, some after the sending."""
+    from server.models import KitchenSending, MenuPrice, OrderChange, SchoolClass
+    from server.office import kitchen
+
+    rnd = random.Random(13)
+    with engine.begin() as conn:
+        day = kitchen.next_school_day(conn, SCHOOL, datetime.now(UTC))
+        deadline = kitchen.kitchen_order(conn, SCHOOL, day, datetime.now(UTC)).deadline.astimezone(UTC)
+        shifts = dict(conn.execute(select(SchoolClass.id, SchoolClass.shift).where(
+            SchoolClass.school_id == SCHOOL)).tuples().all())
+        students = conn.execute(select(Student.id, Student.class_id).where(Student.school_id == SCHOOL)).all()
+        rev = take_revs(conn, SCHOOL)
+        rows = [{"school_id": SCHOOL, "student_id": s.id, "day": day, "meal": meal.value, "rev": rev}
+                for s in students for meal in MEALS[shifts[s.class_id]][:1 if rnd.random() < 0.5 else 2]]
+        conn.execute(insert(Order), rows)
+        conn.execute(insert(MenuPrice), [{"school_id": SCHOOL, "day": day, "meal": m, "price_kopecks": p, "rev": rev}
+                                         for m, p in (("breakfast", 7500), ("lunch", 11000), ("snack", 5000))])
+        at = deadline.replace(tzinfo=None)
+        changes = [{"school_id": SCHOOL, "day": day, "class_id": s.class_id, "student_id": s.id,
+                    "meal": MEALS[shifts[s.class_id]][0].value, "action": "remove", "actor": USER,
+                    "at": at + timedelta(minutes=10 * k + 5), "reason": "не придёт", "late": True,
+                    "after_sent": k > 3} for k, s in enumerate(students[:8])]
+        conn.execute(insert(OrderChange), changes)
+        conn.execute(delete(Order).where(Order.school_id == SCHOOL, Order.day == day, tuple_(
+            Order.student_id, Order.meal).in_([(c["student_id"], c["meal"]) for c in changes])))
+        conn.execute(insert(KitchenSending).values(school_id=SCHOOL, day=day, sent_by=USER,
+                                                   sent_at=at + timedelta(minutes=30)))
+    ctx["kitchen_day"] = day
+    ctx["kitchen_orders"] = len(rows)
+
+
+def floor_kitchen(engine: Engine, ctx: dict[str, Any]) -> object:
+    from server.office import kitchen
+
+    with engine.connect() as conn:
+        now = datetime.now(UTC)
+        return kitchen.kitchen_order(conn, SCHOOL, kitchen.next_school_day(conn, SCHOOL, now), now)
+
+
 # (label, URL, floor); "api:" pages are JSON routes measured with the admin token until their HTML page lands.
 PAGES: list[tuple[str, str, Floor]] = [
     ("today", "/office/{school}/today", floor_today),
     ("student (api)", "api:/api/schools/{school}/students/{student}", floor_student),
     ("review queue (api)", "api:/api/schools/{school}/reviews", floor_queue),
+    ("kitchen order", "/office/{school}/kitchen", floor_kitchen),  # the next school day, ordered by all
 ]
 
 
@@ -297,6 +339,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     engine = make_server_engine(url)
     started = time.perf_counter()
     ctx = build(engine, args.students, args.days)
+    kitchen_orders(engine, ctx)
     setup_s = time.perf_counter() - started
     # Both workers must sign the session cookie with one key (unset, each process draws its own).
     os.environ.setdefault("CANTEEN_SECRET_KEY", uuid.uuid4().hex)
@@ -315,6 +358,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     worst = max(results, key=lambda r: r["ratio_p95"])
     print(json.dumps({"bench": "office", "summary": True, "db": "postgresql", "students": args.students,
                       "school_days": ctx["days"], "orders": ctx["orders"], "events": ctx["events"],
+                      "kitchen_day": str(ctx["kitchen_day"]), "kitchen_orders": ctx["kitchen_orders"],
                       "setup_s": round(setup_s, 1), "worst_page": worst["page"], "worst_ratio_p95": worst["ratio_p95"],
                       "goal_ratio_p95": 2.0, "ok": worst["ratio_p95"] <= 2.0}, ensure_ascii=False), flush=True)
 

@@ -3,6 +3,7 @@ an entitlement is in force."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 
@@ -48,9 +49,21 @@ ALL_AGES = ""  # a price row for every age (price files, rows from before the me
 def age_group(birth_date: date | None, grade: int, day: date) -> str:
     """The menu's age group of a student on `day`: by age where the birth date is known (under 12 eat
     the 7–11 menu), else by grade (1–4 are primary school, 7–11 years)."""
-    if birth_date is not None:
-        return AGE_YOUNGER if age_on(birth_date, day) < 12 else AGE_OLDER
+    return group_of(age_on(birth_date, day) if birth_date is not None else None, grade)
+
+
+def group_of(age: int | None, grade: int) -> str:
+    """`age_group` of a student of this age (None: unknown) and grade."""
+    if age is not None:
+        return AGE_YOUNGER if age < 12 else AGE_OLDER
     return AGE_YOUNGER if grade <= 4 else AGE_OLDER
+
+
+def menu_price(prices: Mapping[tuple[str, str], int], meal: str, group: str) -> int | None:
+    """A paid meal's price from a day's menu prices keyed (meal, age group): the group's own, else the
+    price for every age; None when the menu has neither. The terminal and the office price by this."""
+    found = prices.get((meal, group))
+    return found if found is not None else prices.get((meal, ALL_AGES))
 
 
 def ru_minutes(n: int) -> str:

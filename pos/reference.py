@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 
 from pos.calendar import Calendar
-from pos.domain import ALL_AGES, Meal
+from pos.domain import ALL_AGES, Meal, menu_price
 from pos.models import Break, ClassDayOff, Holiday, MealSlot, MenuPrice, SchoolClass
 from pos.schedule import Schedule, Slot, Tolerance, Window
 from pos.settings import SchoolSettings, load_settings
@@ -38,7 +38,7 @@ class Reference:
     schedule: Schedule
     calendar: Calendar
     tz: ZoneInfo
-    _prices: dict[date, dict[tuple[Meal, str], int]] = field(default_factory=dict)
+    _prices: dict[date, dict[tuple[str, str], int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: Connection) -> Reference:
@@ -61,8 +61,6 @@ class Reference:
         """Today's menu price of `meal` for the age group (`pos.domain.age_group`), else the price for
         every age; None when the menu has neither."""
         if day not in self._prices:
-            self._prices[day] = {(Meal(m), g): p for m, g, p in conn.execute(
+            self._prices[day] = {(m, g): p for m, g, p in conn.execute(
                 select(MenuPrice.meal, MenuPrice.age_group, MenuPrice.price_kopecks).where(MenuPrice.day == day))}
-        prices = self._prices[day]
-        found = prices.get((meal, age_group))
-        return found if found is not None else prices.get((meal, ALL_AGES))
+        return menu_price(self._prices[day], meal.value, age_group)

@@ -553,3 +553,55 @@ def menu_file_cmd(school_id: str, day: datetime, out: Path) -> None:
     except OSError as exc:
         _die(f"файл в папке {out} не записан: {exc.strerror or exc}")
     click.echo(f"Записан {path}")
+
+
+def _usage(message: str) -> NoReturn:
+    """A wrong argument: the Russian reason and exit code 2, as for any usage error."""
+    click.echo(f"ОШИБКА: {message}", err=True)
+    sys.exit(2)
+
+
+@server.command("kitchen-order")
+@click.argument("school_id")
+@click.option("--date", "day_text", default="", help="день ГГГГ-ММ-ДД или ДД.ММ.ГГГГ (по умолчанию следующий учебный)")
+@click.option("--format", "form", default="json", show_default=True, help="xlsx, csv или json")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="файл; csv и json без него — на экран, xlsx — в kitchen-order-<школа>-<дата>.xlsx")
+def kitchen_order_cmd(school_id: str, day_text: str, form: str, out: Path | None) -> None:
+    """Заявка на пищеблок на день: на срок подачи заявок, изменения после срока (как страница «Пищеблок»)."""
+    from datetime import UTC
+
+    from server.office import kitchen
+    from server.office.changes import NotFound, OfficeError
+
+    if form not in kitchen.FORMATS:
+        _usage(f"--format: xlsx, csv или json, а не «{form[:40]}»")
+    try:
+        day = kitchen.parse_day(day_text) if day_text else None
+    except OfficeError as exc:
+        _usage(f"--date: {exc}")
+    engine = _engine()
+    try:
+        with engine.connect() as conn:
+            now = datetime.now(UTC)
+            order = kitchen.kitchen_order(conn, school_id, day or kitchen.next_school_day(conn, school_id, now), now)
+    except NotFound as exc:
+        _die(str(exc))
+    finally:
+        engine.dispose()
+    if form == "xlsx":
+        data = kitchen.to_xlsx(order)
+        out = out or Path(kitchen.file_name(order, "xlsx"))
+    elif form == "csv":
+        data = kitchen.to_csv(order).encode("utf-8")
+    else:
+        data = (json.dumps(kitchen.to_json(order), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        _die(f"файл {out} не записан: {exc.strerror or exc}")
+    click.echo(f"Записано: {out}", err=True)

@@ -40,10 +40,11 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import aliased
 
-from pos.domain import ALL_AGES, Meal, age_group, age_on, in_force
+from pos.domain import ALL_AGES, Meal, age_group, age_on, menu_price
 from pos.ledger import SERVED_KINDS, EventKind, Flag, split_flags
 from pos.money import format_rub
 from pos.policy import EligibilityError, Policy, parse_policy
+from server.free_meals import FreeMeals
 from server.models import Entitlement, Event, MenuPrice, Order, School, SchoolClass, Student
 from server.tabular import csv_text
 
@@ -91,11 +92,12 @@ class _Books:
     students: dict[str, Any]
     classes: dict[str, Any]
     benefits: dict[str, list[Any]]
-    prices: dict[tuple[date, str, str], int]  # (day, meal, age group)
+    prices: dict[date, dict[tuple[str, str], int]]  # day -> (meal, age group) -> price
 
-    # The policy's answer for one kind of student: a month of a school asks it for every meal served,
-    # yet a school has few (grade, shift, categories, age) combinations.
-    grants: dict[tuple[int, int, frozenset[str], int | None], dict[str, int] | None] = field(default_factory=dict)
+    grants: FreeMeals = field(init=False)  # the policy's answer per kind of student, asked once per kind
+
+    def __post_init__(self) -> None:
+        self.grants = FreeMeals(self.policy)
 
     def free(self, student_id: str, day: date, meal: str) -> int | None:
         """The policy price if the meal is free for the student that day, else None."""
@@ -103,18 +105,9 @@ class _Books:
         cls = self.classes.get(student.class_id) if student else None
         if student is None or cls is None:
             return None
-        categories = frozenset(b.category for b in self.benefits.get(student_id, [])
-                               if in_force(b.starts, b.ends, day))
-        age = age_on(student.birth_date, day) if student.birth_date else None
-        key = (cls.grade, cls.shift, categories, age)
-        if key not in self.grants:
-            try:
-                self.grants[key] = {g.meal.value: g.price_kopecks for g in self.policy.free_meals(
-                    grade=cls.grade, shift=cls.shift, categories=categories, age=age)}
-            except EligibilityError:
-                self.grants[key] = None
-        free = self.grants[key]
-        return None if free is None else free.get(meal)
+        free = self.grants.on(day, grade=cls.grade, shift=cls.shift, birth_date=student.birth_date,
+                              benefits=self.benefits.get(student_id, []))
+        return None if free is None or meal not in free else free[meal].price_kopecks
 
     def price(self, student_id: str, day: date, meal: str) -> int:
         free = self.free(student_id, day, meal)
@@ -123,9 +116,9 @@ class _Books:
         student = self.students.get(student_id)
         cls = self.classes.get(student.class_id) if student else None
         group = age_group(student.birth_date, cls.grade, day) if student and cls else ALL_AGES
-        for key in ((day, meal, group), (day, meal, ALL_AGES)):  # as the terminal prices it (pos.reference)
-            if key in self.prices:
-                return self.prices[key]
+        found = menu_price(self.prices.get(day, {}), meal, group)  # as the terminal prices it
+        if found is not None:
+            return found
         if student is None or cls is None:
             return 0
         try:
@@ -149,10 +142,11 @@ def items(conn: Connection, school_id: str, start: date, end: date) -> list[Item
         classes={c.id: c for c in conn.execute(select(SchoolClass.id, SchoolClass.name, SchoolClass.grade,
                                                       SchoolClass.shift).where(SchoolClass.school_id == school_id))},
         benefits=defaultdict(list),
-        prices={(p.day, p.meal, p.age_group): p.price_kopecks for p in conn.execute(
-            select(MenuPrice.day, MenuPrice.meal, MenuPrice.age_group, MenuPrice.price_kopecks).where(
-                MenuPrice.school_id == school_id, MenuPrice.day >= start, MenuPrice.day <= end))},
+        prices=defaultdict(dict),
     )
+    for p in conn.execute(select(MenuPrice.day, MenuPrice.meal, MenuPrice.age_group, MenuPrice.price_kopecks).where(
+            MenuPrice.school_id == school_id, MenuPrice.day >= start, MenuPrice.day <= end)):
+        books.prices[p.day][p.meal, p.age_group] = p.price_kopecks
     for b in conn.execute(select(Entitlement.student_id, Entitlement.category, Entitlement.starts, Entitlement.ends)
                           .where(Entitlement.school_id == school_id)):
         books.benefits[b.student_id].append(b)

@@ -220,6 +220,29 @@ def _office(op: Op, school: dict[str, Any]) -> dict[str, Any]:
         "/api/schools/{school_id}/applications/overdue": {"get": op(
             "Заявления без решения дольше 10 рабочих дней (поданные летом — после 7 сентября)",
             auth="администратора", params=[school], errors=("401", "403", "404"))},
+        **_kitchen(op, school),
+    }
+
+
+def _kitchen(op: Op, school: dict[str, Any]) -> dict[str, Any]:
+    """The kitchen's order (server/api/office.py, server.office.kitchen)."""
+    day = _query("date", "день ГГГГ-ММ-ДД или ДД.ММ.ГГГГ (по умолчанию следующий учебный день)", False)
+    order = op("Заявка на пищеблок на день: по приёмам пищи, переменам и классам — бесплатно по статьям "
+               "бюджета и платно, с суммами в копейках; на срок подачи заявок, ниже изменения после срока "
+               "и заявка сейчас, если отличается", auth="администратора",
+               params=[school, day, _query("format", "json (по умолчанию), csv или xlsx", False)],
+               errors=("400", "401", "403", "404"))
+    order["responses"]["200"]["content"].update({
+        "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}}})
+    return {
+        "/api/schools/{school_id}/kitchen-order": {"get": order},
+        "/api/schools/{school_id}/kitchen-order/send": {"post": op(
+            "Отметить, что заявка учебного дня отправлена на пищеблок (после срока подачи, не за прошедший "
+            "день); повторная отправка сохраняет время первой", auth="администратора", params=[school],
+            errors=("400", "401", "403", "404", "422"), body_required=False,
+            body={"type": "object", "properties": {"date": {"type": "string", "description": day["description"]}}})},
     }
 
 

@@ -8,13 +8,14 @@ from datetime import date, datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import Connection, select
 
 from server.api import engine, fail, json_body, principal, requires
 from server.models import School
-from server.office import benefits, roster
+from server.office import benefits, kitchen, roster
 from server.office.changes import NotFound, OfficeError
+from server.web.clock import now
 
 bp = Blueprint("office_api", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -181,3 +182,51 @@ def category_lists(school_id: str) -> Any:
     with engine().connect() as conn:
         _school(conn, school_id)
         return jsonify(lists=plain(benefits.category_lists(conn, school_id, day)))
+
+
+# --- the kitchen's order (server.office.kitchen) -----------------------------------------------------------
+
+def _kitchen_day(conn: Connection, school_id: str, value: Any) -> date:
+    """The asked day (ГГГГ-ММ-ДД or ДД.ММ.ГГГГ), or the school's next school day when none is asked."""
+    if value is None or value == "":
+        return kitchen.next_school_day(conn, school_id, now())
+    if not isinstance(value, str):
+        fail(400, "поле date: строка ГГГГ-ММ-ДД или ДД.ММ.ГГГГ")
+    try:
+        return kitchen.parse_day(value)
+    except OfficeError as exc:
+        fail(400, f"параметр date: {exc}")
+
+
+@bp.get("/api/schools/<school_id>/kitchen-order")
+@requires("admin")
+@office_errors
+def kitchen_order(school_id: str) -> Any:
+    """The kitchen's order for a day as JSON, CSV or XLSX: frozen at the deadline, amendments after it."""
+    form = request.args.get("format", "json")
+    if form not in kitchen.FORMATS:
+        fail(400, f"параметр format: {', '.join(kitchen.FORMATS)}")
+    with engine().connect() as conn:
+        _school(conn, school_id)
+        day = _kitchen_day(conn, school_id, request.args.get("date"))
+        order = kitchen.kitchen_order(conn, school_id, day, now())
+    if form == "json":
+        return jsonify(kitchen.to_json(order))
+    headers = {"Content-Disposition": f'attachment; filename="{kitchen.file_name(order, form)}"'}
+    if form == "csv":
+        return Response(kitchen.to_csv(order).encode("utf-8"), mimetype="text/csv; charset=utf-8", headers=headers)
+    return Response(kitchen.to_xlsx(order), headers=headers, mimetype=kitchen.XLSX_TYPE)
+
+
+@bp.post("/api/schools/<school_id>/kitchen-order/send")
+@requires("admin")
+@office_errors
+def kitchen_send(school_id: str) -> Any:
+    """Record that the day's order went to the kitchen; sending again keeps the first time."""
+    body = json_body(optional=True)
+    with engine().begin() as conn:
+        _school(conn, school_id)
+        day = _kitchen_day(conn, school_id, body.get("date"))
+        sending, new = kitchen.send(conn, principal().name, school_id, day, now())
+    return jsonify(date=day.isoformat(), sent_at=sending.sent_at.isoformat(), sent_by=sending.sent_by, new=new,
+                   message=kitchen.sent_message(day, sending, new))

@@ -21,6 +21,7 @@ def init_app(app: Flask, config: ServerConfig) -> None:
         benefit_pages,
         filters,
         imports,
+        kitchen_pages,
         menu_pages,
         pages,
         review_queue,

@@ -71,6 +71,9 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.public_menu_day": "public",
     "office.food_index": "public",
     "office.food_download": "public",
+    "office.kitchen_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    "office.kitchen_send": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.kitchen_export": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
