@@ -16,7 +16,8 @@ PASSWORDS = {d.role: (d.login, d.password) for d in LOGINS}
 MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Ученики", "Льготы", "Календарь", "Сверка", "Загрузка", "Терминалы",
                              "Пользователи"],
          Role.COORDINATOR: ["Сегодня", "Ученики", "Льготы", "Календарь", "Сверка", "Загрузка", "Терминалы"],
-         Role.CANTEEN: ["Сегодня"], Role.TEACHER: ["Ученики", "Календарь", "Класс 1А"]}  # the demo names its classes «1А»
+         Role.CANTEEN: ["Сегодня"],
+         Role.TEACHER: ["Ученики", "Календарь", "Класс 1А"]}  # the demo names its classes «1А»
 
 
 def sign_in(page: Any, base: str, login: str, password: str) -> None:

@@ -122,7 +122,8 @@ def test_a_class_day_off_covers_school_days_only_and_says_who_added_it(school: E
     assert sorted(days) == [("1а", date(2026, 12, 11)), ("1а", date(2026, 12, 14))]
     assert calendar.why_not(date(2026, 12, 11), "1а") == "11.12.2026 — у класса нет занятий: Экскурсия"
     assert calendar.is_school_day(date(2026, 12, 11), "5а")
-    assert (shown.class_name, shown.added_by, shown.reason, shown.period) == ("1А", "uchitel", "Экскурсия", "11.12.2026")
+    assert (shown.class_name, shown.added_by, shown.reason, shown.period) == (
+        "1А", "uchitel", "Экскурсия", "11.12.2026")
     assert monday.period == "14.12.2026"
     with school.begin() as conn:
         assert cal.remove_days_off(conn, "pitanie", "sch1", "1а", date(2026, 12, 14), date(2026, 12, 14)) == 1
@@ -252,3 +253,18 @@ def test_a_formula_or_markup_in_a_reason_is_kept_as_plain_text(school: Engine) -
         cal.import_file(conn, "pitanie", "sch1", data, "дни.csv")
         reasons = set(conn.execute(select(Holiday.reason)).scalars())
     assert reasons == {'=HYPERLINK("http://x")', "<script>alert(1)</script>"}
+
+
+def test_a_benefit_ordered_without_an_end_lasts_to_the_school_years_last_day(school: Engine) -> None:
+    from server.models import Entitlement
+    from server.office import benefits
+
+    with school.begin() as conn:
+        cal.set_settings(conn, "pitanie", "sch1", year_starts=date(2026, 9, 1), year_ends=date(2027, 5, 28))
+        app_id = benefits.register(conn, "коорд", "sch1", student_id="s5", category="low_income",
+                                   registered_on=date(2026, 10, 1), applicant="Козлова", received=[1, 2, 3, 4, 5])
+        benefits.decide(conn, "комиссия", "sch1", app_id, granted=True, decided_on=date(2026, 10, 5))
+        entitlement_id = benefits.record_order(conn, "директор", "sch1", app_id, order_no="1",
+                                               order_date=date(2026, 10, 7))
+        ends = conn.execute(select(Entitlement.ends).where(Entitlement.id == entitlement_id)).scalar_one()
+    assert ends == date(2027, 5, 28)
