@@ -605,3 +605,91 @@ def kitchen_order_cmd(school_id: str, day_text: str, form: str, out: Path | None
     except OSError as exc:
         _die(f"файл {out} не записан: {exc.strerror or exc}")
     click.echo(f"Записано: {out}", err=True)
+
+
+# ---- the school calendar (`server.office.calendar`) ----
+
+@server.group("calendar")
+def calendar_group() -> None:
+    """Календарь школы: учебный год, неделя, срок заявки, праздники и каникулы, дни без занятий классов."""
+
+
+def _cli_day(text: str | None, name: str) -> date | None:
+    if text is None:
+        return None
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    _die(f"{name}: дата ДД.ММ.ГГГГ, а не «{text[:40]}»")
+
+
+@calendar_group.command("show")
+@click.argument("school_id")
+@click.option("--from", "start", default=None, help="первый день, ДД.ММ.ГГГГ")
+@click.option("--to", "end", default=None, help="последний день")
+def calendar_show(school_id: str, start: str | None, end: str | None) -> None:
+    """Учебный год, неделя, срок заявки, праздники и каникулы, дни без занятий классов."""
+    from server.office import calendar as cal
+    from server.office.changes import OfficeError, today
+
+    engine = _engine()
+    try:
+        with engine.connect() as conn:
+            s = cal.settings(conn, school_id)
+            first, last = cal.default_period(conn, school_id, today(conn, school_id))
+            first, last = _cli_day(start, "--from") or first, _cli_day(end, "--to") or last
+            holidays = cal.holiday_ranges(conn, school_id, first, last)
+            days_off = cal.day_off_ranges(conn, school_id, start=first, end=last)
+    except OfficeError as exc:
+        _die(str(exc))
+    finally:
+        engine.dispose()
+    year = f"{s.year_starts:%d.%m.%Y}–{s.year_ends:%d.%m.%Y}" if s.year_starts and s.year_ends else "не задан"
+    click.echo(f"Учебный год: {year}; неделя: {s.week_text}; срок заявки: {s.order_deadline}")
+    click.echo(f"Праздники и каникулы {first:%d.%m.%Y}–{last:%d.%m.%Y}:")
+    for h in holidays:
+        click.echo(f"  {h.period}  {h.reason}")
+    for o in days_off:
+        click.echo(f"  {o.class_name}: {o.period}  {o.reason}  ({o.added_by or '—'})")
+
+
+@calendar_group.command("set")
+@click.argument("school_id")
+@click.option("--year", nargs=2, default=None, help="первый и последний день учебного года, ДД.ММ.ГГГГ")
+@click.option("--week", type=click.Choice(["5", "6"]), default=None, help="учебная неделя: 5 или 6 дней")
+@click.option("--deadline", default=None, help="срок заявки ЧЧ:ММ (время школы)")
+def calendar_set(school_id: str, year: tuple[str, str] | None, week: str | None, deadline: str | None) -> None:
+    """Задать учебный год, неделю, срок заявки (терминалы получат их при следующей синхронизации)."""
+    from server.office import calendar as cal
+    from server.office.changes import OfficeError
+
+    try:
+        with _transaction() as conn:
+            s = cal.set_settings(conn, "cli", school_id,
+                                 year_starts=_cli_day(year[0], "--year") if year else None,
+                                 year_ends=_cli_day(year[1], "--year") if year else None,
+                                 days_per_week=int(week) if week else None, order_deadline=deadline)
+    except OfficeError as exc:
+        _die(str(exc))
+    click.echo(f"Сохранено. Неделя: {s.week_text}; срок заявки: {s.order_deadline}.")
+
+
+@calendar_group.command("import")
+@click.argument("school_id")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def calendar_import(school_id: str, path: Path) -> None:
+    """Нерабочие дни из файла CSV/XLSX: столбцы «с», «по», «причина», «класс» (необязательный); всё или ничего."""
+    from server.office import calendar as cal
+    from server.office.changes import OfficeError
+
+    try:
+        with _transaction() as conn:
+            seen = cal.preview_file(conn, school_id, path.read_bytes(), path.name)
+            if not seen.ok:
+                _die("Ничего не загружено:\n" + "\n".join(f"  {e}" for e in seen.errors[:50]))
+            cal.import_file(conn, "cli", school_id, path.read_bytes(), path.name)
+    except OfficeError as exc:
+        _die(str(exc))
+    click.echo(f"Загружено строк: {len(seen.rows)}.")

@@ -149,9 +149,82 @@ class MismatchReport(msgspec.Struct):
     totals: dict[str, Tally]
 
 
+# ---- the school calendar (server/api/office.py, `server.office.calendar`) ----
+
+class CalendarSettings(msgspec.Struct):
+    """The school year (null: not set), the school week (ISO week days, 1 = Monday) and the order deadline."""
+
+    year_starts: str | None
+    year_ends: str | None
+    week_days: str
+    days_per_week: int | None  # 5 or 6; null for another week
+    order_deadline: str  # ЧЧ:ММ, school time, on the school day before
+
+
+class ClassOff(msgspec.Struct):
+    class_id: str
+    reason: str
+
+
+class CalendarDay(msgspec.Struct):
+    day: str
+    state: str  # school, weekend, holiday, vacation, quarantine, outside
+    school_day: bool
+    reason: str
+    days_off: list[ClassOff]  # classes without lessons on a school day
+
+
+class CalendarRange(msgspec.Struct):
+    from_: str = msgspec.field(name="from")
+    to: str = ""
+    reason: str = ""
+    kind: str = ""
+    class_id: str = ""
+    added_by: str = ""
+
+
+class CalendarAnswer(msgspec.Struct):
+    school_id: str
+    from_: str = msgspec.field(name="from")
+    to: str = ""
+    settings: CalendarSettings | None = None
+    days: list[CalendarDay] = []
+    holidays: list[CalendarRange] = []
+    days_off: list[CalendarRange] = []
+
+
+class CalendarSettingsBody(msgspec.Struct, forbid_unknown_fields=True):
+    """What to change; a field left out stays as it is (the year's two days go together)."""
+
+    year_starts: str | None = None
+    year_ends: str | None = None
+    days_per_week: int | None = None
+    order_deadline: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+
+
+class HolidayBody(msgspec.Struct, forbid_unknown_fields=True):
+    from_: str = msgspec.field(name="from")
+    to: str | None = None  # null: one day
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class DayOffBody(msgspec.Struct, forbid_unknown_fields=True):
+    class_id: Annotated[str, msgspec.Meta(max_length=200)]
+    from_: str = msgspec.field(name="from")
+    to: str | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class CalendarChanged(msgspec.Struct):
+    days: int  # days added or removed
+
+
+CALENDAR_TYPES = (CalendarAnswer, CalendarSettings, CalendarSettingsBody, HolidayBody, DayOffBody, CalendarChanged)
+
+
 TYPES: tuple[Any, ...] = (Error, ImportFailure, Health, PushBody, PushAnswer, PullBody, PullAnswer, LoginBody,
                           LoginAnswer, SchoolList, SchoolBody, SchoolCreated, SchoolDetail, TerminalBody, Enrolled,
-                          Revoked, ImportBody, ImportAnswer, MismatchReport)
+                          Revoked, ImportBody, ImportAnswer, MismatchReport, *CALENDAR_TYPES)
 
 
 Op = Callable[..., dict[str, Any]]  # `spec`'s builder of one operation
@@ -291,6 +364,38 @@ def _reviews(op: Op, school: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _calendar(op: Op, school: dict[str, Any]) -> dict[str, Any]:
+    """The school calendar (server/api/office.py): days with their state, the year, week and deadline,
+    holidays and class days off."""
+    errors = ("400", "401", "403", "404", "422")
+    base = "/api/schools/{school_id}/calendar"
+    return {
+        base: {"get": op(
+            "Календарь школы: каждый день периода (учебный, выходной, праздник, каникулы, карантин, вне учебного "
+            "года; классы без занятий), учебный год, неделя, срок заявки, праздники и дни без занятий классов",
+            auth="администратора", answer=CalendarAnswer, errors=errors, params=[
+                school, _query("from", "первый день ГГГГ-ММ-ДД или ДД.ММ.ГГГГ (по умолчанию — начало учебного "
+                                       "года или этого месяца)", False),
+                _query("to", "последний день (не больше 366 дней от первого)", False)])},
+        f"{base}/settings": {"put": op(
+            "Изменить учебный год (первый и последний день), учебную неделю (5 или 6 дней), срок заявки ЧЧ:ММ; "
+            "терминалы получат их при следующей синхронизации", auth="администратора", answer=CalendarSettings,
+            body=CalendarSettingsBody, params=[school], errors=errors)},
+        f"{base}/holidays": {"post": op(
+            "Добавить праздник, каникулы или карантин с причиной: каждый день с from по to", auth="администратора",
+            answer=CalendarChanged, body=HolidayBody, params=[school], errors=errors)},
+        f"{base}/holidays/remove": {"post": op(
+            "Убрать праздники и каникулы с from по to: дни снова учебные (терминалы удалят их)",
+            auth="администратора", answer=CalendarChanged, body=HolidayBody, params=[school], errors=errors)},
+        f"{base}/days-off": {"post": op(
+            "Дни без занятий у класса (экскурсия) с from по to: только учебные дни школы", auth="администратора",
+            answer=CalendarChanged, body=DayOffBody, params=[school], errors=errors)},
+        f"{base}/days-off/remove": {"post": op(
+            "Отменить дни без занятий у класса с from по to", auth="администратора", answer=CalendarChanged,
+            body=DayOffBody, params=[school], errors=errors)},
+    }
+
+
 def spec() -> dict[str, Any]:
     refs, schemas = msgspec.json.schema_components(TYPES, ref_template=REF)
     ref = dict(zip(TYPES, refs, strict=True))
@@ -373,5 +478,6 @@ def spec() -> dict[str, Any]:
                 errors=("400", "401", "403", "404"))},
             **_office(op, school),
             **_reviews(op, school),
+            **_calendar(op, school),
         },
     }

@@ -1,5 +1,6 @@
 """The office's JSON API over `server.office`: student search and card, blocking a card, benefit
-applications (list, register, decide, order) and overdue decisions. Administrators of the school only."""
+applications (list, register, decide, order) and overdue decisions; the school calendar. Administrators of
+the school only."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from datetime import date, datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+import msgspec
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import Connection, select
 
+from server import openapi as api_spec
 from server.api import engine, fail, json_body, principal, requires
 from server.models import School
-from server.office import benefits, kitchen, roster
-from server.office.changes import NotFound, OfficeError
+from server.office import benefits, calendar, kitchen, roster
+from server.office.changes import NotFound, OfficeError, today
 from server.web.clock import now
 
 bp = Blueprint("office_api", __name__)
@@ -230,3 +233,139 @@ def kitchen_send(school_id: str) -> Any:
         sending, new = kitchen.send(conn, principal().name, school_id, day, now())
     return jsonify(date=day.isoformat(), sent_at=sending.sent_at.isoformat(), sent_by=sending.sent_by, new=new,
                    message=kitchen.sent_message(day, sending, new))
+
+
+# ---- the school calendar (`server.office.calendar`) ----
+
+_CAL = "/api/schools/<school_id>/calendar"
+B = TypeVar("B")
+
+
+def _calendar_body(kind: type[B]) -> B:
+    """The JSON body as the documented struct; 400 with the field at fault."""
+    try:
+        return msgspec.convert(json_body(), type=kind)
+    except msgspec.ValidationError as exc:
+        fail(400, f"тело запроса: {_field_problem(str(exc))}")
+
+
+def _field_problem(message: str) -> str:
+    where = message.rpartition(" - at `$.")[2].rstrip("`") if " - at `$." in message else ""
+    if message.startswith("Object contains unknown field"):
+        return f"неизвестное поле {message.rpartition('`')[0].rpartition('`')[2]}"
+    if message.startswith("Object missing required field"):
+        return f"нет обязательного поля {message.rpartition('`')[0].rpartition('`')[2]}"
+    return f"поле {where}: неверный тип или значение" if where else "неверный объект"
+
+
+def _iso_or_dmy(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    day = _day({name: value}, name)
+    if day is not None and not 1900 <= day.year <= 2100:
+        fail(400, f"поле {name}: неправдоподобная дата")
+    return day
+
+
+def _ranges(items: list[calendar.Range]) -> list[api_spec.CalendarRange]:
+    return [api_spec.CalendarRange(from_=x.start.isoformat(), to=x.end.isoformat(), reason=x.reason, kind=x.kind,
+                                   class_id=x.class_id, added_by=x.added_by) for x in items]
+
+
+def _settings(s: calendar.Settings) -> api_spec.CalendarSettings:
+    return api_spec.CalendarSettings(
+        year_starts=s.year_starts.isoformat() if s.year_starts else None,
+        year_ends=s.year_ends.isoformat() if s.year_ends else None,
+        week_days=",".join(map(str, sorted(s.week_days))), days_per_week=s.days_per_week,
+        order_deadline=s.order_deadline)
+
+
+@bp.get(_CAL)
+@requires("admin")
+@office_errors
+def calendar_days(school_id: str) -> Any:
+    args = request.args
+    if any("\x00" in v for v in args.values()):
+        fail(400, "в параметрах запроса недопустимый символ")
+    with engine().connect() as conn:
+        _school(conn, school_id)
+        start, end = calendar.default_period(conn, school_id, today(conn, school_id))
+        start = _iso_or_dmy(args.get("from"), "from") or start
+        end = _iso_or_dmy(args.get("to"), "to") or end
+        days = calendar.days(conn, school_id, start, end, today(conn, school_id))
+        answer = api_spec.CalendarAnswer(
+            school_id=school_id, from_=start.isoformat(), to=end.isoformat(),
+            settings=_settings(calendar.settings(conn, school_id)),
+            days=[api_spec.CalendarDay(day=d.day.isoformat(), state=d.state, school_day=d.school_day, reason=d.reason,
+                                       days_off=[api_spec.ClassOff(c, why) for c, why in d.days_off]) for d in days],
+            holidays=_ranges(calendar.holiday_ranges(conn, school_id, start, end)),
+            days_off=_ranges(calendar.day_off_ranges(conn, school_id, start=start, end=end)))
+    return jsonify(msgspec.to_builtins(answer))
+
+
+@bp.put(f"{_CAL}/settings")
+@requires("admin")
+@office_errors
+def calendar_settings(school_id: str) -> Any:
+    body = _calendar_body(api_spec.CalendarSettingsBody)
+    with engine().begin() as conn:
+        _school(conn, school_id)
+        s = calendar.set_settings(conn, principal().name, school_id,
+                                  year_starts=_iso_or_dmy(body.year_starts, "year_starts"),
+                                  year_ends=_iso_or_dmy(body.year_ends, "year_ends"),
+                                  days_per_week=body.days_per_week, order_deadline=body.order_deadline)
+    return jsonify(msgspec.to_builtins(_settings(s)))
+
+
+def _holiday_period(body: api_spec.HolidayBody | api_spec.DayOffBody) -> tuple[date, date]:
+    start = _iso_or_dmy(body.from_, "from")
+    assert start is not None
+    return start, _iso_or_dmy(body.to, "to") or start
+
+
+@bp.post(f"{_CAL}/holidays")
+@requires("admin")
+@office_errors
+def calendar_holidays_add(school_id: str) -> Any:
+    body = _calendar_body(api_spec.HolidayBody)
+    start, end = _holiday_period(body)
+    with engine().begin() as conn:
+        _school(conn, school_id)
+        count = calendar.add_holidays(conn, principal().name, school_id, start, end, body.reason)
+    return jsonify(days=count)
+
+
+@bp.post(f"{_CAL}/holidays/remove")
+@requires("admin")
+@office_errors
+def calendar_holidays_remove(school_id: str) -> Any:
+    body = _calendar_body(api_spec.HolidayBody)
+    start, end = _holiday_period(body)
+    with engine().begin() as conn:
+        _school(conn, school_id)
+        count = calendar.remove_holidays(conn, principal().name, school_id, start, end)
+    return jsonify(days=count)
+
+
+@bp.post(f"{_CAL}/days-off")
+@requires("admin")
+@office_errors
+def calendar_days_off_add(school_id: str) -> Any:
+    body = _calendar_body(api_spec.DayOffBody)
+    start, end = _holiday_period(body)
+    with engine().begin() as conn:
+        _school(conn, school_id)
+        count = calendar.add_days_off(conn, principal().name, school_id, body.class_id, start, end, body.reason)
+    return jsonify(days=count)
+
+
+@bp.post(f"{_CAL}/days-off/remove")
+@requires("admin")
+@office_errors
+def calendar_days_off_remove(school_id: str) -> Any:
+    body = _calendar_body(api_spec.DayOffBody)
+    start, end = _holiday_period(body)
+    with engine().begin() as conn:
+        _school(conn, school_id)
+        count = calendar.remove_days_off(conn, principal().name, school_id, body.class_id, start, end)
+    return jsonify(days=count)

@@ -38,6 +38,13 @@ def school_year_end(day: date) -> date:
     return date(year, *SCHOOL_YEAR_END)
 
 
+def _year_end(conn: Connection, school_id: str, starts: date) -> date:
+    """The last day of the school's year as its calendar sets it (`server.office.calendar`), when `starts`
+    falls in it; else the usual 31 May."""
+    set_end = conn.execute(select(School.year_ends).where(School.id == school_id)).scalar()
+    return set_end if set_end is not None and starts <= set_end else school_year_end(starts)
+
+
 def decision_due(conn: Connection, school_id: str, registered_on: date) -> date:
     """The last day the commission may decide an application registered on that day."""
     if 6 <= registered_on.month <= 8:
@@ -183,7 +190,7 @@ def record_order(conn: Connection, actor: str, school_id: str, app_id: str, *, o
     values: dict[str, Any] = {"order_no": order_no, "order_date": order_date}
     if app.status == GRANTED:
         starts = order_date + timedelta(days=1)
-        ends = ends or school_year_end(starts)
+        ends = ends or _year_end(conn, school_id, starts)
         if ends < starts:
             raise OfficeError(f"окончание {ends:%d.%m.%Y} раньше начала {starts:%d.%m.%Y}")
         entitlement_id = f"{app.student_id}:{app.category}:{order_no}"[:64]  # the import's key of the same order

@@ -22,6 +22,7 @@ from pos import demo as school
 from pos import models as pm
 from pos.settings import read_meta
 from server.accounts import Principal, add_school, enroll_terminal
+from server.calendar import load_calendar
 from server.importer import import_rows
 from server.ingest import ingest
 from server.office.roles import Grant, Role, Scope
@@ -68,6 +69,7 @@ def build(engine: Engine, *, day: date | None = None, serve: bool = True) -> dat
         finally:
             store.dispose()
     with engine.begin() as conn:
+        _calendar(conn, day)
         for demo in LOGINS:
             scope = (Grant(demo.role, Scope.CLASS, SCHOOL_ID, school_class_id(TEACHER_CLASS))
                      if demo.role is Role.TEACHER else Grant(demo.role, Scope.SCHOOL, SCHOOL_ID))
@@ -174,6 +176,37 @@ def _menu(conn: Connection, day: date, days: int = 6) -> None:
                                           rub * 100, energy, proteins, fats, carbs, allergens))
         replace_day(conn, "demo", SCHOOL_ID, day, dishes, today=day)
         day = school.next_school_day(day + timedelta(days=1))
+
+
+# The calendar of the school year `day` falls in (2026/27 by the seeds: 01.09–31.05, holidays and vacations),
+# and one class's excursion next week; the serving day itself stays a school day.
+EXCURSION_CLASS, EXCURSION = "2б", "Экскурсия в краеведческий музей"
+
+
+def calendar_of(first_year: int) -> tuple[date, date, list[tuple[date, date, str]]]:
+    y, n = first_year, first_year + 1
+    return date(y, 9, 1), date(n, 5, 31), [
+        (date(y, 11, 4), date(y, 11, 4), "День народного единства"),
+        (date(y, 12, 31), date(n, 1, 11), "Зимние каникулы"),
+        (date(n, 2, 23), date(n, 2, 23), "День защитника Отечества"),
+        (date(n, 3, 8), date(n, 3, 8), "Международный женский день"),
+        (date(n, 3, 23), date(n, 3, 31), "Весенние каникулы"),
+    ]
+
+
+def _calendar(conn: Connection, day: date) -> None:
+    from datetime import timedelta
+
+    from server.office import calendar as cal
+
+    first, last, holidays = calendar_of(day.year if day.month >= 7 else day.year - 1)
+    cal.set_settings(conn, "demo", SCHOOL_ID, year_starts=first, year_ends=last)
+    for start, end, reason in holidays:
+        if not start <= day <= end:  # the demo serves `day`: it stays a school day
+            cal.add_holidays(conn, "demo", SCHOOL_ID, start, end, reason)
+    wednesday = day + timedelta(days=7 - day.weekday() + 2)
+    if first <= wednesday <= last and load_calendar(conn, SCHOOL_ID, wednesday, wednesday).is_school_day(wednesday):
+        cal.add_days_off(conn, "pitanie", SCHOOL_ID, school_class_id(EXCURSION_CLASS), wednesday, wednesday, EXCURSION)
 
 
 def _serve(engine: Engine, store: Engine, terminal_id: str, day: date) -> None:

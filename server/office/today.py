@@ -22,8 +22,8 @@ from sqlalchemy.orm import aliased
 
 from pos.domain import Meal
 from pos.ledger import SERVED_KINDS, EventKind, cancelled
-from pos.settings import parse_week_days
-from server.models import Break, Event, Holiday, MealSlot, Order, School, SchoolClass, Student
+from server.calendar import load_calendar
+from server.models import Break, Event, MealSlot, Order, School, SchoolClass, Student
 
 
 @dataclass(frozen=True)
@@ -131,12 +131,10 @@ class DayTotals:
 
 
 def month(conn: Connection, school_id: str, today: date) -> list[DayTotals]:
-    """Per school day of `today`'s month up to `today` (the school's week days, not its holidays): the
-    meals ordered and the meals given. A day off with meals given anyway is listed too."""
+    """Per school day of `today`'s month up to `today` (by the school's calendar: its year, week and
+    holidays): the meals ordered and the meals given. A day off with meals given anyway is listed too."""
     first = today.replace(day=1)
-    week_days = parse_week_days(conn.execute(select(School.week_days).where(School.id == school_id)).scalar_one())
-    holidays = set(conn.execute(select(Holiday.day).where(
-        Holiday.school_id == school_id, Holiday.day >= first, Holiday.day <= today)).scalars())
+    calendar = load_calendar(conn, school_id, first, today)  # the school's days by `pos.calendar`
     ordered = Counter(dict(conn.execute(select(Order.day, func.count()).where(
         Order.school_id == school_id, Order.day >= first, Order.day <= today).group_by(Order.day)).tuples().all()))
     serves = conn.execute(select(Event.id, Event.local_date).where(
@@ -152,4 +150,4 @@ def month(conn: Connection, school_id: str, today: date) -> list[DayTotals]:
     served = Counter(e.local_date for e in serves if e.id not in gone)
     days = (first + timedelta(days=n) for n in range((today - first).days + 1))
     return [DayTotals(d, ordered[d], served[d]) for d in days
-            if (d.isoweekday() in week_days and d not in holidays) or served[d]]
+            if calendar.is_school_day(d) or served[d]]

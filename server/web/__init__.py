@@ -19,6 +19,7 @@ def init_app(app: Flask, config: ServerConfig) -> None:
     from server.web import (  # noqa: F401  (the modules add their routes)
         auth,
         benefit_pages,
+        calendar_pages,
         filters,
         imports,
         kitchen_pages,

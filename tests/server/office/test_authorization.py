@@ -74,6 +74,16 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.kitchen_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
     "office.kitchen_send": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.kitchen_export": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN},
+    # «Календарь»: the teacher reads it and changes own class's days off (403 for another class: test_calendar_pages)
+    "office.calendar_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.calendar_settings": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.calendar_holiday_add": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.calendar_holiday_remove": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.calendar_day_off_add": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.calendar_day_off_remove": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.calendar_import": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.calendar_import_preview": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.calendar_import_confirm": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
