@@ -152,7 +152,9 @@ def order_days(calendar: Calendar, today: date, class_id: str, count: int = DAYS
     return days
 
 
-def _context(conn: Connection, school_id: str, class_id: str, day: date) -> tuple[Any, Calendar, ZoneInfo, datetime]:
+def class_context(conn: Connection, school_id: str, class_id: str, day: date
+                  ) -> tuple[Any, Calendar, ZoneInfo, datetime]:
+    """The class (NotFound if none), the school's calendar around `day`, its time zone and the day's deadline."""
     cls = conn.execute(select(SchoolClass).where(SchoolClass.school_id == school_id,
                                                  SchoolClass.id == class_id)).first()
     if cls is None:
@@ -164,7 +166,7 @@ def _context(conn: Connection, school_id: str, class_id: str, day: date) -> tupl
 
 def check_day(conn: Connection, school_id: str, class_id: str, day: date, now: datetime) -> None:
     """OfficeError (Russian) when no order may be made for the class on `day`."""
-    _cls, calendar, tz, _deadline = _context(conn, school_id, class_id, day)
+    _cls, calendar, tz, _deadline = class_context(conn, school_id, class_id, day)
     refusal = day_refusal(calendar, day, school_day_of(tz, now), class_id)
     if refusal:
         raise OfficeError(refusal)
@@ -269,7 +271,7 @@ def _free(policy: Policy, cls: Any, categories: list[str], birth: date | None, d
     return {m["meal"]: m["price_kopecks"] for m in explained["meals"]}, explained["total_kopecks"], ""
 
 
-def _students(conn: Connection, school_id: str, class_id: str) -> list[Any]:
+def class_students(conn: Connection, school_id: str, class_id: str) -> list[Any]:
     return list(conn.execute(select(Student.id, Student.full_name, Student.birth_date, Student.balance_kopecks,
                                     Student.daily_limit_kopecks, Student.diet_note).where(
         Student.school_id == school_id, Student.class_id == class_id, Student.active.is_(True))
@@ -342,13 +344,13 @@ def sheet(conn: Connection, school_id: str, class_id: str, day: date, *, now: da
 
     `choices` (a form sent back with a refusal) replace what is stored, so nothing typed is lost.
     """
-    cls, calendar, tz, deadline = _context(conn, school_id, class_id, day)
+    cls, calendar, tz, deadline = class_context(conn, school_id, class_id, day)
     today = school_day_of(tz, now)
     refusal = day_refusal(calendar, day, today, class_id)
     if refusal:
         raise OfficeError(refusal)
     policy = _policy(conn, school_id)
-    students = _students(conn, school_id, class_id)
+    students = class_students(conn, school_id, class_id)
     ids = [s.id for s in students]
     ents = _entitlements(conn, school_id, ids)
     prices = paid_prices(conn, school_id, day, [(s.id, cls.grade, s.birth_date) for s in students])
@@ -423,7 +425,7 @@ def submit(conn: Connection, actor: str, school_id: str, class_id: str, day: dat
     `may_amend`: the actor is the coordinator or an administrator, who may change it after the deadline
     with a reason; a class teacher may not (`Locked`, with the deadline in the message).
     """
-    cls, calendar, tz, deadline = _context(conn, school_id, class_id, day)
+    cls, calendar, tz, deadline = class_context(conn, school_id, class_id, day)
     refusal = day_refusal(calendar, day, school_day_of(tz, now), class_id)
     if refusal:
         raise OfficeError(refusal)
@@ -435,7 +437,7 @@ def submit(conn: Connection, actor: str, school_id: str, class_id: str, day: dat
         raise OfficeError(f"{lock_message(day, deadline)}: укажите причину изменения")
     if len(reason) > REASON_MAX:
         raise OfficeError(f"причина: не длиннее {REASON_MAX} символов")
-    students = {s.id for s in _students(conn, school_id, class_id)}
+    students = {s.id for s in class_students(conn, school_id, class_id)}
     for sid, choice in choices.items():
         if sid not in students:
             raise OfficeError(f"ученика с кодом {sid[:64]} нет в классе {cls.name}")
@@ -567,7 +569,7 @@ def set_standing(conn: Connection, actor: str, school_id: str, class_id: str,
                                                       SchoolClass.id == class_id)).first()
     if cls is None:
         raise NotFound(f"класса {class_id} нет в школе")
-    students = {s.id for s in _students(conn, school_id, class_id)}
+    students = {s.id for s in class_students(conn, school_id, class_id)}
     for sid, items in wanted.items():
         if sid not in students:
             raise OfficeError(f"ученика с кодом {sid[:64]} нет в классе {cls.name}")

@@ -21,6 +21,7 @@ def init_app(app: Flask, config: ServerConfig) -> None:
         benefit_pages,
         filters,
         imports,
+        order_pages,
         pages,
         review_queue,
         students,
