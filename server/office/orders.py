@@ -164,6 +164,17 @@ def class_context(conn: Connection, school_id: str, class_id: str, day: date
     return cls, calendar, tz, calendar.deadline(day, parse_deadline(deadline_text), tz)
 
 
+def next_order_day(conn: Connection, school_id: str, class_id: str, now: datetime) -> date:
+    """The class's next school day after the school's today."""
+    tz, _deadline = school_clock(conn, school_id)
+    today = school_day_of(tz, now)
+    _cls, calendar, _tz, _d = class_context(conn, school_id, class_id, today)
+    day = calendar.next_school_day(today, class_id)
+    if day is None:
+        raise OfficeError("в ближайший год у класса нет учебных дней")
+    return day
+
+
 def check_day(conn: Connection, school_id: str, class_id: str, day: date, now: datetime) -> None:
     """OfficeError (Russian) when no order may be made for the class on `day`."""
     _cls, calendar, tz, _deadline = class_context(conn, school_id, class_id, day)
