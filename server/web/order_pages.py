@@ -87,7 +87,7 @@ def order_home(school_id: str) -> Any:
     """«Заявка»: a teacher of one class goes straight to its sheet; of several, picks one."""
     mine = classes_of(account().grants, school_id)
     if len(mine) == 1:
-        return redirect(url_for("office.class_order", school_id=school_id, class_id=mine[0]))
+        return _sheet_page(school_id, mine[0], day=None)
     return render_template("order_classes.html", classes=mine, school_id=school_id)
 
 
@@ -104,9 +104,14 @@ def _choices(form: MultiDict[str, str]) -> dict[str, orders.Choice]:
 def _sheet_page(school_id: str, class_id: str, *, day: date | None, like_last: bool = False, error: str = "",
                 choices: dict[str, orders.Choice] | None = None, status: int = 200) -> Any:
     days, today = _days(school_id, class_id)
-    day = day or _default_day(school_id, class_id, days, today)
     may_amend = _may_amend(school_id)
     sheet = None
+    if day is None:
+        try:
+            day = _default_day(school_id, class_id, days, today)
+        except NotFound:
+            return render_template("error.html", code=404, title="Класс не найден",
+                                   text="В этой школе нет такого класса."), 404
     try:
         with _engine().connect() as conn:
             sheet = orders.sheet(conn, school_id, class_id, day, now=clock_now(), like_last=like_last,
@@ -150,7 +155,7 @@ def class_order_submit(school_id: str, class_id: str) -> Any:
         if day is None:
             raise BadForm("в форме нет дня заявки: обновите страницу")
     except BadForm as exc:
-        return render_template("error.html", code=400, title="Неверный запрос", text=_sentence(str(exc))), 400
+        return render_template("error.html", code=422, title="Неверный запрос", text=_sentence(str(exc))), 422
     choices: dict[str, orders.Choice] | None = None
     try:
         choices = _choices(request.form)
