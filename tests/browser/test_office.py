@@ -13,9 +13,10 @@ from server.office.roles import Role
 
 pytestmark = pytest.mark.slow
 PASSWORDS = {d.role: (d.login, d.password) for d in LOGINS}
-MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Ученики", "Льготы", "Сверка", "Загрузка", "Терминалы", "Пользователи"],
-         Role.COORDINATOR: ["Сегодня", "Ученики", "Льготы", "Сверка", "Загрузка", "Терминалы"],
-         Role.CANTEEN: ["Сегодня"], Role.TEACHER: ["Ученики", "Класс 1А"]}  # the demo names its classes «1А»
+MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Заявки", "Ученики", "Льготы", "Сверка", "Загрузка", "Терминалы",
+                             "Пользователи"],
+         Role.COORDINATOR: ["Сегодня", "Заявки", "Ученики", "Льготы", "Сверка", "Загрузка", "Терминалы"],
+         Role.CANTEEN: ["Сегодня"], Role.TEACHER: ["Заявка", "Ученики", "Класс 1А"]}  # the demo names its classes «1А»
 
 
 def sign_in(page: Any, base: str, login: str, password: str) -> None:
