@@ -242,6 +242,8 @@ def validate(conn: Connection, school_id: str, kind: str, numbered: Iterable[tup
         seen[key] = number
         parsed.append((number, row))
     _check_references(conn, school, kind, parsed, errors)
+    if kind == "orders":
+        _check_order_days(conn, school.id, parsed, errors, today)
     if errors:
         errors.sort(key=lambda e: e.row)
         raise ImportFailed(list(errors))
@@ -312,6 +314,25 @@ def _check_references(conn: Connection, school: Any, kind: str, parsed: list[tup
         for number, row in parsed:
             if row["ends"] <= row["starts"]:
                 errors.append(r.RowError(number, "Конец", "перемена кончается раньше, чем начинается"))
+
+
+def _check_order_days(conn: Connection, school_id: str, parsed: list[tuple[int, dict[str, Any]]],
+                      errors: list[r.RowError], today: date) -> None:
+    """No order for a past day nor a day without lessons for the student's class (`server.office.orders`)."""
+    from server.calendar import load_calendar
+    from server.office.orders import day_refusal
+
+    if not parsed:
+        return
+    days = [row["day"] for _, row in parsed]
+    calendar = load_calendar(conn, school_id, min(days), max(days))
+    ids = {row["student_id"] for _, row in parsed}
+    classes = {sid: cid for sid, cid in conn.execute(select(Student.id, Student.class_id).where(
+        Student.school_id == school_id)) if sid in ids}
+    for number, row in parsed:
+        refusal = day_refusal(calendar, row["day"], today, classes.get(row["student_id"]))
+        if refusal:
+            errors.append(r.RowError(number, "Дата", refusal))
 
 
 def _check_payments(conn: Connection, school_id: str, parsed: list[tuple[int, dict[str, Any]]],

@@ -246,6 +246,7 @@ def _query(name: str, description: str, required: bool = True) -> dict[str, Any]
 def _office(op: Op, school: dict[str, Any]) -> dict[str, Any]:
     """The office's routes (server/api/office.py): the roster and benefit applications."""
     app = _path("app_id", "код заявления")
+    klass = _path("class_id", "код класса, например «1а»")
     date_ = {"type": "string", "description": "ГГГГ-ММ-ДД или ДД.ММ.ГГГГ"}
     errors = ("400", "401", "403", "404", "422")
     return {
@@ -290,6 +291,21 @@ def _office(op: Op, school: dict[str, Any]) -> dict[str, Any]:
             "Списки по льготным категориям на дату: ученик, класс, дата рождения, основание, период",
             auth="администратора", params=[school, _query("date", "ГГГГ-ММ-ДД (по умолчанию сегодня)", False)],
             errors=("400", "401", "403", "404"))},
+        "/api/schools/{school_id}/classes/{class_id}/order": {
+            "get": op("Заявка класса на день: по ученику льгота, бесплатное по политике, цены платного, счёт, лимит, "
+                      "особенности питания, «не придёт», предупреждения; срок приёма заявок",
+                      auth="администратора", params=[school, klass, _query("date", "ГГГГ-ММ-ДД (по умолчанию "
+                                                                           "следующий учебный день)", False)],
+                      errors=("400", "401", "403", "404", "422")),
+            "put": op("Записать заявку класса на день (ученики, не названные в теле, не меняются); после срока — "
+                      "только с причиной reason, изменение отмечается как позднее; прошедший и не учебный день — 422",
+                      auth="администратора", params=[school, klass], errors=errors, body={
+                          "type": "object", "required": ["date", "students"], "properties": {
+                              "date": date_, "reason": {"type": "string"}, "students": {"type": "array", "items": {
+                                  "type": "object", "required": ["student_id"], "properties": {
+                                      "student_id": {"type": "string"},
+                                      "meals": {"type": "array", "items": {"type": "string"}},
+                                      "absent": {"type": "boolean"}}}}}})},
         "/api/schools/{school_id}/applications/overdue": {"get": op(
             "Заявления без решения дольше 10 рабочих дней (поданные летом — после 7 сентября)",
             auth="администратора", params=[school], errors=("401", "403", "404"))},

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 from server import openapi as api_spec
 from server.api import engine, fail, json_body, principal, requires
 from server.models import School
-from server.office import benefits, calendar, kitchen, roster
+from server.office import benefits, calendar, kitchen, orders, roster
 from server.office.changes import NotFound, OfficeError, today
 from server.web.clock import now
 
@@ -369,3 +369,79 @@ def calendar_days_off_remove(school_id: str) -> Any:
         _school(conn, school_id)
         count = calendar.remove_days_off(conn, principal().name, school_id, body.class_id, start, end)
     return jsonify(days=count)
+
+
+# -- the class's order for a day (server.office.orders): an administrator acts as the coordinator ----------
+
+
+def _class_order(conn: Connection, school_id: str, class_id: str, day: date | None) -> dict[str, Any]:
+    from server.web.clock import now
+
+    if "\x00" in class_id:
+        raise NotFound("класс не найден")
+    _school(conn, school_id)
+    day = day or orders.next_order_day(conn, school_id, class_id, now())
+    sheet = orders.sheet(conn, school_id, class_id, day, now=now())
+    return {"school_id": school_id, "class_id": class_id, "class_name": sheet.class_name, "date": day,
+            "deadline": sheet.deadline, "locked": sheet.locked, "sent": sheet.sent, "source": sheet.source,
+            "submitted_by": sheet.submitted_by, "submitted_at": sheet.submitted_at, "meals": sheet.meals,
+            "totals": sheet.totals, "students": [{
+                "student_id": r.student_id, "full_name": r.full_name, "categories": r.categories,
+                "free": r.free, "prices": r.prices, "balance_kopecks": r.balance_kopecks,
+                "daily_limit_kopecks": r.daily_limit_kopecks, "diet_note": r.diet_note, "absent": r.absent,
+                "meals": r.meals, "standing": r.standing, "warnings": r.warnings} for r in sheet.rows]}
+
+
+def _choices(body: dict[str, Any]) -> dict[str, orders.Choice]:
+    rows = body.get("students")
+    if not isinstance(rows, list) or not rows or len(rows) > 1000:
+        fail(400, "поле students: непустой список (до 1000) объектов {student_id, meals, absent}")
+    choices: dict[str, orders.Choice] = {}
+    for n, row in enumerate(rows, 1):
+        if not isinstance(row, dict):
+            fail(400, f"students[{n}]: объект {{student_id, meals, absent}}")
+        sid, meals, absent = row.get("student_id"), row.get("meals", []), row.get("absent", False)
+        if not isinstance(sid, str) or not sid or len(sid) > 64:
+            fail(400, f"students[{n}].student_id: строка до 64 символов")
+        if not isinstance(meals, list) or len(meals) > 10 or not all(isinstance(m, str) for m in meals):
+            fail(400, f"students[{n}].meals: список приёмов пищи ({', '.join(orders.MEALS)})")
+        if not isinstance(absent, bool):
+            fail(400, f"students[{n}].absent: true или false")
+        if sid in choices:
+            fail(400, f"students[{n}]: ученик {sid} указан дважды")
+        choices[sid] = orders.Choice(frozenset(m[:20] for m in meals), absent=absent)
+    return choices
+
+
+@bp.get("/api/schools/<school_id>/classes/<class_id>/order")
+@requires("admin")
+@office_errors
+def class_order(school_id: str, class_id: str) -> Any:
+    """The class's order sheet for `date` (the next school day by default)."""
+    day = _day(dict(request.args), "date", required=False)
+    with engine().connect() as conn:
+        return jsonify(plain(_class_order(conn, school_id, class_id, day)))
+
+
+@bp.put("/api/schools/<school_id>/classes/<class_id>/order")
+@requires("admin")
+@office_errors
+def class_order_put(school_id: str, class_id: str) -> Any:
+    """Write the class's order for `date`; after the deadline only with a `reason` (marked late)."""
+    from server.web.clock import now
+
+    body = json_body()
+    day = _day(body, "date")
+    assert day is not None
+    choices = _choices(body)
+    reason = _text(body, "reason")
+    with engine().begin() as conn:
+        if "\x00" in class_id:
+            raise NotFound("класс не найден")
+        _school(conn, school_id)
+        done = orders.submit(conn, principal().name, school_id, class_id, day, choices, now=now(), may_amend=True,
+                             reason=reason)
+        answer = _class_order(conn, school_id, class_id, day)
+    answer["result"] = {"added": done.added, "removed": done.removed, "absent_marks": done.absent,
+                        "late": done.late, "after_sent": done.after_sent}
+    return jsonify(plain(answer))

@@ -16,21 +16,24 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from pos import demo as school
 from pos import models as pm
-from pos.settings import read_meta
+from pos.calendar import Calendar
+from pos.settings import parse_week_days, read_meta
 from server.accounts import Principal, add_school, enroll_terminal
 from server.calendar import load_calendar
 from server.importer import import_rows
 from server.ingest import ingest
+from server.models import ClassOrder, SchoolClass, StandingOrder, Student
 from server.office.roles import Grant, Role, Scope
 from server.office.users import add_user
 from sync.wire import event_to_wire
 
 SCHOOL_ID = "nazarovo-3"
 TEACHER_CLASS = "1а"
+UNSUBMITTED_CLASS = "3б"  # the one class whose order for the serving day is not submitted
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,27 @@ def _school(conn: Connection, store: Engine, day: date) -> None:
         orders: dict[tuple[str, date], list[str]] = {}
         for o in t.execute(select(pm.Order)):
             orders.setdefault((o.student_id, o.day), []).append(o.meal)
-        rows["orders"] = [{"student_id": s, "day": d, "meals": ",".join(m)} for (s, d), m in orders.items()]
+        calendar = Calendar(week_days=parse_week_days(meta["week_days"]),
+                            holidays={h["day"]: h["reason"] for h in rows["holidays"]})
+        rows["orders"] = [{"student_id": s, "day": d, "meals": ",".join(m)} for (s, d), m in orders.items()
+                          if calendar.is_school_day(d)]  # the import refuses orders for days without lessons
     for kind in ("breaks", "students", "meal_slots", "cards", "benefits", "prices", "holidays", "orders"):
-        import_rows(conn, SCHOOL_ID, kind, rows[kind])
+        import_rows(conn, SCHOOL_ID, kind, rows[kind], today=day)
+    _class_orders(conn, day)
+
+
+def _class_orders(conn: Connection, day: date) -> None:
+    """The serving day's orders submitted by every class but one, and two students' standing paid lunches."""
+    classes = conn.execute(select(SchoolClass.id).where(SchoolClass.school_id == SCHOOL_ID)).scalars().all()
+    at = datetime.combine(day, datetime.min.time()).replace(hour=1, minute=30)  # 08:30 in Krasnoyarsk
+    conn.execute(insert(ClassOrder), [
+        {"school_id": SCHOOL_ID, "class_id": c, "day": day, "submitted_by": "uchitel" if c == school_class_id(
+            TEACHER_CLASS) else "pitanie", "submitted_at": at}
+        for c in classes if c != school_class_id(UNSUBMITTED_CLASS)])
+    pupils = conn.execute(select(Student.id).where(Student.school_id == SCHOOL_ID, Student.class_id == school_class_id(
+        TEACHER_CLASS)).order_by(Student.full_name).limit(2)).scalars().all()
+    conn.execute(insert(StandingOrder), [{"school_id": SCHOOL_ID, "student_id": sid, "weekday": w, "meal": "lunch"}
+                                         for sid in pupils for w in (1, 3, 5)])
 
 
 # A week of menus for both age groups (`server.office.menu`), three days in turn. A dish: section, recipe,

@@ -24,6 +24,7 @@ def init_app(app: Flask, config: ServerConfig) -> None:
         imports,
         kitchen_pages,
         menu_pages,
+        order_pages,
         pages,
         review_queue,
         students,

@@ -84,6 +84,11 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.calendar_import": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.calendar_import_preview": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.calendar_import_confirm": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.order_home": {Role.TEACHER},
+    "office.class_order": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.class_order_submit": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.class_standing": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.orders_overview": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
