@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pos.ledger import EventKind
@@ -53,7 +53,8 @@ class School(Base):
     refuse_outside_window: Mapped[bool] = mapped_column(Boolean, default=False)
     year_starts: Mapped[date | None] = mapped_column(Date)  # the school year (None: not set yet)
     year_ends: Mapped[date | None] = mapped_column(Date)
-    order_deadline: Mapped[str] = mapped_column(String(5), default="10:00")  # school time, the day before
+    # school time, on the school day before the ordered day (the server default fills existing schools)
+    order_deadline: Mapped[str] = mapped_column(String(5), default="10:00", server_default=text("'10:00'"))
     policy_text: Mapped[str] = mapped_column(Text)
     rev: Mapped[int] = mapped_column(BigInteger, default=0)  # the school's change counter
     settings_rev: Mapped[int] = mapped_column(BigInteger, default=0)  # rev of the last change of the above

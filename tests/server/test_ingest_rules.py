@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, MetaData, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from pos.cli import main
@@ -27,7 +27,7 @@ from server.db import make_server_engine
 from server.ingest import ingest_rows
 from server.migrate import upgrade
 from server.mismatches import report
-from server.models import Event, RejectedEvent, Student, Terminal
+from server.models import Base, Event, RejectedEvent, Student, Terminal
 from sync.wire import EVENT_FIELDS, check_event
 from tests.server.kit import enroll, make_admin, school_today, seed_school
 from tests.server.test_api import bearer, event, login
@@ -321,17 +321,36 @@ def test_a_clone_learns_the_serves_its_twin_pushed_before_the_clone_showed(clien
     assert {s["id"] for s in answer["served"]} == {twin["id"], mine["id"]}
 
 
+def seed_in_old_schema(tmp_path: Path, old: Engine, extra: dict[str, list[dict[str, Any]]]) -> None:
+    """`seed_school` (s4 has 500 ₽) and `extra` rows, written into `old`'s tables with only their columns."""
+    head_url = f"sqlite:///{tmp_path / 'head.db'}"
+    upgrade(head_url)
+    head = make_server_engine(head_url)
+    seed_school(head)
+    old_tables = MetaData()
+    old_tables.reflect(old)
+    with head.connect() as source, old.begin() as target:
+        for table in old_tables.sorted_tables:
+            if table.name in Base.metadata.tables and table.name != "alembic_version":
+                rows = [dict(r._mapping) for r in source.execute(select(Base.metadata.tables[table.name]))]
+                rows += extra.get(table.name, [])
+                if rows:
+                    target.execute(insert(table), [{c.name: row.get(c.name) for c in table.c} for row in rows])
+    head.dispose()
+
+
 def test_upgrade_keeps_the_first_reversal_of_a_serve_and_takes_back_the_second_refund(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     upgrade(url, "0002")
     old = make_server_engine(url)
-    seed_school(old)  # s4 has 500 ₽
     serve = event("sch1-T1", 1, **PAID)
     twice = [reversal_of(serve, 2), reversal_of(serve, 3)]  # what the server used to accept
+    events = [{**parse_event_dict(data), "school_id": "sch1", "server_flags": "", "rev": 1000 + n}
+              for n, data in enumerate([serve, *twice], 1)]
+    # The school is seeded by today's code on a database at head, then copied into the 0002 schema with
+    # the columns that schema has (later releases add columns).
+    seed_in_old_schema(tmp_path, old, extra={"events": [{**row, "received_at": row["at_utc"]} for row in events]})
     with old.begin() as conn:
-        for n, data in enumerate([serve, *twice], 1):
-            row = {**parse_event_dict(data), "school_id": "sch1", "server_flags": "", "rev": 1000 + n}
-            conn.execute(insert(Event), {**row, "received_at": row["at_utc"]})  # the events table is unchanged
         conn.exec_driver_sql("UPDATE students SET balance_kopecks = 50000 - 7500 + 7500 + 7500 WHERE id = 's4'")
     old.dispose()
     upgrade(url)

@@ -81,13 +81,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['school_id'], ['schools.id'], ),
     sa.PrimaryKeyConstraint('school_id', 'student_id', 'weekday', 'meal')
     )
-    with op.batch_alter_table('schools', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('year_starts', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('year_ends', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('order_deadline', sa.String(length=5), nullable=False, server_default='10:00'))
-    with op.batch_alter_table('schools', schema=None) as batch_op:  # existing schools got 10:00
-        batch_op.alter_column('order_deadline', server_default=None)
-
+    # plain ADD COLUMN: a batch copy of `schools` would have to drop a table every other table refers to
+    op.add_column('schools', sa.Column('year_starts', sa.Date(), nullable=True))
+    op.add_column('schools', sa.Column('year_ends', sa.Date(), nullable=True))
+    op.add_column('schools', sa.Column('order_deadline', sa.String(length=5), nullable=False,
+                                       server_default=sa.text("'10:00'")))
 
 
 def downgrade() -> None:
