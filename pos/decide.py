@@ -92,6 +92,8 @@ class Verdict:
     paid_kopecks: int = 0
     free_kopecks: int = 0
     budget_line: str | None = None
+    free_category: str = ""  # what made it free (`pos.policy.FreeMeal`), journaled for the registers
+    free_rule: str = ""
     balance_after_kopecks: int | None = None
     warnings: tuple[str, ...] = ()
     event_id: str | None = None
@@ -185,7 +187,8 @@ def decide(s: Situation) -> Verdict:
         return Verdict(
             Outcome.SERVE_FREE, Reason.OK, f"Бесплатно: {meal}",
             meal=s.meal, student=student, paid_kopecks=copay, free_kopecks=free_part,
-            budget_line=grant.budget_line, balance_after_kopecks=student.balance_kopecks - copay,
+            budget_line=grant.budget_line, free_category=grant.category, free_rule=grant.rule,
+            balance_after_kopecks=student.balance_kopecks - copay,
             warnings=tuple(warnings), flags=flags,
         )
 
@@ -299,7 +302,8 @@ def undo(last: BookedServe | None, student: StudentView | None, tz: tzinfo, *, e
     return Verdict(
         Outcome.REFUSE, Reason.REVERSAL, f"Отменена выдача: {_served_at(last, tz)}",
         meal=last.meal, student=student, paid_kopecks=-last.paid_kopecks, free_kopecks=-last.free_kopecks,
-        budget_line=last.budget_line, card_uid=last.card_uid,
+        budget_line=last.budget_line, free_category=last.free_category, free_rule=last.free_rule,
+        card_uid=last.card_uid,
         balance_after_kopecks=student.balance_kopecks + last.paid_kopecks if student else None,
     )
 

@@ -46,3 +46,5 @@ class BookedServe:
     free_kopecks: int
     budget_line: str | None
     card_uid: str | None
+    free_category: str = ""
+    free_rule: str = ""

@@ -33,7 +33,8 @@ _ORDERS = "SELECT meal FROM orders WHERE student_id = ? AND day = ?"
 _ENTITLEMENTS = "SELECT category, starts, ends FROM entitlements WHERE student_id = ?"
 _OVERRIDDEN = "SELECT 1 FROM events WHERE ref_event_id = ? AND kind = ? LIMIT 1"
 _LAST_SERVE = (
-    "SELECT e.id, e.student_id, e.meal, e.at_utc, e.paid_kopecks, e.free_kopecks, e.budget_line, e.card_uid"
+    "SELECT e.id, e.student_id, e.meal, e.at_utc, e.paid_kopecks, e.free_kopecks, e.budget_line, e.card_uid,"
+    " e.free_category, e.free_rule"
     " FROM events e WHERE e.kind IN (?, ?) AND e.terminal_id = ? AND e.local_date = ? AND e.at_utc >= ?"
     " AND NOT EXISTS (SELECT 1 FROM events r WHERE r.ref_event_id = e.id AND r.kind = ?)"
     " ORDER BY e.seq DESC LIMIT 1"
@@ -120,7 +121,7 @@ def last_serve(conn: Connection, terminal_id: str, day: date, since: datetime) -
     if row is None:
         return None
     return BookedServe(row[0], row[1], Meal(row[2]) if row[2] else None, _utc(row[3]), row[4], row[5], row[6],
-                       row[7])
+                       row[7], row[8], row[9])
 
 
 def last_event_at(conn: Connection) -> datetime | None:

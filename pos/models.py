@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKeyConstraint, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
 from pos.decide import Outcome
@@ -233,6 +233,11 @@ class EventFields:
     staff: Mapped[str] = mapped_column(String(STAFF_MAX), default="")
     note: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_MAX})
     flags: Mapped[str] = mapped_column(String(FLAGS_MAX), default="")
+    # What made the meal free, as decided at the window (`pos.policy.FreeMeal`): the benefit category
+    # ("" for the grade's own right) and the policy's rule; "" on paid meals and refusals, and on events
+    # of terminals older than these fields (the server default: an ALTER that costs nothing on a big table).
+    free_category: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
+    free_rule: Mapped[str] = mapped_column(String(80), default="", server_default=text("''"))
 
 
 class Event(EventFields, Base):

@@ -78,6 +78,8 @@ class FreeMeal:
     meal: Meal
     price_kopecks: int
     budget_line: str
+    category: str = ""  # the benefit category that gave it; "" for the grade's own right (no category asked)
+    rule: str = ""  # "<policy id>#<rule number in the file, from 1>": the rule as decided at the window
 
 
 @dataclass(frozen=True)
@@ -130,15 +132,18 @@ class Policy:
     ) -> list[FreeMeal]:
         """The meals a student gets free on a day: the union of every rule that applies.
 
-        Where two rules give the same meal, the first in the file decides the budget line.
+        Where two rules give the same meal, the first in the file decides the budget line; the category
+        recorded is the first of the rule's categories (in the policy's order) that the student has.
         """
         cats = frozenset(categories)
         chosen: dict[Meal, FreeMeal] = {}
-        for rule in self.rules:
+        for number, rule in enumerate(self.rules, start=1):
             if rule.applies(grade, shift, cats):
+                category = next((c for c in self.categories if c in rule.categories and c in cats), "")
                 for meal, line in rule.meals.items():
                     if meal not in chosen:
-                        chosen[meal] = FreeMeal(meal, self.price(grade, age, meal), line)
+                        chosen[meal] = FreeMeal(meal, self.price(grade, age, meal), line, category,
+                                                f"{self.id}#{number}")
         return [chosen[m] for m in Meal if m in chosen]
 
     def explain(

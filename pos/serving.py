@@ -139,6 +139,7 @@ class UnitOfWork:
             card_uid=verdict.card_uid, meal=verdict.meal.value if verdict.meal else None,
             outcome=verdict.outcome.value, reason=verdict.reason.value, message=verdict.message,
             paid_kopecks=verdict.paid_kopecks, free_kopecks=verdict.free_kopecks, budget_line=verdict.budget_line,
+            free_category=verdict.free_category, free_rule=verdict.free_rule,
             ref_event_id=ref, source=source, staff=staff[: journal.STAFF_MAX], note=note[: journal.NOTE_MAX],
             flags=join_flags(verdict.flags),
         )

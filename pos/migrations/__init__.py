@@ -23,7 +23,7 @@ from pos.models import Base
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0005_menu_age_group"
+HEAD = "0006_event_basis"
 BASELINE = "0001_baseline"  # the schema of every store made before versioning (release 28a093d)
 VERSION_TABLE = "store_version"
 BASELINE_TABLES = frozenset({"meta", "classes", "breaks", "meal_slots", "students", "cards", "entitlements", "orders",

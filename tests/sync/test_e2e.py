@@ -74,6 +74,11 @@ def test_two_windows_one_offline_mismatch_report_is_exact(db_url: str, tmp_path:
             assert local == conn.execute(select(ServerStudent.balance_kopecks)
                                          .where(ServerStudent.id == "s4")).scalar() == 50000 - 7500
             assert conn.execute(select(func.count()).select_from(Event)).scalar() == 8  # refusals too
+            basis = set(conn.execute(select(Event.student_id, Event.free_category, Event.free_rule).where(
+                Event.kind == "serve", Event.free_kopecks > 0)).tuples())
+        # what made each meal free, as the window decided it (s3's benefit was withdrawn after: still kept)
+        assert basis == {("s1", "", "nazarovo-2021#1"), ("s2", "", "nazarovo-2021#1"),
+                         ("s3", "low_income", "nazarovo-2021#7")}
 
         login = httpx.post(f"{url}/api/auth/login", json={"login": "admin", "password": "secret-pass"})
         auth = {"Authorization": f"Bearer {login.json()['token']}"}

@@ -21,7 +21,7 @@ NAMES = tuple(c.name for c in EVENT_COLUMNS)
 
 
 def test_wire_journal_and_client_carry_the_columns_in_order() -> None:
-    assert EVENT_FIELDS == NAMES and len(NAMES) == 20
+    assert EVENT_FIELDS == NAMES and len(NAMES) == 22
     assert tuple(f.name for f in msgspec.structs.fields(WireEvent)) == NAMES
     assert journal._EVENT.startswith(f"INSERT INTO events ({', '.join(NAMES)}) VALUES (")
     assert tuple(journal.Entry.__dataclass_fields__) == tuple(n for n in NAMES if n != "seq")

@@ -35,6 +35,7 @@ BASE: dict[str, Any] = {
     "card_uid": "EM:0000000001", "meal": "breakfast", "outcome": "serve_free", "reason": "ok",
     "message": "Бесплатно: завтрак", "paid_kopecks": 0, "free_kopecks": 4858, "budget_line": "01100L3040",
     "ref_event_id": None, "source": "card", "staff": "", "note": "", "flags": "",
+    "free_category": "", "free_rule": "nazarovo-2021#1",
 }
 HEX = "fedcba9876543210fedcba9876543210"
 TEXT = ["", "x", "Ж" * 16, "Ж" * 17, "a" * 32, "a" * 33, "a" * 64, "a" * 65, "a" * 200, "a" * 201, None, 5, True,
@@ -56,7 +57,7 @@ CANDIDATES: dict[str, list[Any]] = {
     "meal": ["breakfast", "lunch", "dinner", "supper", "", None, 1],
     "outcome": ["serve_free", "serve_paid", "refuse", "nonsense", "", None],
     "reason": TEXT, "message": [*TEXT, "a" * 2000, "a" * 2001], "source": TEXT, "staff": [*TEXT, "a" * 100, "a" * 101],
-    "note": [*TEXT, "a" * 2001], "flags": TEXT,
+    "note": [*TEXT, "a" * 2001], "flags": TEXT, "free_category": TEXT, "free_rule": [*TEXT, "a" * 80, "a" * 81],
     "paid_kopecks": [0, 7500, -7500, 100_000_000, 100_000_001, -100_000_001, 1.5, True, "75", None, 2**64],
     "free_kopecks": [0, 4858, 100_000_001, None, False, {"x": 1}],
     "ref_event_id": [None, HEX, HEX.upper(), "x", 5],

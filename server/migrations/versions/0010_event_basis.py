@@ -1,0 +1,27 @@
+"""events: what made a meal free (benefit category, policy rule), as decided at the window
+
+Revision ID: 0010_event_basis
+Revises: 0009_menu
+Create Date: 2026-12-03 06:50:00
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0010_event_basis'
+down_revision = '0009_menu'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # a constant default: PostgreSQL 11+ and SQLite add the columns without rewriting the events
+    op.add_column('events', sa.Column('free_category', sa.String(length=64), server_default='', nullable=False))
+    op.add_column('events', sa.Column('free_rule', sa.String(length=80), server_default='', nullable=False))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_column('free_rule')
+        batch_op.drop_column('free_category')
