@@ -1,5 +1,6 @@
-"""Office pages benchmark: the «Сегодня» dashboard, a student's card and the review queue of a 2,000-student
-school with a month of events on PostgreSQL, through the real server (gunicorn) against their floor.
+"""Office pages benchmark: the «Сегодня» dashboard, a student's card, the review queue, the kitchen's order and
+a class's order sheet of a 2,000-student school with a month of events on PostgreSQL, through the real
+server (gunicorn) against their floor.
 
 Run: ``.venv/bin/python bench/office.py [--students 2000] [--days 31] [--n 50] [--warmup 5]``.
 Prints one JSON line per page and a summary line. The floor of a page is the service functions its view
@@ -277,6 +278,10 @@ def kitchen_orders(engine: Engine, ctx: dict[str, Any]) -> None:
                                                    sent_at=at + timedelta(minutes=30)))
     ctx["kitchen_day"] = day
     ctx["kitchen_orders"] = len(rows)
+    sizes: dict[str, int] = {}
+    for s in students:
+        sizes[s.class_id] = sizes.get(s.class_id, 0) + 1
+    ctx["order_class"] = max(sizes, key=lambda c: (sizes[c], c))  # the largest class: the heaviest sheet
 
 
 def floor_kitchen(engine: Engine, ctx: dict[str, Any]) -> object:
@@ -287,12 +292,20 @@ def floor_kitchen(engine: Engine, ctx: dict[str, Any]) -> object:
         return kitchen.kitchen_order(conn, SCHOOL, kitchen.next_school_day(conn, SCHOOL, now), now)
 
 
+def floor_class_order(engine: Engine, ctx: dict[str, Any]) -> object:
+    from server.office import orders
+
+    with engine.connect() as conn:
+        return orders.sheet(conn, SCHOOL, ctx["order_class"], ctx["kitchen_day"], now=datetime.now(UTC))
+
+
 # (label, URL, floor); "api:" pages are JSON routes measured with the admin token until their HTML page lands.
 PAGES: list[tuple[str, str, Floor]] = [
     ("today", "/office/{school}/today", floor_today),
     ("student (api)", "api:/api/schools/{school}/students/{student}", floor_student),
     ("review queue (api)", "api:/api/schools/{school}/reviews", floor_queue),
     ("kitchen order", "/office/{school}/kitchen", floor_kitchen),  # the next school day, ordered by all
+    ("class order", "/office/{school}/classes/{order_class}/order?day={kitchen_day}", floor_class_order),
 ]
 
 
@@ -312,7 +325,8 @@ def p(times: list[float], q: int) -> float:
 def measure(client: httpx.Client, engine: Engine, ctx: dict[str, Any], label: str, url: str, floor: Floor,
             n: int, warmup: int) -> dict[str, Any]:
     api = url.startswith("api:")
-    path = url.removeprefix("api:").format(school=SCHOOL, student=ctx["student"])
+    path = url.removeprefix("api:").format(school=SCHOOL, student=ctx["student"], order_class=ctx["order_class"],
+                                           kitchen_day=ctx["kitchen_day"])
     headers = {"Authorization": f"Bearer {ctx['token']}"} if api else {}
     page: list[float] = []
     base: list[float] = []
