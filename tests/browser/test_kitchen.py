@@ -1,5 +1,6 @@
 """«Пищеблок» in a real browser: the coordinator opens the kitchen's order of the demo's serving day (its
-deadline has passed), sends it to the kitchen, downloads the XLSX and reads it back."""
+deadline has passed), sends it to the kitchen, downloads the XLSX and reads it back; once sent, the page
+keeps the time and offers no second sending."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from pos import demo as school
 from pos.domain import ru_date
+from server.office.demo import SCHOOL_ID
 from server.office.roles import Role
 from tests.browser.test_office import PASSWORDS, sign_in
 
@@ -25,7 +27,7 @@ def test_the_coordinator_sends_the_day_s_order_and_downloads_it(browser: Any, of
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU", accept_downloads=True)
     page = context.new_page()
     sign_in(page, office_url, *PASSWORDS[Role.COORDINATOR])
-    page.goto(f"{office_url}/office/{school.SCHOOL_ID}/kitchen?date={day.isoformat()}")
+    page.goto(f"{office_url}/office/{SCHOOL_ID}/kitchen?date={day.isoformat()}")
     assert page.get_by_role("heading", name=f"Заявка на пищеблок на {ru_date(day)}").is_visible()
     frozen = page.get_by_role("heading", name="На срок подачи заявок")
     assert frozen.is_visible()  # the serving day's deadline was 10:00 of the school day before
@@ -35,12 +37,13 @@ def test_the_coordinator_sends_the_day_s_order_and_downloads_it(browser: Any, of
     assert page.get_by_text(f"Заявка на {ru_date(day)} отправлена на пищеблок").is_visible()
     page.screenshot(path=str(shots / "kitchen-desktop.png"), full_page=True)
     with page.expect_download() as download:
-        page.get_by_role("link", name="Скачать XLSX").click()
+        page.get_by_role("button", name="Скачать XLSX").click()
     data = Path(download.value.path()).read_bytes()
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     assert sheet is not None
     text = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None)
     assert ru_date(day) in text and "завтрак" in text.lower()
-    page.get_by_role("button", name="Отправить на пищеблок").click()  # again: the first time is kept
-    assert page.get_by_text("уже была отправлена на пищеблок").is_visible()
+    page.reload()  # sent: the time stays on the page and the button is gone
+    assert page.get_by_text("Отправлено на пищеблок", exact=True).is_visible()
+    assert page.get_by_role("button", name="Отправить на пищеблок").count() == 0
     context.close()
