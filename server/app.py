@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import psycopg
@@ -57,6 +57,8 @@ class ApiError(Exception):
 class State:
     config: ServerConfig
     engine: Engine
+    # What «Сегодня» keeps of the review queue's counts per school (`server.office.reviews.dashboard_counts`)
+    review_counts: dict[str, Any] = field(default_factory=dict)
 
 
 def state(app: Flask) -> State:

@@ -17,13 +17,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from pos.domain import Meal
 from pos.money import format_rub
@@ -205,6 +207,30 @@ def queue(conn: Connection, school_id: str, filters: Filters, *, today: date | N
                    key=lambda e: (e.key.day, e.item.class_name, e.item.student_name, e.key))
     entries = [e for e in every if filters.status == "all" or (filters.status == "open") == e.is_open]
     return Queue(school_id, tz, today, filters, entries, every)
+
+
+COUNTS_TTL_S = 60.0  # the longest «Сегодня» shows open items unchanged
+_counts_lock = threading.Lock()
+
+
+def dashboard_counts(conn: Connection, school_id: str, kept_counts: dict[str, Any]
+                     ) -> tuple[date, date, dict[str, dict[str, int]]]:
+    """The default period's open items per kind, for «Сегодня»: the queue of a month takes seconds to
+    compute, so its counts are kept (in `kept_counts`, the app's) until the school's data (its rev:
+    events, orders, benefits, prices) or its resolutions change, and at most `COUNTS_TTL_S`."""
+    day, _tz = school_today(conn, school_id)
+    start, end = default_period(day)
+    rev = conn.execute(select(School.rev).where(School.id == school_id)).scalar()
+    last = conn.execute(select(func.max(ReviewResolution.id)).where(ReviewResolution.school_id == school_id)).scalar()
+    key = (day, rev, last)
+    with _counts_lock:
+        kept = kept_counts.get(school_id)
+    if kept is not None and kept[0] == key and time.monotonic() - kept[1] < COUNTS_TTL_S:
+        return start, end, kept[2]
+    counts = queue(conn, school_id, Filters(start, end), today=day).counts()
+    with _counts_lock:
+        kept_counts[school_id] = (key, time.monotonic(), counts)
+    return start, end, counts
 
 
 def resolve(conn: Connection, school_id: str, picks: Sequence[tuple[Key, str | None]], *, reason: str,

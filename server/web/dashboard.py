@@ -33,9 +33,7 @@ def extras(school_id: str) -> dict[str, Any]:
 
 
 def _open_kinds(conn: Connection, school_id: str) -> list[dict[str, Any]]:
-    day, _tz = reviews.school_today(conn, school_id)
-    start, end = reviews.default_period(day)
-    counts = reviews.queue(conn, school_id, reviews.Filters(start, end), today=day).counts()
+    start, end, counts = reviews.dashboard_counts(conn, school_id, state(current_app).review_counts)
     return [{"kind": kind, "name": name, "open": counts[str(kind)]["open"],
              "kopecks": counts[str(kind)]["open_kopecks"],
              "href": url_for("office.review_queue", school_id=school_id, kind=str(kind),

@@ -138,3 +138,21 @@ def test_today_shows_open_items_per_kind_linked_to_the_queue_and_the_month_chart
     assert 'hx-trigger="every 30s"' in page  # the live table still refreshes itself
     canteen = office.client(Role.CANTEEN).get("/office/sch1/today").get_data(as_text=True)
     assert "<svg" in canteen and "Выдано повторно" not in canteen  # the queue is not the canteen's
+
+
+def test_today_s_counts_are_kept_while_nothing_changes_and_follow_new_events_and_resolutions(
+        office: Office) -> None:
+    from server.db import take_revs
+
+    client = office.client(Role.COORDINATOR)
+    twice = re.compile(r'<a href="[^"]+">Выдано повторно</a>: 1')
+    assert not twice.search(client.get("/office/sch1/today").get_data(as_text=True))
+    _twice_yesterday(office)  # written without a rev: what the office would not see before the next change
+    assert not twice.search(client.get("/office/sch1/today").get_data(as_text=True))
+    with office.engine.begin() as conn:
+        take_revs(conn, "sch1")  # as every push and every office change does
+    assert twice.search(client.get("/office/sch1/today").get_data(as_text=True))
+    queue = client.get(QUEUE).get_data(as_text=True)
+    client.post(QUEUE + "/resolve", data={"csrf_token": _csrf(client, QUEUE), "pick": _pick(queue),
+                                          "reason": "serving_error", "comment": "два окна", "status": "open"})
+    assert not twice.search(client.get("/office/sch1/today").get_data(as_text=True))
