@@ -333,6 +333,8 @@ def mismatches_cmd(school_id: str, start: datetime, end: datetime, as_csv: bool,
             click.echo(f"Итого {KINDS[kind]}: {total['count']}, {format_rub(total['kopecks'])}")
     if not data["items"]:
         click.echo("  расхождений нет")
+    for line in data["not_judged"]:  # a school year without a policy
+        click.echo(f"Не оценено: {line}")
 
 
 @server.command("rejected")

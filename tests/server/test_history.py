@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, delete, insert
 
 from pos.policy import shipped_policies
 from server.history import NoPolicy, class_book, policy_for, school_year_of
@@ -37,6 +37,7 @@ def test_a_day_is_judged_by_its_year_s_policy_and_not_at_all_without_one(engine:
     seed_school(engine)
     text = shipped_policies()["nazarovo-2021"].read_text(encoding="utf-8")
     with engine.begin() as conn:
+        conn.execute(delete(SchoolPolicy))  # the seeded school's policy of the current year
         conn.execute(insert(SchoolPolicy).values(school_id="sch1", school_year="2021-2022", policy_text=text,
                                                  set_by="t", set_at=datetime.now(UTC).replace(tzinfo=None)))
         assert policy_for(conn, "sch1", date(2022, 3, 1)).id == "nazarovo-2021"
