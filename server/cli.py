@@ -738,7 +738,7 @@ def policy_list(school_id: str) -> None:
     from server.office.changes import OfficeError
 
     try:
-        with _engine().connect() as conn:
+        with _transaction() as conn:
             years = history.list_policies(conn, school_id)
     except OfficeError as exc:
         _die(str(exc))
