@@ -104,6 +104,15 @@ def next_school_day(day: date) -> date:
     return day
 
 
+def demo_policy(first_year: int) -> Path:
+    """The shipped Nazarovo policy of the school year starting in `first_year` (nazarovo-2026, the example
+    for 2026/27), else the latest one before it: the demo does not serve a year by another year's policy
+    where the product ships the right one."""
+    shipped = {int(name.rsplit("-", 1)[1]): path for name, path in shipped_policies().items()
+               if name.startswith("nazarovo-")}
+    return shipped[max((y for y in shipped if y <= first_year), default=min(shipped))]
+
+
 @dataclass(frozen=True)
 class DemoSchool:
     day: date
@@ -114,8 +123,8 @@ class DemoSchool:
 def build(engine: Engine, *, day: date, seed: int = 2021, terminal_id: str = "DEMO-1") -> DemoSchool:
     """Fill an empty store with the demo school, orders and prices for `day` and the next days."""
     rng = random.Random(seed)
-    policy_text = shipped_policies()["nazarovo-2021"].read_text(encoding="utf-8")
     year_start = date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+    policy_text = demo_policy(year_start.year).read_text(encoding="utf-8")
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in {"events", "outbox"}:

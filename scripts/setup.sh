@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 # chromium: the browser the office's Playwright tests drive (`playwright install` needs the internet).
-for pkg in socat tmux libusb-1.0-0 chromium; do
+# libpango*: what WeasyPrint draws the registers' PDFs with.
+for pkg in socat tmux libusb-1.0-0 chromium libpango-1.0-0 libpangoft2-1.0-0; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -70,8 +70,9 @@ def _hash(token: str) -> str:
 
 def add_school(conn: Connection, *, school_id: str, name: str, timezone: str, policy_text: str,
                week_days: str = "1,2,3,4,5", window_early_min: int = 10, window_late_min: int = 10,
-               refuse_outside_window: bool = False) -> None:
-    """Create a school, or update its settings if it exists (the settings are pulled by its terminals)."""
+               refuse_outside_window: bool = False, actor: str = "system") -> None:
+    """Create a school, or update its settings if it exists (the settings are pulled by its terminals); its
+    policy is also kept as the school's policy of the school year the file states."""
     if not valid_school_id(school_id):
         raise AccountError(SCHOOL_ID_RULE)
     if not name.strip() or len(name) > 300 or "\x00" in name:
@@ -81,7 +82,7 @@ def add_school(conn: Connection, *, school_id: str, name: str, timezone: str, po
     except (ZoneInfoNotFoundError, ValueError):
         raise AccountError(f"неизвестный часовой пояс {timezone!r} (пример: Asia/Krasnoyarsk)") from None
     try:
-        parse_policy(policy_text, f"policy:{school_id}")
+        policy = parse_policy(policy_text, f"policy:{school_id}")
     except PolicyError as exc:
         raise AccountError(f"политика питания не прошла проверку: {exc}") from None
     parts = [d.strip() for d in week_days.split(",") if d.strip()]
@@ -97,6 +98,9 @@ def add_school(conn: Connection, *, school_id: str, name: str, timezone: str, po
     else:
         conn.execute(update(School).where(School.id == school_id)
                      .values(rev=School.rev + 1, settings_rev=School.rev + 1, **values))
+    from server.office.history import store_policy  # the one writer of a year's policy (imports this module)
+
+    store_policy(conn, actor, school_id, policy, policy_text)
 
 
 def enroll_terminal(conn: Connection, school_id: str, *, name: str = "") -> tuple[str, str]:

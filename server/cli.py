@@ -333,6 +333,8 @@ def mismatches_cmd(school_id: str, start: datetime, end: datetime, as_csv: bool,
             click.echo(f"Итого {KINDS[kind]}: {total['count']}, {format_rub(total['kopecks'])}")
     if not data["items"]:
         click.echo("  расхождений нет")
+    for line in data["not_judged"]:  # a school year without a policy
+        click.echo(f"Не оценено: {line}")
 
 
 @server.command("rejected")
@@ -693,3 +695,55 @@ def calendar_import(school_id: str, path: Path) -> None:
     except OfficeError as exc:
         _die(str(exc))
     click.echo(f"Загружено строк: {len(seen.rows)}.")
+
+
+@server.group("policy")
+def policy_group() -> None:
+    """Политика питания школы по учебным годам."""
+
+
+@policy_group.command("set")
+@click.argument("school_id")
+@click.argument("file")
+def policy_set(school_id: str, file: str) -> None:
+    """Задать политику на учебный год из файла (год — из файла; имя поставляемой тоже годится: nazarovo-2026)."""
+    from server.history import school_year_label
+    from server.office import history
+    from server.office.changes import OfficeError
+
+    shipped = shipped_policies()
+    path = shipped[file] if file in shipped else Path(file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _die(f"не удалось прочитать файл {path}: {exc.strerror}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        _die("файл политики не в кодировке UTF-8")
+    try:
+        with _transaction() as conn:
+            done = history.set_policy(conn, "cli", school_id, text)
+    except OfficeError as exc:
+        _die(str(exc))
+    click.echo(f"Политика {done.policy_id} сохранена на {school_year_label(done.school_year)} учебный год"
+               + (": текущий год, терминалы получат её при следующей синхронизации." if done.current else "."))
+
+
+@policy_group.command("list")
+@click.argument("school_id")
+def policy_list(school_id: str) -> None:
+    """Политики школы по учебным годам."""
+    from server.office import history
+    from server.office.changes import OfficeError
+
+    try:
+        with _transaction() as conn:
+            years = history.list_policies(conn, school_id)
+    except OfficeError as exc:
+        _die(str(exc))
+    if not years:
+        click.echo("Политик нет: ни один день не оценивается.")
+    for y in years:
+        marks = ", ".join(m for m, on in (("текущий год", y.current), ("на терминалах", y.at_terminals)) if on)
+        click.echo(f"{y.label}: {y.policy_id} — {y.region}; {y.source}" + (f" ({marks})" if marks else ""))

@@ -50,6 +50,7 @@ from server.models import (
     Tombstone,
     TopUp,
 )
+from server.office import history
 from server.tabular import MAX_ROWS, TableError, norm_header, read_table
 
 MAX_TOPUP_KOPECKS = 10_000_000  # 100 000 ₽
@@ -85,6 +86,10 @@ COLUMNS: dict[str, tuple[r.Col, ...]] = {
         r.Col("daily_limit", ("Дневной лимит", "лимит"), r.optional(r.money(0, MAX_DAILY_LIMIT_KOPECKS)),
               required=False),
         r.Col("active", ("Обучается", "активен"), r.optional(r.flag), required=False),
+        # the day the student came into the class (a move entered late); default: today, or since the
+        # beginning for a student new to the school (server.office.history.record_import)
+        r.Col("moved_on", ("Дата перевода", "в классе с", "с"), r.optional(r.day), required=False,
+              check=lambda value, today: history.move_date_refusal(value, today)),
     ),
     "cards": (
         r.Col("card", ("Номер карты", "карта", "uid"), r.card),
@@ -196,7 +201,13 @@ def _import(conn: Connection, school_id: str, kind: str, numbered: Iterable[tupl
         if any(s.balance_kopecks for s in leaving):
             raise ImportFailed([leaving_money_refusal(leaving)])
     rev = take_revs(conn, school_id)
+    if kind == "students":  # the class history: who moved, from when (server.office.history)
+        was = dict(conn.execute(select(Student.id, Student.class_id).where(Student.school_id == school_id))
+                   .tuples().all())
     skipped = APPLY[kind](conn, school_id, [row for _, row in parsed], rev, replace)
+    if kind == "students":
+        history.record_import(conn, school_id, [(row["student_id"], class_id_of(row["class"]), row["moved_on"])
+                                                   for _, row in parsed], was, today)
     merged = [f"«{'», «'.join(sorted(written))}» → «{name}»" for name, written in sorted(spellings.items())
               if len(written) > 1]
     notes = (f"классы объединены: {'; '.join(merged)}",) if merged else ()

@@ -23,10 +23,10 @@ a reversal cancelled puts nothing at stake and leaves no flag item.
 Each extra meal of a day is counted once: a staff override (of an "already served" refusal, say)
 is an `override`, not also `served_twice`, which is left for duplicates nobody decided on.
 
-Limitation: the server keeps no history of a student's class or of the school's policy, so a past
-day is judged with the class and policy of today (benefits are dated and are judged as of the day;
-served amounts are the events' own). A report over a class change (1 September) or a policy change
-can misjudge `without_entitlement` and the price of `ordered_not_served` for the days before it.
+A past day is judged by the history (`server.history`): the policy of the day's school year and the
+student's class on that day (benefits are dated and judged as of the day; served amounts are the events'
+own). A day of a school year without a policy is not judged by any policy: no `without_entitlement`, no
+policy price; the report says so in `not_judged` (Russian lines), and the other items still stand.
 """
 
 from __future__ import annotations
@@ -34,17 +34,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import aliased
 
-from pos.domain import ALL_AGES, Meal, age_group, age_on, menu_price
+from pos.domain import ALL_AGES, Meal, age_group, age_on, menu_price, ru_date
 from pos.ledger import SERVED_KINDS, EventKind, Flag, split_flags
 from pos.money import format_rub
-from pos.policy import EligibilityError, Policy, parse_policy
+from pos.policy import EligibilityError
 from server.free_meals import FreeMeals
+from server.history import ClassBook, NoPolicy, Policies, class_book, policies, school_year_label, school_year_of
 from server.models import Entitlement, Event, MenuPrice, Order, School, SchoolClass, Student
 from server.tabular import csv_text
 
@@ -88,25 +89,43 @@ class Item:
 
 @dataclass
 class _Books:
-    policy: Policy
+    policies: Policies  # the school's policy of each school year
+    book: ClassBook  # the students' classes over time
     students: dict[str, Any]
     classes: dict[str, Any]
     benefits: dict[str, list[Any]]
     prices: dict[date, dict[tuple[str, str], int]]  # day -> (meal, age group) -> price
 
-    grants: FreeMeals = field(init=False)  # the policy's answer per kind of student, asked once per kind
+    # per school year: the policy's answer per kind of student, asked once per kind (None: no policy)
+    _grants: dict[str, FreeMeals | None] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.grants = FreeMeals(self.policy)
+    def grants(self, day: date) -> FreeMeals | None:
+        year = school_year_of(day)
+        if year not in self._grants:
+            try:
+                self._grants[year] = FreeMeals(self.policies.for_day(day))
+            except NoPolicy:
+                self._grants[year] = None
+        return self._grants[year]
+
+    def class_of(self, student_id: str, day: date) -> Any:
+        """The student's class on `day` from the history (today's for a student the history lacks)."""
+        student = self.students.get(student_id)
+        if student is None:
+            return None
+        class_id = self.book.class_on(student_id, day) if student_id in self.book.spans else student.class_id
+        return self.classes.get(class_id) if class_id else None
 
     def free(self, student_id: str, day: date, meal: str) -> int | None:
-        """The policy price if the meal is free for the student that day, else None."""
+        """The policy price if the meal is free for the student that day, else None (also for a day of a
+        school year without a policy: it is not judged)."""
         student = self.students.get(student_id)
-        cls = self.classes.get(student.class_id) if student else None
-        if student is None or cls is None:
+        cls = self.class_of(student_id, day)
+        grants = self.grants(day)
+        if student is None or cls is None or grants is None:
             return None
-        free = self.grants.on(day, grade=cls.grade, shift=cls.shift, birth_date=student.birth_date,
-                              benefits=self.benefits.get(student_id, []))
+        free = grants.on(day, grade=cls.grade, shift=cls.shift, birth_date=student.birth_date,
+                         benefits=self.benefits.get(student_id, []))
         return None if free is None or meal not in free else free[meal].price_kopecks
 
     def price(self, student_id: str, day: date, meal: str) -> int:
@@ -114,29 +133,48 @@ class _Books:
         if free is not None:
             return free
         student = self.students.get(student_id)
-        cls = self.classes.get(student.class_id) if student else None
+        cls = self.class_of(student_id, day)
         group = age_group(student.birth_date, cls.grade, day) if student and cls else ALL_AGES
         found = menu_price(self.prices.get(day, {}), meal, group)  # as the terminal prices it
         if found is not None:
             return found
-        if student is None or cls is None:
+        grants = self.grants(day)
+        if student is None or cls is None or grants is None:
             return 0
         try:
             age = age_on(student.birth_date, day) if student.birth_date else None
-            return self.policy.price(cls.grade, age, Meal(meal))
+            return grants.policy.price(cls.grade, age, Meal(meal))
         except (EligibilityError, ValueError):
             return 0
 
 
 def report(conn: Connection, school_id: str, start: date, end: date) -> dict[str, Any]:
-    return _summary(school_id, start, end, items(conn, school_id, start, end))
+    found = items(conn, school_id, start, end)
+    return {**_summary(school_id, start, end, found), "not_judged": not_judged(policies(conn, school_id), start, end)}
+
+
+def not_judged(known: Policies, start: date, end: date) -> list[str]:
+    """A Russian line per school year of the period that has no policy: its days are not judged."""
+    out = []
+    first = start
+    while first <= end:
+        year = school_year_of(first)
+        last = min(end, date(int(year[5:]), 8, 31))
+        if year not in known.texts:
+            have = ", ".join(school_year_label(y) for y in sorted(known.texts)) or "ни одной"
+            out.append(f"{ru_date(first)}–{ru_date(last)}: нет политики питания на {school_year_label(year)} "
+                       f"учебный год (в школе есть: {have}); дни не оцениваются — право на бесплатное питание "
+                       "не проверено, цены политики не применены")
+        first = last + timedelta(days=1)
+    return out
 
 
 def items(conn: Connection, school_id: str, start: date, end: date) -> list[Item]:
     """Every item of the period, in order of day and student (raises NoResultFound for no such school)."""
-    school = conn.execute(select(School).where(School.id == school_id)).one()
+    conn.execute(select(School.id).where(School.id == school_id)).one()  # NoResultFound for no such school
     books = _Books(
-        policy=parse_policy(school.policy_text, f"policy:{school_id}"),
+        policies=policies(conn, school_id),
+        book=class_book(conn, school_id),
         students={s.id: s for s in conn.execute(select(Student.id, Student.full_name, Student.class_id,
                                                        Student.birth_date).where(Student.school_id == school_id))},
         classes={c.id: c for c in conn.execute(select(SchoolClass.id, SchoolClass.name, SchoolClass.grade,
@@ -213,7 +251,7 @@ def _flagged(books: _Books, events: Sequence[Any], reversed_ids: set[str | None]
             kopecks = sum(abs(int(e.free_kopecks + e.paid_kopecks)) for e in group)
         if student_id:
             student = books.students.get(student_id)
-            cls = books.classes.get(student.class_id) if student else None
+            cls = books.class_of(student_id, day)
             out.append(Item(day.isoformat(), cls.id if cls else "", cls.name if cls else "", student_id,
                             student.full_name if student else "", meal, kind, len(group), kopecks,
                             [e.id for e in group]))
@@ -243,7 +281,7 @@ def _amount(books: _Books, e: Any) -> int:
 def _judge(books: _Books, key: tuple[str, date, str], ordered: bool, serves: list[Any]) -> list[Item]:
     student_id, day, meal = key
     student = books.students.get(student_id)
-    cls = books.classes.get(student.class_id) if student else None
+    cls = books.class_of(student_id, day)
 
     def item(kind: str, count: int, kopecks: int, events: list[Any]) -> Item:
         return Item(day.isoformat(), cls.id if cls else "", cls.name if cls else "", student_id,

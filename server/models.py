@@ -36,6 +36,7 @@ from pos.models import (
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer, "sqlite")
+HISTORY_START = date(2000, 1, 1)  # a history row that holds "since the beginning" (`StudentClassSpan`)
 
 
 class Base(DeclarativeBase):
@@ -489,3 +490,70 @@ class Dish(Base):
     fats_c: Mapped[int] = mapped_column(Integer)
     carbs_c: Mapped[int] = mapped_column(Integer)
     allergens: Mapped[str] = mapped_column(String(300), default="")
+
+
+# --- history: what was true on each day (issue 12's registers are computed from it) ----------------------
+
+class StudentClassSpan(Base):
+    """A student's class from `starts` on (until the next span of the student): the class on a past day is
+    the span with the latest `starts` not after it. `starts` = `HISTORY_START` for "since the beginning"."""
+
+    __tablename__ = "student_classes"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    starts: Mapped[date] = mapped_column(Date, primary_key=True)
+    class_id: Mapped[str] = mapped_column(String(64))
+
+
+class SchoolPolicy(Base):
+    """The school's meals policy for one school year ("2026-2027"): a day is judged by its year's policy and
+    a day of a year without one is not judged at all."""
+
+    __tablename__ = "school_policies"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    school_year: Mapped[str] = mapped_column(String(9), primary_key=True)
+    policy_text: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+
+
+class FoodParcel(Base):
+    """A food parcel (сухой паёк) or a money compensation given to a student for a school day instead of a
+    meal at the window (home-schooled ОВЗ students, seed 004 §1.7; Ryazan's compensation, seed 003 §2)."""
+
+    __tablename__ = "food_parcels"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
+    student_id: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # parcel | compensation
+    category: Mapped[str] = mapped_column(String(64), default="")
+    budget_line: Mapped[str] = mapped_column(String(64), default="")
+    amount_kopecks: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+
+
+class ReportExport(Base):
+    """A register as the school exported or submitted it, with its figures (JSON), so a backdated change
+    shows the difference against what went out."""
+
+    __tablename__ = "report_exports"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # tabel | milk | monthly | request | lists | schedule
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    class_id: Mapped[str] = mapped_column(String(64), default="")
+    format: Mapped[str] = mapped_column(String(8))
+    submitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    figures: Mapped[str] = mapped_column(Text)
+    made_by: Mapped[str] = mapped_column(String(64))
+    made_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+
+
+Index("ux_food_parcels_student_day_kind", FoodParcel.school_id, FoodParcel.student_id, FoodParcel.day,
+      FoodParcel.kind, unique=True)
+Index("ix_food_parcels_school_day", FoodParcel.school_id, FoodParcel.day)
+Index("ix_report_exports_school_kind_month", ReportExport.school_id, ReportExport.kind, ReportExport.month)
+Index("ix_events_school_student", Event.school_id, Event.student_id)

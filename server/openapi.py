@@ -147,6 +147,8 @@ class MismatchReport(msgspec.Struct):
     items: list[Item]
     classes: list[ClassTally]
     totals: dict[str, Tally]
+    # a line per school year of the period without a policy: its days are not judged (Russian)
+    not_judged: list[str] = msgspec.field(default_factory=list)
 
 
 # ---- the school calendar (server/api/office.py, `server.office.calendar`) ----

@@ -34,7 +34,7 @@ class NavItem:
 NAV: list[NavItem] = []
 # The menu's order, whatever order the page modules happen to be imported in; a title not listed goes last.
 MENU_ORDER = ("Сегодня", "Заявка", "Заявки", "Пищеблок", "Меню", "Календарь", "Ученики", "Льготы", "Сверка", "Загрузка",
-              "Терминалы", "Пользователи")
+              "Терминалы", "Пользователи", "Политика")
 
 
 def nav_item(title: str, endpoint: str, *roles: Role) -> None:

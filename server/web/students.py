@@ -4,7 +4,7 @@ that change cards and the diet note. Every change calls a `server.office.roster`
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date, datetime
 from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from server.app import state
 from server.models import School
 from server.office import audit, roster
+from server.office import history as class_history
 from server.office.benefits import STATUS_RU, school_policy
 from server.office.changes import NotFound, OfficeError
 from server.office.changes import today as school_today
@@ -28,11 +29,12 @@ VIEWERS = (Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER)
 EDITORS = (Role.SCHOOL_ADMIN, Role.COORDINATOR)
 ACTIONS = {"issue": "карта выдана", "block": "карта заблокирована", "diet_note": "особенности питания изменены",
            "register": "заявление зарегистрировано", "documents": "отмечены документы",
-           "decide": "решение комиссии", "order": "приказ внесён"}
+           "decide": "решение комиссии", "order": "приказ внесён", "move": "перевод в другой класс"}
 FIELDS = {"uid": "карта", "blocked": "заблокирована", "blocked_reason": "причина", "diet_note": "особенности питания",
           "status": "статус", "category": "категория", "received": "документы", "order_no": "приказ №",
           "order_date": "дата приказа", "starts": "с", "ends": "по", "decided_on": "дата решения",
-          "protocol_no": "протокол №", "refusal_reason": "причина отказа", "registered_on": "дата заявления"}
+          "protocol_no": "протокол №", "refusal_reason": "причина отказа", "registered_on": "дата заявления",
+          "class_id": "класс"}
 
 
 def _engine() -> Any:
@@ -129,17 +131,20 @@ def _student_page(school_id: str, student_id: str, *, errors: dict[str, str] | N
             categories = school_policy(conn, school_id).categories
             day = school_today(conn, school_id)
             history = _history(conn, school_id, card)
+            spans = class_history.class_history(conn, school_id, student_id)
+            classes = roster.list_classes(conn, school_id)
     except NotFound:
         return render_template("error.html", code=404, title="Ученик не найден",
                                text="В этой школе нет такого ученика."), 404
     if not permits(account().grants, VIEWERS, school_id=school_id, class_id=card["class_id"]):
         abort(403)
-    shown = {"diet", "issue"} | {f"{form}:{c['uid']}" for c in card["cards"] if not c["blocked"]
+    shown = {"diet", "issue", "move"} | {f"{form}:{c['uid']}" for c in card["cards"] if not c["blocked"]
                                  for form in ("block", "replace")}
     errors = {key if key in shown else "cards": text for key, text in (errors or {}).items()}
     meals = [m for m in card["meals"] if (m["day"].year, m["day"].month) == (day.year, day.month)]
     return render_template("student.html", s=card, meals=meals, history=history, day=day, errors=errors or {},
                            form=request.form if errors else {}, status_ru=STATUS_RU, categories=categories,
+                           spans=spans, classes=classes,
                            may_edit=permits(account().grants, EDITORS, school_id=school_id)), status
 
 
@@ -160,7 +165,8 @@ def _change(school_id: str, student_id: str, form_name: str, done: str, action: 
         return _student_page(school_id, student_id, errors={form_name: _sentence(str(exc))}, status=422)
     except OfficeError as exc:
         return _student_page(school_id, student_id, errors={form_name: _sentence(str(exc))}, status=422)
-    flash(done, "info")
+    if done:
+        flash(done, "info")
     return redirect(url_for("office.student_page", school_id=school_id, student_id=student_id), 303)
 
 
@@ -201,6 +207,37 @@ def card_replace(school_id: str, student_id: str) -> Any:
     return _change(school_id, student_id, f"replace:{old}", "Утерянная карта заблокирована, новая карта выдана.",
                    lambda conn, actor: _own_card(conn, school_id, student_id, old)
                    and roster.replace_lost_card(conn, actor, school_id, old, new))
+
+
+@bp.post("/office/<school_id>/students/<student_id>/move")
+@allow(*EDITORS)
+def student_move(school_id: str, student_id: str) -> Any:
+    """«Перевести в другой класс с даты»: today or backdated (`server.office.history.move_student`)."""
+    class_id, text = request.form.get("class_id", "")[:64], request.form.get("starts", "").strip()[:20]
+
+    def move(conn: Any, actor: str) -> None:
+        starts = _day(text) if text else None
+        done = class_history.move_student(conn, actor, school_id, student_id, class_id, starts)
+        moved.append(done)
+
+    moved: list[class_history.Move] = []
+    answer = _change(school_id, student_id, "move", "", move)
+    if moved:
+        m = moved[0]
+        later = "" if m.current_class_id == m.class_id else \
+            f"; сейчас класс {m.current_class_id} (более поздний перевод)"
+        flash(f"Перевод записан: класс {m.class_name} с {m.starts:%d.%m.%Y}{later}. Журналы и отчёты за эти дни "
+              "считаются по новому классу.", "info")
+    return answer
+
+
+def _day(text: str) -> date:
+    for form in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, form).date()
+        except ValueError:
+            pass
+    raise OfficeError(f"дата перевода «{text}»: укажите дату в виде дд.мм.гггг")
 
 
 def _own_card(conn: Any, school_id: str, student_id: str, number: str) -> bool:

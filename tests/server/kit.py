@@ -37,6 +37,17 @@ def truncate_all(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+def policy_of_year(day: date) -> str:
+    """The Nazarovo policy (the shipped rules and prices) stated for `day`'s school year: the server judges a
+    day only by its year's policy, so the seeded school has one for the day it is seeded for."""
+    from server.history import school_year_of
+
+    year = school_year_of(day)
+    return (shipped_policies()["nazarovo-2021"].read_text(encoding="utf-8")
+            .replace('school_year = "2021-2022"', f'school_year = "{year}"', 1)
+            .replace('id = "nazarovo-2021"', f'id = "nazarovo-{year[:4]}"', 1))
+
+
 def seed_school(engine: Engine, school_id: str = "sch1", day: date | None = None) -> dict[str, Any]:
     """A small school of the Nazarovo policy that serves every day of the week.
 
@@ -44,7 +55,7 @@ def seed_school(engine: Engine, school_id: str = "sch1", day: date | None = None
     balance 500 ₽; s5: grade 5, pays, not ordered. Ordered breakfast for `day` and the next day: s1-s4, s6.
     """
     day = day or school_today()
-    policy = shipped_policies()["nazarovo-2021"].read_text(encoding="utf-8")
+    policy = policy_of_year(day)
     with engine.begin() as conn:
         add_school(conn, school_id=school_id, name=f"Школа {school_id}", timezone=TZ, policy_text=policy,
                    week_days="1,2,3,4,5,6,7")

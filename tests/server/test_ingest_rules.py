@@ -363,3 +363,28 @@ def test_upgrade_keeps_the_first_reversal_of_a_serve_and_takes_back_the_second_r
         assert balance(new) == 50_000
     finally:
         new.dispose()
+
+
+def test_the_history_upgrade_holds_each_student_s_class_since_the_beginning_and_the_policy_s_year(
+        tmp_path: Path) -> None:
+    from server.history import school_year_of
+    from server.models import HISTORY_START, SchoolPolicy, StudentClassSpan
+    from tests.server.kit import school_today
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0010_event_basis")
+    old = make_server_engine(url)
+    seed_in_old_schema(tmp_path, old, extra={})
+    old.dispose()
+    upgrade(url)
+    new = make_server_engine(url)
+    try:
+        with new.connect() as conn:
+            spans = set(conn.execute(select(StudentClassSpan.student_id, StudentClassSpan.starts,
+                                            StudentClassSpan.class_id)).tuples())
+            years = conn.execute(select(SchoolPolicy.school_id, SchoolPolicy.school_year)).tuples().all()
+        assert ("s1", HISTORY_START, "1а") in spans and ("s4", HISTORY_START, "5а") in spans and len(spans) == 6
+        # the seeded Nazarovo file states today's school year (tests.server.kit.policy_of_year)
+        assert years == [("sch1", school_year_of(school_today()))]
+    finally:
+        new.dispose()

@@ -14,10 +14,12 @@ from sqlalchemy import delete, insert, update
 from werkzeug.routing import Rule as UrlRule
 
 from server.app import create_app
+from server.history import school_year_of
 from server.models import RoleGrant, User
 from server.office.roles import Role
 from server.office.users import add_user, invite
 from server.web.auth import rule_of
+from tests.server.kit import school_today
 from tests.server.office.conftest import Office
 
 STAFF = set(Role)  # every role may use a page that needs only a signed-in user
@@ -51,6 +53,11 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.students_results": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
     "office.student_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
     "office.student_diet": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.student_move": {Role.SCHOOL_ADMIN, Role.COORDINATOR},  # a class from a date (server.office.history)
+    # «Политика»: the school admin sets a year's policy, the coordinator reads
+    "office.policy_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.policy_file": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.policy_set": {Role.SCHOOL_ADMIN},
     "office.card_issue": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.card_block": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.card_replace": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
@@ -136,6 +143,8 @@ def _variants(rule: UrlRule, office: Office, token: str) -> list[tuple[str, dict
         base["name"] = "2026-12-04-sm.xlsx"  # a day without a menu: its file is not there
     if "app_id" in args:
         base["app_id"] = "no-such-application"  # a refused or unknown one answers inside the page, never a 500
+    if "school_year" in args:
+        base["school_year"] = school_year_of(school_today())  # the seeded school's policy year
     if "student_id" in args:  # s1 is in the teacher's class 1а, s3 in 5а
         return [("own class's student", {**base, "school_id": "sch1", "student_id": "s1"}, True),
                 ("other class's student", {**base, "school_id": "sch1", "student_id": "s3"}, False),
