@@ -28,6 +28,7 @@ from server.office import benefits
 from server.office.changes import OfficeError
 from server.office.changes import today as school_today
 from server.reports.request import (
+    find_class,
     form_row_of,
     month_end,
     month_title,
@@ -124,8 +125,7 @@ def build(conn: Connection, school_id: str, month: date, *, class_id: str | None
     school = school_row(conn, school_id)
     classes = {c.id: c for c in conn.execute(select(SchoolClass.id, SchoolClass.name, SchoolClass.grade)
                                              .where(SchoolClass.school_id == school_id))}
-    if class_id and class_id not in classes:
-        raise OfficeError(f"класса «{class_id}» нет в школе")
+    class_id = find_class(classes, class_id)
     warnings: list[str] = []
     policy = _policy(conn, school_id, month, warnings)
     book = class_book(conn, school_id)

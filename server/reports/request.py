@@ -149,6 +149,18 @@ def the_policy(conn: Connection, school_id: str, month: date) -> Policy:
         raise OfficeError(str(exc)) from None
 
 
+def find_class(classes: Mapping[str, Any], asked: str | None) -> str | None:
+    """The id of a class asked by its id or its name (any case); None when none is asked; OfficeError else."""
+    if not asked:
+        return None
+    if asked in classes:
+        return asked
+    found = [cid for cid, c in classes.items() if c.name.casefold() == asked.strip().casefold()]
+    if not found:
+        raise OfficeError(f"класса «{asked[:40]}» нет в школе")
+    return found[0]
+
+
 def safe_name(kind: str, school_id: str, month: date, form: str) -> str:
     safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in school_id)
     return f"{kind}-{safe}-{month:%Y-%m}.{form}"

@@ -25,6 +25,7 @@ from server.models import Break, Entitlement, MealSlot, SchoolClass, Student
 from server.office.changes import OfficeError
 from server.office.changes import today as school_today
 from server.reports.request import (
+    find_class,
     month_title,
     print_setup,
     render,
@@ -131,8 +132,7 @@ def build(conn: Connection, school_id: str, month: date, *, class_id: str | None
     school = school_row(conn, school_id)
     classes = {c.id: c for c in conn.execute(select(SchoolClass.id, SchoolClass.name, SchoolClass.grade)
                                              .where(SchoolClass.school_id == school_id))}
-    if class_id and class_id not in classes:
-        raise OfficeError(f"класса «{class_id}» нет в школе")
+    class_id = find_class(classes, class_id)
     book = class_book(conn, school_id)
     size: dict[str, int] = {}
     class_of: dict[str, str] = {}
