@@ -260,27 +260,67 @@ def overdue(conn: Connection, school_id: str, today: date | None = None) -> list
     return [a for a in applications(conn, school_id, status=REGISTERED, today=today) if a["overdue"]]
 
 
+def in_force_on(conn: Connection, school_id: str, day: date) -> list[Any]:
+    """The entitlements in force on `day` of the school's active students, with the student's name, birth date
+    and current class: what the lists per category are made of (`category_lists`, `server.reports.lists`)."""
+    return list(conn.execute(
+        select(*Entitlement.__table__.c, Student.full_name, Student.birth_date, Student.class_id)
+        .join(Student, (Student.school_id == Entitlement.school_id) & (Student.id == Entitlement.student_id))
+        .where(Entitlement.school_id == school_id, Student.active.is_(True), Entitlement.starts <= day,
+               (Entitlement.ends.is_(None)) | (Entitlement.ends >= day))).all())
+
+
+def order_text(order_no: str, order_date: date | None) -> str:
+    """«приказ № 01-04-9 от 01.10.2026» ("" without a number)."""
+    return (f"приказ № {order_no}" + (f" от {order_date:%d.%m.%Y}" if order_date else "")) if order_no else ""
+
+
+def basis_of(e: Any, policy: Policy) -> str:
+    """The basis of an entitlement row in a list: its reason and приказ, else the category's documents."""
+    return ("; ".join(p for p in (e.reason, order_text(e.order_no, e.order_date)) if p)
+            or "; ".join(policy.category_documents.get(e.category, ())))
+
+
+def application_bases(conn: Connection, school_id: str) -> dict[str, dict[str, Any]]:
+    """Per entitlement made by an application: the commission's protocol (number, date) and the documents
+    handed in that prove the category (the checklist's received titles, the common ones of every
+    application left out when the category has its own)."""
+    apps = conn.execute(select(BenefitApplication.id, BenefitApplication.entitlement_id,
+                               BenefitApplication.protocol_no, BenefitApplication.decided_on,
+                               BenefitApplication.category, BenefitApplication.registered_on)
+                        .where(BenefitApplication.school_id == school_id,
+                               BenefitApplication.entitlement_id.is_not(None))).all()
+    if not apps:
+        return {}
+    policy = _policy(conn, school_id)
+    docs: dict[str, list[str]] = {}
+    for d in conn.execute(select(ApplicationDocument.application_id, ApplicationDocument.title).where(
+            ApplicationDocument.school_id == school_id, ApplicationDocument.received.is_(True))
+            .order_by(ApplicationDocument.application_id, ApplicationDocument.position)):
+        docs.setdefault(d.application_id, []).append(d.title)
+    result = {}
+    for a in apps:
+        got = docs.get(a.id, [])
+        own = [t for t in got if t not in policy.common_documents]
+        result[a.entitlement_id] = {"protocol_no": a.protocol_no, "decided_on": a.decided_on,
+                                    "registered_on": a.registered_on, "documents": tuple(own or got)}
+    return result
+
+
 def category_lists(conn: Connection, school_id: str, day: date | None = None) -> dict[str, list[dict[str, Any]]]:
     """Per category, the students whose benefit is in force on `day` (seed 004 приложение 5): student,
     class, birth date, category, the basis document and the period; by class and name."""
     day = day or school_today(conn, school_id)
     policy = _policy(conn, school_id)
-    rows = conn.execute(
-        select(*Entitlement.__table__.c, Student.full_name, Student.birth_date, Student.class_id)
-        .join(Student, (Student.school_id == Entitlement.school_id) & (Student.id == Entitlement.student_id))
-        .where(Entitlement.school_id == school_id, Student.active.is_(True), Entitlement.starts <= day,
-               (Entitlement.ends.is_(None)) | (Entitlement.ends >= day))).all()
+    rows = in_force_on(conn, school_id, day)
     classes = {c.id: c for c in conn.execute(select(SchoolClass.id, SchoolClass.name, SchoolClass.grade)
                                              .where(SchoolClass.school_id == school_id))}
     lists: dict[str, list[dict[str, Any]]] = {c: [] for c in policy.categories}
     for r in sorted(rows, key=lambda r: (classes[r.class_id].grade if r.class_id in classes else 99, r.class_id,
                                          r.full_name)):
         e = r
-        order = (f"приказ № {e.order_no}" + (f" от {e.order_date:%d.%m.%Y}" if e.order_date else "")
-                 if e.order_no else "")
-        basis = "; ".join(p for p in (e.reason, order) if p) or "; ".join(policy.category_documents.get(e.category, ()))
         lists.setdefault(e.category, []).append({
             "student_id": e.student_id, "full_name": r.full_name, "birth_date": r.birth_date,
             "class_name": classes[r.class_id].name if r.class_id in classes else r.class_id,
-            "category": e.category, "basis": basis, "starts": e.starts, "ends": e.ends})
+            "category": e.category, "basis": basis_of(e, policy), "starts": e.starts, "ends": e.ends})
     return lists

@@ -96,6 +96,8 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.class_order_submit": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
     "office.class_standing": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
     "office.orders_overview": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    # Registers of the request's kinds (next month's request, lists, schedule): /office/<school>/reports/<kind>
+    "office.report_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
@@ -141,6 +143,8 @@ def _variants(rule: UrlRule, office: Office, token: str) -> list[tuple[str, dict
         base["day"] = "2026-12-04"
     if "name" in args:
         base["name"] = "2026-12-04-sm.xlsx"  # a day without a menu: its file is not there
+    if "kind" in args:
+        base["kind"] = "request"  # a register (server.reports.KINDS); without a policy for the year it says so
     if "app_id" in args:
         base["app_id"] = "no-such-application"  # a refused or unknown one answers inside the page, never a 500
     if "school_year" in args:
