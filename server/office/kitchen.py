@@ -63,7 +63,6 @@ _ADDS = {"add", "present"}
 _REMOVES = {"remove", "absent"}
 FORMATS = ("json", "csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-YEARS = (2000, 2100)  # the days a school may ask about
 
 
 def meal_title(meal: str) -> str:
@@ -73,20 +72,6 @@ def meal_title(meal: str) -> str:
 def _meal_rank(meal: str) -> int:
     order = list(Meal._value2member_map_)
     return order.index(meal) if meal in order else len(order)
-
-
-def parse_day(text: str | None) -> date:
-    """A day from ``2026-12-04`` or ``04.12.2026``; OfficeError (Russian) on anything else."""
-    value = (text or "").strip()[:40]
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            day = datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-        if not YEARS[0] <= day.year <= YEARS[1]:
-            raise OfficeError(f"дата {ru_date(day)}: год от {YEARS[0]} до {YEARS[1]}")
-        return day
-    raise OfficeError(f"дата: ГГГГ-ММ-ДД или ДД.ММ.ГГГГ, а не «{value}»" if value else "укажите дату: ДД.ММ.ГГГГ")
 
 
 # --- counts ------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from server.app import state
 from server.calendar import load_calendar, school_clock
 from server.office import orders
 from server.office.changes import NotFound, OfficeError
+from server.office.dates import parse_day
 from server.office.roles import Role, classes_of, permits
 from server.web import students  # noqa: F401  («Сегодня» and «Ученики» come first in the menu)
 from server.web.auth import account, allow
@@ -46,15 +47,12 @@ def _clean(values: MultiDict[str, str]) -> None:
 
 
 def _day_arg(text: str) -> date | None:
-    text = text.strip()[:20]
-    if not text:
+    if not text.strip():
         return None
-    for parse in (date.fromisoformat, lambda t: date(int(t[6:10]), int(t[3:5]), int(t[:2]))):
-        try:
-            return parse(text)
-        except ValueError:
-            continue
-    raise BadForm(f"«{text}» — не дата; нужна дата в виде дд.мм.гггг")
+    try:
+        return parse_day(text)
+    except OfficeError as exc:
+        raise BadForm(str(exc)) from None
 
 
 def _may_amend(school_id: str) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from server.models import AuditEntry, KitchenSending
 from server.office import kitchen
 from server.office.changes import NotFound, OfficeError
+from server.office.dates import parse_day
 from server.office.kitchen import Sums, Tally
 from tests.server.office.kitchen_kit import AFTER_DEADLINE, DAY, L3040, L75660, SCHOOL, TZ, build
 
@@ -161,8 +162,8 @@ def test_sending_is_refused_for_a_day_off_a_past_day_and_before_the_deadline(
 @pytest.mark.parametrize("text", ["", "завтра", "2026-13-01", "31.02.2026", "2026-12-04T10:00", "x" * 500])
 def test_garbage_dates_are_refused_in_russian(text: str) -> None:
     with pytest.raises(OfficeError, match="дат"):
-        kitchen.parse_day(text)
+        parse_day(text)
 
 
 def test_dates_in_both_forms_are_read() -> None:
-    assert kitchen.parse_day("2026-12-04") == kitchen.parse_day(" 04.12.2026 ") == DAY
+    assert parse_day("2026-12-04") == parse_day(" 04.12.2026 ") == DAY
