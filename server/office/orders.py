@@ -464,7 +464,8 @@ def submit(conn: Connection, actor: str, school_id: str, class_id: str, day: dat
             raise OfficeError(f"ученика с кодом {sid[:64]} нет в классе {cls.name}")
         bad = [m for m in choice.meals if m not in MEALS]
         if bad:
-            raise OfficeError(f"неизвестный приём пищи «{bad[0][:20]}»; допустимо: {', '.join(MEALS)}")
+            allowed = ", ".join(Meal(m).ru for m in MEALS)
+            raise OfficeError(f"неизвестный приём пищи «{bad[0][:20]}»; допустимо: {allowed}")
     ids = sorted(choices)
     ordered = _ordered(conn, school_id, ids, day)
     absent = _absent(conn, school_id, ids, day)
