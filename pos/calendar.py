@@ -34,7 +34,7 @@ def parse_deadline(text: str) -> time:
             raise ValueError
         return time(int(hours), int(minutes))
     except ValueError:
-        raise ValueError(f"срок заявки: время ЧЧ:ММ, например 10:00 (получено {text!r})") from None
+        raise ValueError(f"срок заявки: время ЧЧ:ММ, например 10:00 (получено «{text.strip()[:20]}»)") from None
 
 
 @dataclass(frozen=True)

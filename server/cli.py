@@ -575,11 +575,12 @@ def kitchen_order_cmd(school_id: str, day_text: str, form: str, out: Path | None
 
     from server.office import kitchen
     from server.office.changes import NotFound, OfficeError
+    from server.office.dates import parse_day
 
     if form not in kitchen.FORMATS:
         _usage(f"--format: xlsx, csv или json, а не «{form[:40]}»")
     try:
-        day = kitchen.parse_day(day_text) if day_text else None
+        day = parse_day(day_text) if day_text else None
     except OfficeError as exc:
         _usage(f"--date: {exc}")
     engine = _engine()

@@ -18,6 +18,7 @@ from server.api import engine, fail, json_body, principal, requires
 from server.models import School
 from server.office import benefits, calendar, kitchen, orders, roster
 from server.office.changes import NotFound, OfficeError, today
+from server.office.dates import parse_day
 from server.web.clock import now
 
 bp = Blueprint("office_api", __name__)
@@ -59,11 +60,10 @@ def _day(body: dict[str, Any], key: str, *, required: bool = True) -> date | Non
     if value is None and not required:
         return None
     if isinstance(value, str):
-        for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-            try:
-                return datetime.strptime(value.strip(), fmt).date()
-            except ValueError:
-                continue
+        try:
+            return parse_day(value)
+        except OfficeError as exc:
+            fail(400, f"поле {key}: {exc}")
     fail(400, f"поле {key}: дата ГГГГ-ММ-ДД или ДД.ММ.ГГГГ")
 
 
@@ -196,7 +196,7 @@ def _kitchen_day(conn: Connection, school_id: str, value: Any) -> date:
     if not isinstance(value, str):
         fail(400, "поле date: строка ГГГГ-ММ-ДД или ДД.ММ.ГГГГ")
     try:
-        return kitchen.parse_day(value)
+        return parse_day(value)
     except OfficeError as exc:
         fail(400, f"параметр date: {exc}")
 

@@ -11,9 +11,10 @@ kitchen (`KitchenSending`) — and the counts of now are given too when they dif
 Pricing: a free meal is priced by the policy (`pos.policy.Policy.free_meals`, the student's benefits in
 force that day) on its budget line; where the policy has a daily cap, the part of a student's free
 meals above it (in meal order, as the terminal charges it) is a copay from the account. A paid meal
-is priced by the day's menu (`paid_prices`, the one place), else by the policy's price for the grade
-and age, with a warning. Students are counted in their current class; a class's meal without a slot
-in the canteen's schedule goes under «вне расписания». Students marked absent have no `Order` rows.
+is priced by the day's menu (`server.office.menu.paid_prices`, as the class order and the window), and
+without a menu price is counted with no sum and a warning. Students are counted in their current class;
+a class's meal without a slot in the canteen's schedule goes under «вне расписания». Students marked
+absent have no `Order` rows.
 
 Undoing a change: add and present (with a meal) are taken away, remove and absent (with a meal) are
 put back; an absent/present mark without a meal changes no count (its meals are removed by their own
@@ -34,9 +35,9 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from pos.calendar import WEEKDAY_RU, Calendar, parse_deadline
-from pos.domain import Meal, age_on, group_of, menu_price, ru_date
+from pos.domain import Meal, age_on, group_of, ru_date
 from pos.money import format_rub
-from pos.policy import EligibilityError, FreeMeal, Policy, parse_policy
+from pos.policy import FreeMeal, Policy, parse_policy
 from pos.settings import zone
 from server.calendar import load_calendar
 from server.free_meals import FreeMeals
@@ -45,13 +46,13 @@ from server.models import (
     Entitlement,
     KitchenSending,
     MealSlot,
-    MenuPrice,
     Order,
     OrderChange,
     School,
     SchoolClass,
     Student,
 )
+from server.office import menu
 from server.office.audit import record_change
 from server.office.changes import NotFound, OfficeError
 from server.tabular import csv_text, excel_safe
@@ -63,7 +64,6 @@ _ADDS = {"add", "present"}
 _REMOVES = {"remove", "absent"}
 FORMATS = ("json", "csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-YEARS = (2000, 2100)  # the days a school may ask about
 
 
 def meal_title(meal: str) -> str:
@@ -73,20 +73,6 @@ def meal_title(meal: str) -> str:
 def _meal_rank(meal: str) -> int:
     order = list(Meal._value2member_map_)
     return order.index(meal) if meal in order else len(order)
-
-
-def parse_day(text: str | None) -> date:
-    """A day from ``2026-12-04`` or ``04.12.2026``; OfficeError (Russian) on anything else."""
-    value = (text or "").strip()[:40]
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            day = datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-        if not YEARS[0] <= day.year <= YEARS[1]:
-            raise OfficeError(f"дата {ru_date(day)}: год от {YEARS[0]} до {YEARS[1]}")
-        return day
-    raise OfficeError(f"дата: ГГГГ-ММ-ДД или ДД.ММ.ГГГГ, а не «{value}»" if value else "укажите дату: ДД.ММ.ГГГГ")
 
 
 # --- counts ------------------------------------------------------------------------------------------------
@@ -241,19 +227,14 @@ PaidPrice = Callable[[int, int | None, str], int | None]
 
 
 def paid_prices(conn: Connection, school_id: str, day: date) -> PaidPrice:
-    """The day's menu price of a paid meal for a student of (grade, age); None when the menu has none.
+    """The day's menu price of a paid meal for a student of (grade, age); None when the menu has none —
+    `server.office.menu.paid_prices`, by the student's age group, as the class order and the window."""
+    price = menu.paid_prices(conn, school_id, day)
 
-    The one lookup of paid prices for the kitchen's order: where the menu prices by age group, the
-    group of (grade, age) is chosen here.
-    """
-    prices = {(m, g): p for m, g, p in conn.execute(
-        select(MenuPrice.meal, MenuPrice.age_group, MenuPrice.price_kopecks).where(
-            MenuPrice.school_id == school_id, MenuPrice.day == day))}
+    def for_student(grade: int, age: int | None, meal: str) -> int | None:
+        return price(meal, group_of(age, grade))
 
-    def price(grade: int, age: int | None, meal: str) -> int | None:
-        return menu_price(prices, meal, group_of(age, grade))
-
-    return price
+    return for_student
 
 
 # --- building the order ------------------------------------------------------------------------------------
@@ -290,15 +271,10 @@ class _Books:
         found = self.paid_price(grade, age, meal)
         if found is not None:
             return found
-        try:
-            fallback = self.policy.price(grade, age, Meal(meal))
-        except (EligibilityError, ValueError):
-            self.warn(f"Нет цены «{meal_title(meal)}» ни в меню на {ru_date(self.day)}, ни в политике для "
-                      f"{grade} класса: платные посчитаны по 0,00 ₽.")
-            return 0
-        self.warn(f"В меню на {ru_date(self.day)} нет цены «{meal_title(meal)}»: платные посчитаны по цене "
-                  f"политики.")
-        return fallback
+        # As the class order warns and the window refuses («Нет цены»): no price is made up here.
+        self.warn(f"В меню на {ru_date(self.day)} нет цены «{meal_title(meal)}»: платные посчитаны без суммы "
+                  f"(0,00 ₽), пока меню не заполнено.")
+        return 0
 
     def student(self, student_id: str) -> tuple[Any, Any, int | None, dict[str, FreeMeal] | None] | None:
         """(student, class, age, free meals) of a student of the roster; None for one not on it."""

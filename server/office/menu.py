@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from pos.domain import AGE_GROUP_TITLES, AGE_OLDER, AGE_YOUNGER, ALL_AGES, Meal, ru_date
+from pos.domain import AGE_GROUP_TITLES, AGE_OLDER, AGE_YOUNGER, ALL_AGES, Meal, menu_price, ru_date
 from pos.money import format_rub
 from server import rows as r
 from server.db import upsert
@@ -183,6 +183,20 @@ def sums(dishes: Iterable[DishRow]) -> dict[tuple[str, str], int]:
     for d in dishes:
         totals[(d.meal, d.age_group)] = totals.get((d.meal, d.age_group), 0) + d.price_kopecks
     return totals
+
+
+def paid_prices(conn: Connection, school_id: str, day: date) -> Callable[[str, str], int | None]:
+    """The day's price of a paid meal for an age group, as the terminals charge it (`pos.domain.menu_price`:
+    the group's price, else the price for every age; None when the menu has neither) — the one lookup the
+    class order and the kitchen's order price paid meals by."""
+    prices = {(m, g): p for m, g, p in conn.execute(
+        select(MenuPrice.meal, MenuPrice.age_group, MenuPrice.price_kopecks).where(
+            MenuPrice.school_id == school_id, MenuPrice.day == day))}
+
+    def price(meal: str, group: str) -> int | None:
+        return menu_price(prices, meal, group)
+
+    return price
 
 
 def school_name(conn: Connection, school_id: str) -> str:

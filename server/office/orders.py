@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from pos.calendar import NOT_SUBMITTED_LEAD, Calendar, parse_deadline
-from pos.domain import Meal, age_group, menu_price, ru_date
+from pos.domain import Meal, age_group, ru_date
 from pos.ledger import MONEY_KINDS, cancelled, counts_as_served
 from pos.money import format_rub
 from pos.policy import EligibilityError, Policy, parse_policy
@@ -43,7 +43,6 @@ from server.models import (
     Event,
     KitchenSending,
     MealSlot,
-    MenuPrice,
     Order,
     OrderChange,
     School,
@@ -52,6 +51,7 @@ from server.models import (
     Student,
     Tombstone,
 )
+from server.office import menu
 from server.office.audit import record_change
 from server.office.changes import NotFound, OfficeError, change
 
@@ -189,16 +189,13 @@ def check_day(conn: Connection, school_id: str, class_id: str, day: date, now: d
 
 def paid_prices(conn: Connection, school_id: str, day: date, students: Iterable[tuple[str, int, date | None]]
                 ) -> dict[str, dict[str, int]]:
-    """The menu price of each paid meal on `day`, per student (id, grade, birth date): the one place
-    paid prices are read (a menu priced per age group adapts here)."""
-    menu = {(m, g): int(p) for m, g, p in conn.execute(
-        select(MenuPrice.meal, MenuPrice.age_group, MenuPrice.price_kopecks).where(
-            MenuPrice.school_id == school_id, MenuPrice.day == day))}
-    meals = {m for m, _g in menu}
+    """The menu price of each paid meal on `day`, per student (id, grade, birth date), by the student's age
+    group (`server.office.menu.paid_prices`, the kitchen's order prices by the same)."""
+    price = menu.paid_prices(conn, school_id, day)
     out: dict[str, dict[str, int]] = {}
     for student_id, grade, born in students:
-        group = age_group(born, grade, day)  # as the window prices it (pos.domain.menu_price)
-        out[student_id] = {m: p for m in meals if (p := menu_price(menu, m, group)) is not None}
+        group = age_group(born, grade, day)
+        out[student_id] = {m: p for m in MEALS if (p := price(m, group)) is not None}
     return out
 
 
@@ -467,7 +464,8 @@ def submit(conn: Connection, actor: str, school_id: str, class_id: str, day: dat
             raise OfficeError(f"ученика с кодом {sid[:64]} нет в классе {cls.name}")
         bad = [m for m in choice.meals if m not in MEALS]
         if bad:
-            raise OfficeError(f"неизвестный приём пищи «{bad[0][:20]}»; допустимо: {', '.join(MEALS)}")
+            allowed = ", ".join(Meal(m).ru for m in MEALS)
+            raise OfficeError(f"неизвестный приём пищи «{bad[0][:20]}»; допустимо: {allowed}")
     ids = sorted(choices)
     ordered = _ordered(conn, school_id, ids, day)
     absent = _absent(conn, school_id, ids, day)

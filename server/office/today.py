@@ -137,9 +137,10 @@ def month(conn: Connection, school_id: str, today: date) -> list[DayTotals]:
     calendar = load_calendar(conn, school_id, first, today)  # the school's days by `pos.calendar`
     ordered = Counter(dict(conn.execute(select(Order.day, func.count()).where(
         Order.school_id == school_id, Order.day >= first, Order.day <= today).group_by(Order.day)).tuples().all()))
-    serves = conn.execute(select(Event.id, Event.local_date).where(
-        Event.school_id == school_id, Event.local_date >= first, Event.local_date <= today,
-        Event.kind.in_(SERVED_KINDS))).all()
+    in_month = (Event.school_id == school_id, Event.local_date >= first, Event.local_date <= today,
+                Event.kind.in_(SERVED_KINDS))
+    served = Counter(dict(conn.execute(select(Event.local_date, func.count()).where(*in_month)
+                                       .group_by(Event.local_date)).tuples().all()))
     # A reversal of any day cancels its serve: look the reversals up by the serves' ids, not by the days.
     serve = aliased(Event)
     serve_ids = select(serve.id).where(serve.school_id == school_id, serve.local_date >= first,
@@ -147,7 +148,9 @@ def month(conn: Connection, school_id: str, today: date) -> list[DayTotals]:
     gone = cancelled(conn.execute(select(Event.id, Event.kind, Event.ref_event_id).where(
         Event.school_id == school_id, Event.kind == EventKind.REVERSAL,
         Event.ref_event_id.in_(serve_ids))).tuples())
-    served = Counter(e.local_date for e in serves if e.id not in gone)
+    for chunk in (sorted(gone)[i:i + 500] for i in range(0, len(gone), 500)):
+        served.subtract(dict(conn.execute(select(Event.local_date, func.count()).where(
+            *in_month, Event.id.in_(chunk)).group_by(Event.local_date)).tuples().all()))
     days = (first + timedelta(days=n) for n in range((today - first).days + 1))
     return [DayTotals(d, ordered[d], served[d]) for d in days
             if calendar.is_school_day(d) or served[d]]

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from server.app import state
 from server.office import kitchen
 from server.office.changes import NotFound, OfficeError
+from server.office.dates import parse_day
 from server.office.roles import Role, permits
 from server.web.auth import account, allow
 from server.web.blueprint import bp
@@ -31,7 +32,7 @@ def _sentence(text: str) -> str:
 
 def _day(conn: Any, school_id: str, source: MultiDict[str, str]) -> date:
     text = source.get("date", "").strip()
-    return kitchen.parse_day(text) if text else kitchen.next_school_day(conn, school_id, now())
+    return parse_day(text) if text else kitchen.next_school_day(conn, school_id, now())
 
 
 def _page(school_id: str, source: MultiDict[str, str], *, message: str = "", error: str = "",

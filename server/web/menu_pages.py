@@ -18,6 +18,7 @@ from server.models import School
 from server.office import imports, menu, menu_file, menu_import
 from server.office.changes import NotFound, OfficeError
 from server.office.changes import today as school_today
+from server.office.dates import in_range
 from server.office.roles import Role
 from server.rows import school_year
 from server.web.auth import account, allow, public
@@ -41,9 +42,10 @@ def _engine() -> Engine:
 def _day(text: str) -> date:
     """A day in a URL (yyyy-mm-dd); anything else is a Russian 404 page, never a 500."""
     try:
-        return date.fromisoformat(text) if len(text) == 10 else abort(404)
+        day = date.fromisoformat(text) if len(text) == 10 else abort(404)
     except ValueError:
         abort(404)
+    return day if in_range(day) else abort(404)
 
 
 def _known_school(school_id: str) -> tuple[str, str]:

@@ -15,6 +15,8 @@ from server.app import state
 from server.calendar import load_calendar, school_clock
 from server.office import orders
 from server.office.changes import NotFound, OfficeError
+from server.office.changes import today as school_today
+from server.office.dates import parse_day
 from server.office.roles import Role, classes_of, permits
 from server.web import students  # noqa: F401  («Сегодня» and «Ученики» come first in the menu)
 from server.web.auth import account, allow
@@ -46,15 +48,12 @@ def _clean(values: MultiDict[str, str]) -> None:
 
 
 def _day_arg(text: str) -> date | None:
-    text = text.strip()[:20]
-    if not text:
+    if not text.strip():
         return None
-    for parse in (date.fromisoformat, lambda t: date(int(t[6:10]), int(t[3:5]), int(t[:2]))):
-        try:
-            return parse(text)
-        except ValueError:
-            continue
-    raise BadForm(f"«{text}» — не дата; нужна дата в виде дд.мм.гггг")
+    try:
+        return parse_day(text)
+    except OfficeError as exc:
+        raise BadForm(str(exc)) from None
 
 
 def _may_amend(school_id: str) -> bool:
@@ -225,7 +224,8 @@ def class_standing(school_id: str, class_id: str) -> Any:
     try:
         with _engine().connect() as conn:
             sheet_students = orders.class_students(conn, school_id, class_id)
-            cls, calendar, _tz, _deadline = orders.class_context(conn, school_id, class_id, date.today())
+            today = school_today(conn, school_id)
+            cls, calendar, _tz, _deadline = orders.class_context(conn, school_id, class_id, today)
             standing = orders.standing_of(conn, school_id, [s.id for s in sheet_students])
     except NotFound:
         return render_template("error.html", code=404, title="Класс не найден",

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from server.models import AuditEntry, KitchenSending
 from server.office import kitchen
 from server.office.changes import NotFound, OfficeError
+from server.office.dates import parse_day
 from server.office.kitchen import Sums, Tally
 from tests.server.office.kitchen_kit import AFTER_DEADLINE, DAY, L3040, L75660, SCHOOL, TZ, build
 
@@ -81,9 +82,10 @@ def test_late_amendments_are_listed_under_the_frozen_order_with_the_counts_of_no
     assert o.changed
     now = rows(o.current)
     assert now["lunch", "1 смена, 3 перемена, 11:40–12:00", "1А"].paid == Tally(0, 0)
-    # d2's snack: no menu price for a snack that day, so the policy's price (13 years: 42,36), with a warning.
-    assert now["snack", "2 смена, 2 перемена, 15:40–16:00", "6В"].paid == Tally(1, 4236)
-    assert o.current.sums.total == Tally(14, 95439 - 11000 + 4236)
+    # d2's snack: no menu price for a snack that day: counted, with no sum (the window would refuse it «Нет
+    # цены» and the class order warns of it too), and a warning
+    assert now["snack", "2 смена, 2 перемена, 15:40–16:00", "6В"].paid == Tally(1, 0)
+    assert o.current.sums.total == Tally(14, 95439 - 11000)
     assert o.at_deadline.sums.total == Tally(14, 95439)  # the frozen order stays as it was
     assert any("нет цены «полдник»" in w for w in o.warnings)
 
@@ -161,8 +163,8 @@ def test_sending_is_refused_for_a_day_off_a_past_day_and_before_the_deadline(
 @pytest.mark.parametrize("text", ["", "завтра", "2026-13-01", "31.02.2026", "2026-12-04T10:00", "x" * 500])
 def test_garbage_dates_are_refused_in_russian(text: str) -> None:
     with pytest.raises(OfficeError, match="дат"):
-        kitchen.parse_day(text)
+        parse_day(text)
 
 
 def test_dates_in_both_forms_are_read() -> None:
-    assert kitchen.parse_day("2026-12-04") == kitchen.parse_day(" 04.12.2026 ") == DAY
+    assert parse_day("2026-12-04") == parse_day(" 04.12.2026 ") == DAY

@@ -69,7 +69,7 @@ def test_the_page_shows_the_frozen_order_then_the_amendments_and_the_counts_of_n
     assert "Галкина Ася" not in frozen
     assert "03.12.2026 11:00 коорд 1А Галкина Ася снято: обед уезжает на соревнования" in text(later)
     assert "Дёмина Дарья добавлено: полдник остаётся на продлёнку после отправки" in text(later)
-    assert "Сейчас, с изменениями после срока" in later and "886,75 ₽" in later
+    assert "Сейчас, с изменениями после срока" in later and "844,39 ₽" in later
     assert "Отправить на пищеблок" not in html  # already sent
     assert "Пищеблок" in text(html.split("</nav>")[1])  # the menu item
 

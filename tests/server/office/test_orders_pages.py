@@ -142,9 +142,12 @@ def test_garbage_in_the_form_is_a_russian_page_never_a_500(office: Office) -> No
     setup(office)
     teacher = office.client(Role.TEACHER)
     cases: list[tuple[str, dict[str, Any], int, str]] = [
-        ("get", {"day": "31.02.2026"}, 400, "не дата"),
+        ("get", {"day": "31.02.2026"}, 400, "ДД.ММ.ГГГГ"),
+        ("get", {"day": "0001-01-01"}, 400, "год от 2000 до 2100"),  # no date arithmetic overflows (was a 500)
+        ("get", {"day": "31.12.9999"}, 400, "год от 2000 до 2100"),
+        ("post", {**FORM, "day": "9999-12-31"}, 422, "год от 2000 до 2100"),
         ("get", {"day": "x\x00"}, 400, "NUL"),
-        ("post", {**FORM, "day": "завтра"}, 422, "не дата"),
+        ("post", {**FORM, "day": "завтра"}, 422, "ДД.ММ.ГГГГ"),
         ("post", {"day": "2026-12-07"}, 422, "В форме нет учеников"),
         ("post", {**FORM, "meal-s1": ["ужин"]}, 422, "Неизвестный приём пищи"),
         ("post", {**FORM, "student": ["s3"]}, 422, "нет в классе 1А"),
@@ -155,6 +158,12 @@ def test_garbage_in_the_form_is_a_russian_page_never_a_500(office: Office) -> No
         response = (teacher.get(SHEET, query_string=data) if method == "get" else teacher.post(SHEET, data=data))
         assert (response.status_code, text in response.get_data(as_text=True)) == (code, True), (data, text)
     assert ordered(office, MON) == set()
+    coordinator = office.client(Role.COORDINATOR)
+    for day in ("0001-01-01", "9999-12-31"):
+        overview = coordinator.get("/office/sch1/orders", query_string={"day": day})
+        assert overview.status_code == 400 and "год от 2000 до 2100" in overview.get_data(as_text=True)
+        assert coordinator.get(f"/office/sch1/menu/{day}").status_code == 404
+        assert office.app.test_client().get(f"/menu/sch1/{day}").status_code == 404
 
 
 def test_the_standing_choice_page_saves_and_the_sheet_starts_from_it(office: Office) -> None:
