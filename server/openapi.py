@@ -310,6 +310,7 @@ def _office(op: Op, school: dict[str, Any]) -> dict[str, Any]:
             "Заявления без решения дольше 10 рабочих дней (поданные летом — после 7 сентября)",
             auth="администратора", params=[school], errors=("401", "403", "404"))},
         **_kitchen(op, school),
+        **_reports(op, school),
     }
 
 
@@ -333,6 +334,28 @@ def _kitchen(op: Op, school: dict[str, Any]) -> dict[str, Any]:
             errors=("400", "401", "403", "404", "422"), body_required=False,
             body={"type": "object", "properties": {"date": {"type": "string", "description": day["description"]}}})},
     }
+
+
+def _reports(op: Op, school: dict[str, Any]) -> dict[str, Any]:
+    """The registers of a month (server/api/office.py, server.reports; tabel helper)."""
+    from server.reports import KINDS
+
+    found = op("Отчёт за месяц: табель класса (tabel), молоко (milk), отчёт школы (monthly) и другие виды — JSON, "
+               "CSV, XLSX или PDF; выгрузка записывается, на странице отчёта видно, что изменилось с последней",
+               auth="администратора",
+               params=[school, {"name": "kind", "in": "path", "required": True, "description": "вид отчёта",
+                                "schema": {"type": "string", "enum": list(KINDS)}},
+                       _query("month", "месяц ГГГГ-ММ", True), _query("class", "код класса (табель — обязательно)",
+                                                                      False),
+                       _query("format", "json (по умолчанию), csv, xlsx или pdf", False),
+                       _query("submitted", "1 — отметить, что отчёт сдан", False)],
+               errors=("400", "401", "403", "404"))
+    found["responses"]["200"]["content"].update({
+        "text/csv": {"schema": {"type": "string"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}}})
+    return {"/api/schools/{school_id}/reports/{kind}": {"get": found}}
 
 
 def _reviews(op: Op, school: dict[str, Any]) -> dict[str, Any]:

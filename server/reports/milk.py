@@ -101,7 +101,7 @@ def from_month(m: Month, class_id: str | None = None) -> MilkRegister:
     for student_id in set(m.book.spans) | set(m.students):
         for d in m.days:
             c = m.class_on(student_id, d)
-            if c in primary:
+            if c is not None and c in primary:
                 days_of.setdefault(student_id, {})[d] = c
     milk = by_student(s for s in m.served if s.meal == Meal.MILK.value and s.day in days_of.get(s.student_id, {}))
     day_cols, other = columns(m, class_id, [s.day for rows in milk.values() for s in rows])

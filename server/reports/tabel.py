@@ -148,9 +148,9 @@ def from_month(m: Month, class_id: str) -> Tabel:
                               + [p.day for rows in parcels.values() for p in rows])
     groups: dict[str | None, list[StudentRow]] = {}
     for student_id, in_class in days_of.items():
-        mine, given = served.get(student_id, []), parcels.get(student_id, [])
-        row = _student_row(m, student_id, in_class, day_cols, codes, mine, given)
-        groups.setdefault(_category(m, student_id, cls, in_class, mine, given), []).append(row)
+        eaten, given = served.get(student_id, []), parcels.get(student_id, [])
+        row = _student_row(m, student_id, in_class, day_cols, codes, eaten, given)
+        groups.setdefault(_category(m, student_id, cls, in_class, eaten, given), []).append(row)
     out = []
     for category in sorted(groups, key=m.category_rank):
         rows = sorted(groups[category], key=lambda r: (r.name, r.student_id))
@@ -204,7 +204,8 @@ def _category(m: Month, student_id: str, cls: Any, in_class: set[date], served: 
     found = Counter(s.category for s in served if s.free)
     found.update(p.category for p in parcels)
     if found:
-        return sorted(found.items(), key=lambda kv: (-kv[1], m.category_rank(kv[0])))[0][0]
+        best: str | None = sorted(found.items(), key=lambda kv: (-kv[1], m.category_rank(kv[0])))[0][0]
+        return best
     for d in sorted(in_class):
         held = m.categories_in_force(student_id, d)
         if held:

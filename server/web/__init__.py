@@ -26,6 +26,7 @@ def init_app(app: Flask, config: ServerConfig) -> None:
         menu_pages,
         order_pages,
         pages,
+        report_pages,
         review_queue,
         students,
         terminals,

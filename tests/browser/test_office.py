@@ -13,12 +13,12 @@ from server.office.roles import Role
 
 pytestmark = pytest.mark.slow
 PASSWORDS = {d.role: (d.login, d.password) for d in LOGINS}
-MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Заявки", "Пищеблок", "Меню", "Календарь", "Ученики", "Льготы", "Сверка",
+MENUS = {Role.SCHOOL_ADMIN: ["Сегодня", "Заявки", "Пищеблок", "Отчёты", "Сухой паёк", "Меню", "Календарь", "Ученики", "Льготы", "Сверка",
                              "Загрузка", "Терминалы", "Пользователи"],
-         Role.COORDINATOR: ["Сегодня", "Заявки", "Пищеблок", "Меню", "Календарь", "Ученики", "Льготы", "Сверка",
+         Role.COORDINATOR: ["Сегодня", "Заявки", "Пищеблок", "Отчёты", "Сухой паёк", "Меню", "Календарь", "Ученики", "Льготы", "Сверка",
                             "Загрузка", "Терминалы"],
          Role.CANTEEN: ["Сегодня", "Пищеблок", "Меню"],
-         Role.TEACHER: ["Заявка", "Календарь", "Ученики", "Класс 1А"]}  # the demo names its classes «1А»
+         Role.TEACHER: ["Заявка", "Отчёты", "Календарь", "Ученики", "Класс 1А"]}  # the demo names its classes «1А»
 
 
 def sign_in(page: Any, base: str, login: str, password: str) -> None:

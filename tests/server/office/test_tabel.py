@@ -81,7 +81,7 @@ def test_monthly_report_by_hand(engine: Engine) -> None:
         ("", "lunch", L3040): (1, 7288),  # b1 (2 смена)
     }
     # grade's own right breakfasts: a1 2 × 48,58 + m1 2 × 48,58 + t1 (48,58 + 56,49) = 194,32 + 105,07 = 299,39
-    assert [x.title for x in r.free][0] == "Малообеспеченные (доход ниже прожиточного минимума), п. 4.3 а: завтрак"
+    assert r.free[0].title == "Малообеспеченные (доход ниже прожиточного минимума), п. 4.3 а: завтрак"
     assert [(x.meal, x.total) for x in r.paid] == [("breakfast", Tally(1, 7500))]  # c2
     # 0110075660: 56,49 + 97,16 + 218,64 + 36,44 = 408,73 (7 meals); 01100L3040: 299,39 + 72,88 = 372,27 (7)
     assert r.by_line == ((L75660, Tally(7, 40873), Tally()), (L3040, Tally(7, 37227), Tally()))
