@@ -166,7 +166,7 @@ def _policy_price(conn: Connection, school_id: str, day: date, cls: Any, birth: 
 
 def remove(conn: Connection, actor: str, school_id: str, parcel_id: int) -> None:
     row = conn.execute(select(FoodParcel).where(FoodParcel.school_id == school_id, FoodParcel.id == parcel_id)
-                       ).scalars().first()
+                       ).first()
     if row is None:
         raise NotFound("запись о сухом пайке не найдена")
     conn.execute(delete(FoodParcel).where(FoodParcel.id == parcel_id))
@@ -200,4 +200,4 @@ def month_entries(conn: Connection, school_id: str, month: date) -> list[Entry]:
                   p.budget_line, p.amount_kopecks, p.note, p.created_by)
             for p in conn.execute(select(FoodParcel).where(
                 FoodParcel.school_id == school_id, FoodParcel.day >= month, FoodParcel.day <= month_end(month))
-                .order_by(FoodParcel.day, FoodParcel.student_id, FoodParcel.id)).scalars()]
+                .order_by(FoodParcel.day, FoodParcel.student_id, FoodParcel.id))]

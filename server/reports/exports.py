@@ -112,7 +112,7 @@ def last_export(conn: Connection, school_id: str, kind: str, month: date | str, 
     key = month_key(month) if isinstance(month, date) else month
     row = conn.execute(select(ReportExport).where(
         ReportExport.school_id == school_id, ReportExport.kind == kind, ReportExport.month == key,
-        ReportExport.class_id == (class_id or "")).order_by(ReportExport.id.desc()).limit(1)).scalars().first()
+        ReportExport.class_id == (class_id or "")).order_by(ReportExport.id.desc()).limit(1)).first()
     if row is None:
         return None
     return Export(row.id, row.kind, row.month, row.class_id, row.format, row.submitted, json.loads(row.figures),

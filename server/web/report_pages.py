@@ -95,22 +95,21 @@ def reports_page(school_id: str) -> Any:
 @bp.get("/office/<school_id>/reports/<kind>")
 @allow(*VIEWERS)
 def report_page(school_id: str, kind: str) -> Any:
-    engine = state(current_app).engine
-    with engine.connect() as conn:
-        try:
-            kind_module(kind)
-        except ReportError:
-            abort(404)
-        try:
+    try:
+        kind_module(kind)
+    except ReportError:
+        abort(404)
+    try:
+        with state(current_app).engine.connect() as conn:
             month = _month(conn, school_id, request.args)
             class_id = _scope(conn, school_id, kind, request.args.get("class") or None)
             module, data = build(conn, school_id, kind, month, class_id)
-        except ReportError as exc:
-            return render_template("error.html", code=400, title="Отчёт не составлен", text=_sentence(str(exc))), 400
-        since = since_last(conn, school_id, kind, month, class_id, data)
-        tz = zone(conn.execute(select(School.timezone).where(School.id == school_id)).scalar_one())
-        classes = _classes(conn, school_id) if _manager(school_id) else [
-            c for c in _classes(conn, school_id) if c.id in classes_of(account().grants, school_id)]
+            since = since_last(conn, school_id, kind, month, class_id, data)
+            tz = zone(conn.execute(select(School.timezone).where(School.id == school_id)).scalar_one())
+            classes = _classes(conn, school_id) if _manager(school_id) else [
+                c for c in _classes(conn, school_id) if c.id in classes_of(account().grants, school_id)]
+    except ReportError as exc:  # rendered with the connection closed (SQLite: one writer at a time)
+        return render_template("error.html", code=400, title="Отчёт не составлен", text=_sentence(str(exc))), 400
     grid = module.grid(data) if hasattr(module, "grid") else None
     if request.args.get("print") and hasattr(module, "to_html"):
         return Response(module.to_html(data), mimetype="text/html")
