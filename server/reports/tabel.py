@@ -280,6 +280,7 @@ def figures(t: Tabel) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for g in t.groups:
         for r in g.rows:
+            out[f"{r.name}: категория"] = g.title
             for d, mark in zip(t.days, r.cells, strict=True):
                 if mark:
                     out[f"{r.name}, {ru_date(d)}"] = mark
