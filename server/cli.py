@@ -485,8 +485,8 @@ def reviews_cmd(school_id: str, only_open: bool, start: datetime | None, end: da
                 output: Path | None) -> None:
     """Сверка: расхождения и отметки событий к разбору, с решениями."""
     from pos.money import format_rub
-    from server.mismatches import KINDS
     from server.office import reviews
+    from server.office.reviews import KINDS
 
     engine = _engine()
     try:

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 import msgspec
 
 from server.importer import COLUMNS
-from server.mismatches import KINDS, Item
-from server.office.reviews import REASONS
+from server.mismatches import Item
+from server.office.reviews import KINDS, REASONS
 from sync.wire import (
     HEALTH_PATH,
     PULL_PATH,
@@ -338,13 +338,13 @@ def _kitchen(op: Op, school: dict[str, Any]) -> dict[str, Any]:
 
 def _reports(op: Op, school: dict[str, Any]) -> dict[str, Any]:
     """The registers of a month (server/api/office.py, server.reports; tabel helper)."""
-    from server.reports import KINDS
+    from server.reports import KINDS as REPORT_KINDS
 
     found = op("Отчёт за месяц: табель класса (tabel), молоко (milk), отчёт школы (monthly) и другие виды — JSON, "
                "CSV, XLSX или PDF; выгрузка записывается, на странице отчёта видно, что изменилось с последней",
                auth="администратора",
                params=[school, {"name": "kind", "in": "path", "required": True, "description": "вид отчёта",
-                                "schema": {"type": "string", "enum": list(KINDS)}},
+                                "schema": {"type": "string", "enum": list(REPORT_KINDS)}},
                        _query("month", "месяц ГГГГ-ММ", True), _query("class", "код класса (табель — обязательно)",
                                                                       False),
                        _query("format", "json (по умолчанию), csv, xlsx или pdf", False),
