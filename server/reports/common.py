@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
@@ -110,9 +110,9 @@ def add(into: dict[Any, Tally], key: Any, count: int, kopecks: int) -> None:
 
 # --- the month's rows ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Served:
-    """A served meal of the month, not cancelled by a reversal, as recorded at the window."""
+class Served(NamedTuple):
+    """A served meal of the month, not cancelled by a reversal, as recorded at the window (a named tuple: a
+    school-month has ~100,000 of them)."""
 
     id: str
     student_id: str
@@ -159,6 +159,33 @@ class Month:
     absences: set[tuple[str, date]]
     parcels: list[Parcel]
     warnings: dict[str, None] = field(default_factory=dict)
+    _members: dict[str, dict[str, set[date]]] | None = None
+    _served_by: dict[str, list[Served]] | None = None
+    _parcels_by: dict[str, list[Parcel]] | None = None
+    _lines: tuple[tuple[str, str], ...] | None = None
+
+    def members(self, class_id: str) -> dict[str, set[date]]:
+        """The students in the class on some day of the month, with those days (computed once for all classes)."""
+        if self._members is None:
+            found: dict[str, dict[str, set[date]]] = defaultdict(dict)
+            days = self.days
+            for student_id in set(self.book.spans) | set(self.students):
+                for d in days:
+                    c = self.class_on(student_id, d)
+                    if c is not None:
+                        found[c].setdefault(student_id, set()).add(d)
+            self._members = dict(found)
+        return self._members.get(class_id, {})
+
+    def served_of(self, student_id: str) -> list[Served]:
+        if self._served_by is None:
+            self._served_by = by_student(self.served)
+        return self._served_by.get(student_id, [])
+
+    def parcels_of(self, student_id: str) -> list[Parcel]:
+        if self._parcels_by is None:
+            self._parcels_by = by_student(self.parcels)
+        return self._parcels_by.get(student_id, [])
 
     @property
     def days(self) -> list[date]:
@@ -173,11 +200,14 @@ class Month:
 
     def budget_lines(self) -> tuple[tuple[str, str], ...]:
         """The policy's budget lines, then any other line the month's events or parcels carry."""
+        if self._lines is not None:
+            return self._lines
         lines = dict(self.policy.budget_lines) if self.policy else {}
         for code in sorted({s.budget_line for s in self.served if s.budget_line}
                            | {p.budget_line for p in self.parcels if p.budget_line}):
             lines.setdefault(code, code)
-        return tuple(lines.items())
+        self._lines = tuple(lines.items())
+        return self._lines
 
     def category_title(self, category: str | None) -> str:
         if category is None:
@@ -227,8 +257,18 @@ def check_class(conn: Connection, school_id: str, class_id: str | None) -> None:
         raise ReportError(f"класс «{class_id[:40]}» в школе не найден")
 
 
-def load_month(conn: Connection, school_id: str, month: date) -> Month:
-    """Everything the registers of the school's month need, read once."""
+def class_students(conn: Connection, school_id: str, class_id: str) -> set[str]:
+    """The students who may have been in the class at some time: a span in it, or the roster's class."""
+    from server.models import StudentClassSpan
+
+    return set(conn.execute(select(StudentClassSpan.student_id).where(
+        StudentClassSpan.school_id == school_id, StudentClassSpan.class_id == class_id)).scalars()) | set(
+        conn.execute(select(Student.id).where(Student.school_id == school_id, Student.class_id == class_id)).scalars())
+
+
+def load_month(conn: Connection, school_id: str, month: date, students: set[str] | None = None) -> Month:
+    """Everything the registers of the school's month need, read once (of `students` only, when given: one
+    class's табель reads its own rows, not the school's)."""
     school = _school(conn, school_id)
     end = month_end(month)
     every = policies(conn, school_id)
@@ -240,11 +280,13 @@ def load_month(conn: Connection, school_id: str, month: date) -> Month:
         select(Event.id, Event.student_id, Event.local_date, Event.meal, Event.paid_kopecks, Event.free_kopecks,
                Event.budget_line, Event.free_category, Event.free_rule)
         .where(Event.school_id == school_id, Event.local_date >= month, Event.local_date <= end,
-               Event.kind.in_(SERVED_KINDS), Event.student_id.is_not(None), Event.meal.is_not(None))).all()
+               Event.kind.in_(SERVED_KINDS), Event.student_id.is_not(None), Event.meal.is_not(None),
+               *([Event.student_id.in_(sorted(students))] if students is not None else []))).all()
     # A reversal cancels its serve whatever day it was made or arrived on: looked up by the serves' ids.
     serve = aliased(Event)
     serve_ids = select(serve.id).where(serve.school_id == school_id, serve.local_date >= month,
-                                       serve.local_date <= end, serve.kind.in_(SERVED_KINDS))
+                                       serve.local_date <= end, serve.kind.in_(SERVED_KINDS),
+                                       *([serve.student_id.in_(sorted(students))] if students is not None else []))
     cancelled = set(conn.execute(select(Event.ref_event_id).where(
         Event.school_id == school_id, Event.kind == EventKind.REVERSAL, Event.ref_event_id.in_(serve_ids))).scalars())
     benefits: dict[str, list[Any]] = defaultdict(list)
@@ -258,8 +300,10 @@ def load_month(conn: Connection, school_id: str, month: date) -> Month:
         classes={c.id: c for c in conn.execute(select(SchoolClass.id, SchoolClass.name, SchoolClass.grade,
                                                       SchoolClass.shift).where(SchoolClass.school_id == school_id))},
         students={s.id: s for s in conn.execute(select(Student.id, Student.full_name, Student.class_id,
-                                                       Student.birth_date).where(Student.school_id == school_id))},
-        book=class_book(conn, school_id), benefits=benefits, served=[],
+                                                       Student.birth_date).where(Student.school_id == school_id))
+                  if students is None or s.id in students},
+        book=class_book(conn, school_id, sorted(students) if students is not None else None), benefits=benefits,
+        served=[],
         absences=set(conn.execute(select(Absence.student_id, Absence.day).where(
             Absence.school_id == school_id, Absence.day >= month, Absence.day <= end)).tuples()),
         parcels=[Parcel(p.id, p.student_id, p.day, p.kind, p.category, p.budget_line, p.amount_kopecks, p.note)
@@ -267,9 +311,14 @@ def load_month(conn: Connection, school_id: str, month: date) -> Month:
                      FoodParcel.school_id == school_id, FoodParcel.day >= month, FoodParcel.day <= end)
                      .order_by(FoodParcel.day, FoodParcel.id))])
     basis = _Basis(data)
-    data.served = [Served(e.id, e.student_id, e.local_date, e.meal, e.paid_kopecks, e.free_kopecks,
-                          e.budget_line or "", basis.category(e) if e.budget_line else None)
-                   for e in served_rows if e.id not in cancelled]
+    served: list[Served] = []
+    for e in served_rows:
+        eid, sid, day, meal, paid, free, line, category, rule = e
+        if eid in cancelled:
+            continue
+        served.append(Served(eid, sid, day, meal, paid, free, line or "",
+                             (category if rule else basis.category(e)) if line else None))
+    data.served = served
     return data
 
 

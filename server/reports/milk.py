@@ -98,10 +98,9 @@ def from_month(m: Month, class_id: str | None = None) -> MilkRegister:
     codes = [c for c, _ in lines]
     primary = {c.id for c in m.classes.values() if c.grade in PRIMARY and (class_id is None or c.id == class_id)}
     days_of: dict[str, dict[date, str]] = {}  # student -> day -> class, for the days in a primary class
-    for student_id in set(m.book.spans) | set(m.students):
-        for d in m.days:
-            c = m.class_on(student_id, d)
-            if c is not None and c in primary:
+    for c in sorted(primary):
+        for student_id, days in m.members(c).items():
+            for d in days:
                 days_of.setdefault(student_id, {})[d] = c
     milk = by_student(s for s in m.served if s.meal == Meal.MILK.value and s.day in days_of.get(s.student_id, {}))
     day_cols, other = columns(m, class_id, [s.day for rows in milk.values() for s in rows])

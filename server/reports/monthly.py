@@ -107,19 +107,30 @@ def from_month(m: Month, class_id: str | None = None) -> Monthly:
     day_cols, other = columns(m, class_id, [s.day for s in served] + [p.day for p in parcels])
     at = {d: i for i, d in enumerate(day_cols)}
     free: dict[tuple[str | None, str, str], list[int]] = {}
-    free_sum: dict[tuple[str | None, str, str], Tally] = {}
+    free_k: dict[tuple[str | None, str, str], int] = {}
     paid: dict[str, list[int]] = {}
-    paid_sum: dict[str, Tally] = {}
+    paid_k: dict[str, int] = {}
     copay = 0
     for s in served:
-        if s.free:
+        i = at[s.day]
+        if s.budget_line:
             key = (s.category, s.meal, s.budget_line)
-            free.setdefault(key, [0] * len(day_cols))[at[s.day]] += 1
-            add(free_sum, key, 1, s.free_kopecks)
+            row = free.get(key)
+            if row is None:
+                row = free[key] = [0] * len(day_cols)
+                free_k[key] = 0
+            row[i] += 1
+            free_k[key] += s.free_kopecks
             copay += s.paid_kopecks
         else:
-            paid.setdefault(s.meal, [0] * len(day_cols))[at[s.day]] += 1
-            add(paid_sum, s.meal, 1, s.paid_kopecks)
+            prow = paid.get(s.meal)
+            if prow is None:
+                prow = paid[s.meal] = [0] * len(day_cols)
+                paid_k[s.meal] = 0
+            prow[i] += 1
+            paid_k[s.meal] += s.paid_kopecks
+    free_sum = {k: Tally(sum(v), free_k[k]) for k, v in free.items()}
+    paid_sum = {k: Tally(sum(v), paid_k[k]) for k, v in paid.items()}
     given: dict[tuple[str, str, str], list[int]] = {}
     given_sum: dict[tuple[str, str, str], Tally] = {}
     for p in parcels:

@@ -33,8 +33,8 @@ from server.reports.common import (
     ReportError,
     Tally,
     add,
-    by_student,
     check_class,
+    class_students,
     columns,
     grid_csv,
     grid_html,
@@ -123,7 +123,7 @@ def build(conn: Connection, school_id: str, month: date, *, class_id: str | None
     if not class_id:
         raise ReportError("табель составляется по классу: укажите класс")
     check_class(conn, school_id, class_id)
-    return from_month(load_month(conn, school_id, month), class_id)
+    return from_month(load_month(conn, school_id, month, class_students(conn, school_id, class_id)), class_id)
 
 
 def build_all(conn: Connection, school_id: str, month: date) -> list[Tabel]:
@@ -137,13 +137,9 @@ def from_month(m: Month, class_id: str) -> Tabel:
     lines = m.budget_lines()
     codes = [code for code, _t in lines]
     # Who was in the class on a day of the month, and on which days.
-    days_of: dict[str, set[date]] = {}
-    for student_id in set(m.book.spans) | set(m.students):
-        mine = {d for d in m.days if m.class_on(student_id, d) == class_id}
-        if mine:
-            days_of[student_id] = mine
-    served = by_student(s for s in m.served if s.meal in MEALS and s.day in days_of.get(s.student_id, ()))
-    parcels = by_student(p for p in m.parcels if p.day in days_of.get(p.student_id, ()))
+    days_of = m.members(class_id)
+    served = {sid: [s for s in m.served_of(sid) if s.meal in MEALS and s.day in days] for sid, days in days_of.items()}
+    parcels = {sid: [p for p in m.parcels_of(sid) if p.day in days] for sid, days in days_of.items()}
     day_cols, other = columns(m, class_id, [s.day for rows in served.values() for s in rows]
                               + [p.day for rows in parcels.values() for p in rows])
     groups: dict[str | None, list[StudentRow]] = {}
@@ -165,16 +161,20 @@ def _student_row(m: Month, student_id: str, in_class: set[date], day_cols: tuple
                  served: list[Any], parcels: list[Any]) -> StudentRow:
     meals_on: dict[date, list[str]] = {}
     meals = [0] * len(MEALS)
-    free: dict[str, Tally] = {}
-    paid = Tally()
+    free_n: dict[str, int] = {}
+    free_k: dict[str, int] = {}
+    paid_n = paid_k = 0
     for s in served:
         meals_on.setdefault(s.day, []).append(s.meal)
         meals[MEALS.index(s.meal)] += 1
-        if s.free:
-            add(free, s.budget_line, 1, s.free_kopecks)
-            paid += Tally(0, s.paid_kopecks)  # a copay above a daily cap
+        paid_k += s.paid_kopecks  # on a free meal: a copay above a daily cap
+        if s.budget_line:
+            free_n[s.budget_line] = free_n.get(s.budget_line, 0) + 1
+            free_k[s.budget_line] = free_k.get(s.budget_line, 0) + s.free_kopecks
         else:
-            paid += Tally(1, s.paid_kopecks)
+            paid_n += 1
+    free = {c: Tally(n, free_k[c]) for c, n in free_n.items()}
+    paid = Tally(paid_n, paid_k)
     given: dict[date, list[str]] = {}
     by_line: dict[str, Tally] = {}
     for p in parcels:
