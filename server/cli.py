@@ -487,8 +487,8 @@ def reviews_cmd(school_id: str, only_open: bool, start: datetime | None, end: da
                 output: Path | None) -> None:
     """Сверка: расхождения и отметки событий к разбору, с решениями."""
     from pos.money import format_rub
-    from server.mismatches import KINDS
     from server.office import reviews
+    from server.office.reviews import KINDS
 
     engine = _engine()
     try:
@@ -605,6 +605,57 @@ def kitchen_order_cmd(school_id: str, day_text: str, form: str, out: Path | None
         return
     try:
         out.write_bytes(data)
+    except OSError as exc:
+        _die(f"файл {out} не записан: {exc.strerror or exc}")
+    click.echo(f"Записано: {out}", err=True)
+
+
+# ---- the registers (`server.reports`, tabel helper) ----
+
+@server.command("report")
+@click.argument("kind")
+@click.argument("school_id")
+@click.option("--month", "month_text", required=True, help="месяц ГГГГ-ММ")
+@click.option("--class", "class_id", default="", help="код класса (табель — обязательно)")
+@click.option("--format", "form", default="json", show_default=True, help="xlsx, pdf, csv или json")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="файл; csv и json без него — на экран, xlsx и pdf — в <вид>-<школа>-<месяц>.<формат>")
+@click.option("--submitted", is_flag=True, help="отметить, что отчёт сдан (в журнале выгрузок)")
+def report_cmd(kind: str, school_id: str, month_text: str, class_id: str, form: str, out: Path | None,
+               submitted: bool) -> None:
+    """Отчёт за месяц: tabel (табель класса), milk (молоко), monthly (отчёт школы) и другие виды."""
+    import getpass
+
+    from server.reports import KINDS
+    from server.reports.common import NoSchool, ReportError, parse_month
+    from server.reports.exports import check_format, export
+
+    try:
+        if kind not in KINDS:
+            raise ReportError(f"вид отчёта: {', '.join(KINDS)}, а не «{kind[:40]}»")
+        check_format(form)
+        month = parse_month(month_text)
+    except ReportError as exc:
+        _usage(str(exc))
+    engine = _engine()
+    try:
+        with engine.begin() as conn:
+            done = export(conn, f"консоль:{getpass.getuser()}", school_id, kind, month, class_id or None, form,
+                          submitted=submitted)
+    except NoSchool as exc:
+        _die(str(exc))
+    except ReportError as exc:
+        _usage(str(exc))
+    finally:
+        engine.dispose()
+    if out is None and form in ("xlsx", "pdf"):
+        out = Path(done.filename)
+    if out is None:
+        sys.stdout.buffer.write(done.data)
+        sys.stdout.flush()
+        return
+    try:
+        out.write_bytes(done.data)
     except OSError as exc:
         _die(f"файл {out} не записан: {exc.strerror or exc}")
     click.echo(f"Записано: {out}", err=True)

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 import msgspec
 
 from server.importer import COLUMNS
-from server.mismatches import KINDS, Item
-from server.office.reviews import REASONS
+from server.mismatches import Item
+from server.office.reviews import KINDS, REASONS
 from sync.wire import (
     HEALTH_PATH,
     PULL_PATH,
@@ -312,6 +312,7 @@ def _office(op: Op, school: dict[str, Any]) -> dict[str, Any]:
             "Заявления без решения дольше 10 рабочих дней (поданные летом — после 7 сентября)",
             auth="администратора", params=[school], errors=("401", "403", "404"))},
         **_kitchen(op, school),
+        **_reports(op, school),
     }
 
 
@@ -335,6 +336,28 @@ def _kitchen(op: Op, school: dict[str, Any]) -> dict[str, Any]:
             errors=("400", "401", "403", "404", "422"), body_required=False,
             body={"type": "object", "properties": {"date": {"type": "string", "description": day["description"]}}})},
     }
+
+
+def _reports(op: Op, school: dict[str, Any]) -> dict[str, Any]:
+    """The registers of a month (server/api/office.py, server.reports; tabel helper)."""
+    from server.reports import KINDS as REPORT_KINDS
+
+    found = op("Отчёт за месяц: табель класса (tabel), молоко (milk), отчёт школы (monthly) и другие виды — JSON, "
+               "CSV, XLSX или PDF; выгрузка записывается, на странице отчёта видно, что изменилось с последней",
+               auth="администратора",
+               params=[school, {"name": "kind", "in": "path", "required": True, "description": "вид отчёта",
+                                "schema": {"type": "string", "enum": list(REPORT_KINDS)}},
+                       _query("month", "месяц ГГГГ-ММ", True), _query("class", "код класса (табель — обязательно)",
+                                                                      False),
+                       _query("format", "json (по умолчанию), csv, xlsx или pdf", False),
+                       _query("submitted", "1 — отметить, что отчёт сдан", False)],
+               errors=("400", "401", "403", "404"))
+    found["responses"]["200"]["content"].update({
+        "text/csv": {"schema": {"type": "string"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}}})
+    return {"/api/schools/{school_id}/reports/{kind}": {"get": found}}
 
 
 def _reviews(op: Op, school: dict[str, Any]) -> dict[str, Any]:

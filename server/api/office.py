@@ -235,6 +235,33 @@ def kitchen_send(school_id: str) -> Any:
                    message=kitchen.sent_message(day, sending, new))
 
 
+# --- the registers (server.reports; tabel helper) --------------------------------------------------------
+
+@bp.get("/api/schools/<school_id>/reports/<kind>")
+@requires("admin")
+@office_errors
+def report(school_id: str, kind: str) -> Any:
+    """A register of a month (табель, молоко, отчёт школы…) as JSON, CSV, XLSX or PDF; the export is recorded."""
+    from server.reports.common import NoSchool, ReportError, parse_month
+    from server.reports.exports import export, kind_module
+
+    try:
+        kind_module(kind)
+        month = parse_month(request.args.get("month"))
+        with engine().begin() as conn:
+            _school(conn, school_id)
+            done = export(conn, principal().name, school_id, kind, month, request.args.get("class") or None,
+                          request.args.get("format", "json"), submitted=request.args.get("submitted") == "1")
+    except NoSchool as exc:
+        fail(404, str(exc))
+    except ReportError as exc:
+        fail(400, str(exc))
+    if done.mimetype == "application/json":
+        return Response(done.data, mimetype="application/json")
+    return Response(done.data, mimetype=done.mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{done.filename}"'})
+
+
 # ---- the school calendar (`server.office.calendar`) ----
 
 _CAL = "/api/schools/<school_id>/calendar"

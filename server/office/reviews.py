@@ -30,10 +30,15 @@ from sqlalchemy import Connection, func, insert, select
 from pos.domain import Meal
 from pos.money import format_rub
 from server.accounts import utcnow
-from server.mismatches import KINDS, Item, items
+from server.mismatches import KINDS as MISMATCH_KINDS
+from server.mismatches import Item, items
 from server.models import ReviewResolution, School
 from server.rejected import safe_text
+from server.reports import edit_check
 from server.tabular import excel_safe
+
+# The queue's kinds: the mismatches and flags, and the daily edit check of the claim (tabel helper).
+KINDS: dict[str, str] = {**MISMATCH_KINDS, **edit_check.KINDS}
 
 REASONS: dict[str, str] = {
     "absent": "отсутствие ученика",
@@ -183,6 +188,7 @@ def _entries(conn: Connection, school_id: str, start: date, end: date, today: da
     if end < start:
         return []
     found = [i for i in items(conn, school_id, start, end) if not (i.kind == NOT_YET and i.day == today.isoformat())]
+    found += edit_check.items(conn, school_id, start, end, today)
     latest: dict[Key, Resolution] = {}
     for r in conn.execute(select(ReviewResolution).where(
             ReviewResolution.school_id == school_id, ReviewResolution.day >= start, ReviewResolution.day <= end)
@@ -259,6 +265,8 @@ def resolve(conn: Connection, school_id: str, picks: Sequence[tuple[Key, str | N
         if seen is not None and seen != entry.fingerprint:
             raise ReviewError(f"расхождение {_describe(key)} изменилось после показа: обновите список", 409)
         chosen.append(entry)
+    if not comment and any(e.key.kind in edit_check.KINDS for e in chosen):
+        raise ReviewError("для проверки заявленного питания нужен комментарий: что произошло в этот день")
     at = now or utcnow()
     conn.execute(insert(ReviewResolution), [
         {"school_id": school_id, "day": e.key.day, "subject": e.key.subject, "meal": e.key.meal, "kind": e.key.kind,

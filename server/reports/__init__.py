@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-KINDS: dict[str, ModuleType] = {}
+from server.reports import lists, milk, monthly, request, schedule, tabel
 
-# --- the request helper's kinds: next month's request (приложение 4), lists per category (приложение 5), the
-# canteen schedule (приложение 6). Each module: build, to_json, to_csv, to_xlsx, to_html, to_pdf, file_name,
-# default_month, options (its own query arguments).
-from server.reports import lists, request, schedule  # noqa: E402
-
-KINDS |= {"request": request, "lists": lists, "schedule": schedule}
+# табель, milk, monthly report (server.reports.common: one read of the month); next month's request
+# (приложение 4), lists per category (приложение 5), the canteen schedule (приложение 6): these three also have
+# `default_month` and `options` (their own query arguments) and their own page (server.web.request_pages).
+KINDS: dict[str, ModuleType] = {"tabel": tabel, "milk": milk, "monthly": monthly, "request": request, "lists": lists,
+                                "schedule": schedule}

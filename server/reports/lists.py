@@ -98,7 +98,7 @@ def default_month(conn: Connection, school_id: str) -> date:
 
 def options(args: Mapping[str, str]) -> dict[str, Any]:
     """`day`: the day of the month the lists are made for (ДД.ММ.ГГГГ or ГГГГ-ММ-ДД), the 1st by default."""
-    from server.office.kitchen import parse_day
+    from server.office.dates import parse_day
 
     text = (args.get("day") or "").strip()
     return {"day": parse_day(text)} if text else {}

@@ -27,6 +27,7 @@ def init_app(app: Flask, config: ServerConfig) -> None:
         order_pages,
         pages,
         policy_pages,
+        report_pages,
         request_pages,
         review_queue,
         students,

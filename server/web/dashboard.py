@@ -9,9 +9,9 @@ from flask import current_app, url_for
 from sqlalchemy import Connection
 
 from server.app import state
-from server.mismatches import KINDS
 from server.office import reviews
 from server.office import today as today_service
+from server.office.reviews import KINDS
 from server.office.roles import Role, permits
 from server.web.auth import account
 from server.web.chart import month_svg

@@ -33,8 +33,8 @@ class NavItem:
 
 NAV: list[NavItem] = []
 # The menu's order, whatever order the page modules happen to be imported in; a title not listed goes last.
-MENU_ORDER = ("Сегодня", "Заявка", "Заявки", "Пищеблок", "Меню", "Календарь", "Ученики", "Льготы", "Сверка", "Загрузка",
-              "Терминалы", "Пользователи", "Политика")
+MENU_ORDER = ("Сегодня", "Заявка", "Заявки", "Пищеблок", "Отчёты", "Сухой паёк", "Меню", "Календарь", "Ученики",
+              "Льготы", "Сверка", "Загрузка", "Терминалы", "Пользователи", "Политика")
 
 
 def nav_item(title: str, endpoint: str, *roles: Role) -> None:

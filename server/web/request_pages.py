@@ -1,7 +1,8 @@
 """«Отчёты» of the request's kinds — next month's request, the lists per category, the canteen schedule —
 as a page with the month, the print view and the downloads (XLSX, PDF, CSV, JSON): one view dispatching
 on `server.reports.KINDS`; each kind's module builds the data, parses its own arguments and makes every
-format. The coordinator and the school's administrator see them."""
+format, with a `format` argument for the print view and the downloads. The coordinator and the school's
+administrator see them; the route is «Отчёты»'s (`server.web.report_pages`), which hands these kinds here."""
 
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ from server.office.changes import NotFound, OfficeError
 from server.office.roles import Role
 from server.reports import KINDS
 from server.reports.request import XLSX_TYPE, parse_month
-from server.web.auth import allow
-from server.web.blueprint import bp
 
 VIEWERS = (Role.SCHOOL_ADMIN, Role.COORDINATOR)
 MINE = ("request", "lists", "schedule")  # the other kinds' pages are the tabel helper's (merged by the lead)
@@ -37,9 +36,9 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-@bp.get("/office/<school_id>/reports/<kind>")
-@allow(*VIEWERS)
-def report_page(school_id: str, kind: str) -> Any:
+def own_page(school_id: str, kind: str) -> Any:
+    """The page of one of these kinds (`server.web.report_pages.report_page` hands them over after its
+    access check: the coordinator and the administrator)."""
     if kind not in MINE or kind not in KINDS:
         abort(404)
     module = KINDS[kind]

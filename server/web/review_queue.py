@@ -13,9 +13,9 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from sqlalchemy import select
 
 from server.app import state
-from server.mismatches import KINDS
 from server.models import SchoolClass
 from server.office import reviews
+from server.office.reviews import KINDS
 from server.office.roles import Role
 from server.web.auth import account, allow
 from server.web.blueprint import bp

@@ -96,8 +96,13 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.class_order_submit": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
     "office.class_standing": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
     "office.orders_overview": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
-    # Registers of the request's kinds (next month's request, lists, schedule): /office/<school>/reports/<kind>
-    "office.report_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    # «Отчёты» (tabel helper): a teacher sees the own class's табель (other kinds and classes: test_tabel_pages)
+    "office.reports_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.report_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.report_export": {Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER},
+    "office.parcels_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.parcels_issue": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.parcels_remove": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
@@ -144,7 +149,7 @@ def _variants(rule: UrlRule, office: Office, token: str) -> list[tuple[str, dict
     if "name" in args:
         base["name"] = "2026-12-04-sm.xlsx"  # a day without a menu: its file is not there
     if "kind" in args:
-        base["kind"] = "request"  # a register (server.reports.KINDS); without a policy for the year it says so
+        base["kind"] = "tabel"  # the register a teacher may see too
     if "app_id" in args:
         base["app_id"] = "no-such-application"  # a refused or unknown one answers inside the page, never a 500
     if "school_year" in args:
