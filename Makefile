@@ -19,4 +19,4 @@ test:
 	@scripts/setup.sh --postgres
 	.venv/bin/ruff check .
 	.venv/bin/mypy
-	.venv/bin/python -m pytest -q -p no:cacheprovider
+	.venv/bin/python -m pytest -q -p no:cacheprovider -n auto --dist loadfile

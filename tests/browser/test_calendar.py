@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from server.office.roles import Role
 from tests.browser.test_office import PASSWORDS, sign_in
@@ -18,7 +19,7 @@ def test_the_coordinator_adds_a_vacation_and_sees_it_on_the_grid(browser: Any, o
     page = context.new_page()
     sign_in(page, office_url, *PASSWORDS[Role.COORDINATOR])
     page.get_by_role("navigation", name="Разделы").get_by_role("link", name="Календарь").click()
-    assert page.get_by_role("heading", name="Календарь", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Календарь", exact=True)).to_be_visible()  # waits for the page
     assert page.locator('td[data-day="2027-01-05"]').get_attribute("data-state") == "vacation"  # the demo's
     assert page.locator('td[data-day="2027-02-02"]').get_attribute("data-state") == "school"
     form = page.locator("form", has=page.get_by_role("button", name="Добавить")).filter(
@@ -27,7 +28,7 @@ def test_the_coordinator_adds_a_vacation_and_sees_it_on_the_grid(browser: Any, o
     form.get_by_label("По", exact=True).fill("2027-02-05")
     form.get_by_label("Причина").fill("Дополнительные каникулы для первоклассников")
     form.get_by_role("button", name="Добавить").click()
-    assert page.get_by_text("Добавлено нерабочих дней: 5 (01.02.2027–05.02.2027)").is_visible()
+    expect(page.get_by_text("Добавлено нерабочих дней: 5 (01.02.2027–05.02.2027)")).to_be_visible()
     row = page.locator("#holidays tr", has_text="01.02.2027–05.02.2027")
     assert "Дополнительные каникулы для первоклассников" in row.inner_text()
     for day in ("2027-02-01", "2027-02-03", "2027-02-05"):

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 
 from pos import demo as school
 from pos.domain import ru_date
@@ -28,13 +29,13 @@ def test_the_coordinator_sends_the_day_s_order_and_downloads_it(browser: Any, of
     page = context.new_page()
     sign_in(page, office_url, *PASSWORDS[Role.COORDINATOR])
     page.goto(f"{office_url}/office/{SCHOOL_ID}/kitchen?date={day.isoformat()}")
-    assert page.get_by_role("heading", name=f"Заявка на пищеблок на {ru_date(day)}").is_visible()
+    expect(page.get_by_role("heading", name=f"Заявка на пищеблок на {ru_date(day)}")).to_be_visible()
     frozen = page.get_by_role("heading", name="На срок подачи заявок")
-    assert frozen.is_visible()  # the serving day's deadline was 10:00 of the school day before
+    expect(frozen).to_be_visible()  # the serving day's deadline was 10:00 of the school day before
     body = page.locator("main").inner_text()
     assert "Завтрак" in body and "Итого" in body and "₽" in body
     page.get_by_role("button", name="Отправить на пищеблок").click()
-    assert page.get_by_text(f"Заявка на {ru_date(day)} отправлена на пищеблок").is_visible()
+    expect(page.get_by_text(f"Заявка на {ru_date(day)} отправлена на пищеблок")).to_be_visible()
     page.screenshot(path=str(shots / "kitchen-desktop.png"), full_page=True)
     with page.expect_download() as download:
         page.get_by_role("button", name="Скачать XLSX").click()
@@ -44,6 +45,6 @@ def test_the_coordinator_sends_the_day_s_order_and_downloads_it(browser: Any, of
     text = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None)
     assert ru_date(day) in text and "завтрак" in text.lower()
     page.reload()  # sent: the time stays on the page and the button is gone
-    assert page.get_by_text("Отправлено на пищеблок", exact=True).is_visible()
+    expect(page.get_by_text("Отправлено на пищеблок", exact=True)).to_be_visible()
     assert page.get_by_role("button", name="Отправить на пищеблок").count() == 0
     context.close()

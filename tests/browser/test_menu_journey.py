@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from pos.demo import next_school_day
 from server.office.demo import SCHOOL_ID
@@ -37,14 +38,14 @@ def test_the_canteen_adds_a_dish_and_parents_see_it(browser: Any, office_url: st
     last.get_by_label("Калорийность, ккал").fill("312,5")
     last.get_by_label("Аллергены").fill("молоко, глютен")
     page.get_by_role("button", name="Сохранить меню").click()
-    assert page.get_by_text("сохранено").is_visible()
-    assert page.get_by_text("Сырники со сметаной").is_visible()
+    expect(page.get_by_text("сохранено")).to_be_visible()
+    expect(page.get_by_text("Сырники со сметаной")).to_be_visible()
     page.screenshot(path=str(shots / "menu-day.png"), full_page=True)
     context.close()
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU").new_page()
     phone.goto(f"{office_url}/menu/{SCHOOL_ID}/{day.isoformat()}")
-    assert phone.get_by_role("heading", name="Меню школьной столовой").is_visible()
+    expect(phone.get_by_role("heading", name="Меню школьной столовой")).to_be_visible()
     text = phone.locator("main").inner_text()
     assert "Сырники со сметаной, 170 г, 312,5 ккал" in text and "аллергены: молоко, глютен" in text
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll

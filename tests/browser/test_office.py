@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from server.office.demo import LOGINS
 from server.office.roles import Role
@@ -45,10 +46,10 @@ def test_each_role_signs_in_and_sees_its_menu(page: Any, office_url: str, role: 
 
 def test_a_teacher_opening_another_class_gets_403(page: Any, office_url: str) -> None:
     sign_in(page, office_url, *PASSWORDS[Role.TEACHER])
-    assert page.get_by_role("heading", name="Класс 1А").is_visible()
+    expect(page.get_by_role("heading", name="Класс 1А")).to_be_visible()
     response = page.goto(office_url + "/office/nazarovo-3/classes/5а")
     assert response.status == 403
-    assert page.get_by_role("heading", name="Нет доступа").is_visible()
+    expect(page.get_by_role("heading", name="Нет доступа")).to_be_visible()
 
 
 def test_an_invited_user_follows_the_link_signs_in_and_logs_out(browser: Any, page: Any, office_url: str) -> None:
@@ -65,10 +66,10 @@ def test_an_invited_user_follows_the_link_signs_in_and_logs_out(browser: Any, pa
     newcomer.get_by_label("Пароль", exact=True).fill("morozova-pass")
     newcomer.get_by_label("Пароль ещё раз").fill("morozova-pass")
     newcomer.get_by_role("button", name="Сохранить и войти").click()
-    assert newcomer.get_by_role("heading", name="Сегодня").first.is_visible()
+    expect(newcomer.get_by_role("heading", name="Сегодня").first).to_be_visible()
     assert "Морозова Светлана" in newcomer.locator("header").inner_text()
     newcomer.get_by_role("button", name="Выйти").click()
-    assert newcomer.get_by_role("heading", name="Вход в школьный офис").is_visible()
+    expect(newcomer.get_by_role("heading", name="Вход в школьный офис")).to_be_visible()
     sign_in(newcomer, office_url, "morozova", "morozova-pass")
     assert "Морозова Светлана" in newcomer.locator("header").inner_text()
     newcomer.context.close()
@@ -80,7 +81,7 @@ def test_dashboard_screenshots(browser: Any, office_url: str, shots: Path, name:
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="ru-RU")
     page = context.new_page()
     sign_in(page, office_url, *PASSWORDS[Role.COORDINATOR])
-    assert page.locator("table.office-counts").first.is_visible()
+    expect(page.locator("table.office-counts").first).to_be_visible()
     page.wait_for_function("typeof htmx === 'object'")  # the vendored (deferred) htmx loaded: the table refreshes
     page.screenshot(path=str(shots / f"office-today-{name}.png"))
     # No sideways scrolling of the whole page on either screen.

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
@@ -71,7 +72,7 @@ def test_a_csv_is_previewed_remapped_confirmed_and_imported(browser: Any, school
     page.get_by_label("Это полный список школы").check()
     page.get_by_role("button", name="Показать, что изменится").click()
 
-    assert page.get_by_role("heading", name="Проверьте, что изменится").is_visible()
+    expect(page.get_by_role("heading", name="Проверьте, что изменится")).to_be_visible()
     added = page.locator("h2:text('Добавить') + div table")
     assert added.locator("tbody tr").all_inner_texts() == ["Новикова Алёна Сергеевна\t5А\t07.06.2014"]
     changed = page.locator("h2:text('Изменить') + div table")
@@ -94,7 +95,7 @@ def test_a_csv_is_previewed_remapped_confirmed_and_imported(browser: Any, school
 
     page.get_by_label("Деньги учтены").check()
     page.get_by_role("button", name="Загрузить", exact=True).click()
-    assert page.get_by_role("heading", name="Список загружен").is_visible()
+    expect(page.get_by_role("heading", name="Список загружен")).to_be_visible()
     assert "Добавлено: 1, изменено: 1" in page.get_by_role("status").inner_text()
     with engine.connect() as conn:
         rows = {s.full_name: s for s in conn.execute(select(Student).where(Student.school_id == "sch1"))}

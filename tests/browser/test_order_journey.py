@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -89,7 +90,7 @@ def test_a_teachers_order_reaches_the_terminal_and_a_late_amendment_too(
     page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ru-RU").new_page()
     sign_in(page, base, *PASSWORDS[Role.TEACHER])
     page.get_by_role("navigation", name="Разделы").get_by_role("link", name="Заявка", exact=True).click()
-    assert page.get_by_role("heading", name=f"Заявка: класс 1А на {day:%d.%m.%Y}").is_visible()
+    expect(page.get_by_role("heading", name=f"Заявка: класс 1А на {day:%d.%m.%Y}")).to_be_visible()
     assert f"Приём заявок до {plan['deadline']:%H:%M %d.%m.%Y}" in page.locator("#order-deadline").inner_text()
     assert page.get_by_label(f"завтрак: {eating.full_name}").is_checked()
     page.get_by_label(f"Не придёт: {staying.full_name}").check()
@@ -120,7 +121,7 @@ def test_a_teachers_order_reaches_the_terminal_and_a_late_amendment_too(
         coordinator.get_by_label(f"Не придёт: {staying.full_name}").uncheck()
         coordinator.get_by_label(f"завтрак: {staying.full_name}").check()
         coordinator.get_by_role("button", name="Изменить заявку").click()  # no reason: the browser asks for one
-        assert coordinator.get_by_label("Причина изменения (обязательно)").is_visible()
+        expect(coordinator.get_by_label("Причина изменения (обязательно)")).to_be_visible()
         coordinator.get_by_label("Причина изменения (обязательно)").fill("пришёл после болезни")
         coordinator.get_by_role("button", name="Изменить заявку").click()
         assert "изменена после срока" in coordinator.locator(".office-flash").inner_text()

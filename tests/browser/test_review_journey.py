@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, insert, select
 
 from server.models import Event, School, Student
@@ -61,7 +62,7 @@ def test_a_resolved_item_leaves_the_queue_and_comes_back_reopened_after_a_new_se
     page.get_by_label("Причина").select_option(label="ошибка на раздаче")
     page.get_by_label("Комментарий").fill("второе окно не видело первого")
     page.get_by_role("button", name="Решить выбранные").click()
-    assert page.get_by_text("Решено расхождений: 1.").is_visible()
+    expect(page.get_by_text("Решено расхождений: 1.")).to_be_visible()
     assert row.count() == 0  # gone from the open queue
 
     _serve(office_db, 90_003, student_id)  # a third serve for the same day, student and meal
@@ -78,10 +79,10 @@ def test_screenshots_of_today_the_queue_and_the_terminals(browser: Any, office_u
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="ru-RU")
     page = context.new_page()
     sign_in(page, office_url, *PASSWORDS[Role.SCHOOL_ADMIN])
-    assert page.locator("svg.office-chart").is_visible()
+    expect(page.locator("svg.office-chart")).to_be_visible()
     for title, shot in (("Сегодня", "today"), ("Сверка", "reviews"), ("Терминалы", "terminals")):
         page.get_by_role("navigation", name="Разделы").get_by_role("link", name=title).click()
-        assert page.get_by_role("heading").first.is_visible()
+        expect(page.get_by_role("heading").first).to_be_visible()
         page.screenshot(path=str(shots / f"office-{shot}-{name}.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= size[0], shot  # no sideways page scroll
     context.close()

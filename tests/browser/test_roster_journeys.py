@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from pos.counter import Counter
@@ -79,12 +80,12 @@ def test_a_card_blocked_in_the_office_is_refused_by_the_terminal_after_its_next_
         page.wait_for_function("typeof htmx === 'object'")  # the deferred htmx runs the live search
         page.get_by_label("ФИО или номер карты").fill(card)
         page.locator("#results").get_by_role("link", name=name).click()  # the list updates while typing
-        assert page.get_by_role("heading", name=name).is_visible()
+        expect(page.get_by_role("heading", name=name)).to_be_visible()
         page.get_by_text("Заблокировать или заменить").first.click()
         page.get_by_label("Причина блокировки").first.fill("карта сломана")
         page.get_by_role("button", name="Заблокировать").first.click()
-        assert page.get_by_text("Карта заблокирована: терминалы перестанут её принимать").is_visible()
-        assert page.get_by_text("заблокирована: карта сломана").is_visible()
+        expect(page.get_by_text("Карта заблокирована: терминалы перестанут её принимать")).to_be_visible()
+        expect(page.get_by_text("заблокирована: карта сломана")).to_be_visible()
         _screenshots(browser, office_url, f"/office/{SCHOOL_ID}/students/{student_id}", "student")
 
         assert client.sync_once().ok
@@ -108,21 +109,21 @@ def test_an_application_registered_granted_and_ordered_shows_on_the_students_pag
         box.check()
     page.get_by_label("Заявитель").fill("Родитель Ученика")
     page.get_by_role("button", name="Зарегистрировать").click()
-    assert page.get_by_text("Заявление зарегистрировано.").is_visible()
+    expect(page.get_by_text("Заявление зарегистрировано.")).to_be_visible()
 
     page.get_by_text(f"Документы и решение — {name}").click()
     page.get_by_label("предоставить").check()
     page.get_by_label("Протокол №").fill("12")
     page.get_by_role("button", name="Записать решение").click()
-    assert page.get_by_text("Решение комиссии записано.").is_visible()
+    expect(page.get_by_text("Решение комиссии записано.")).to_be_visible()
     page.get_by_text(f"Приказ — {name}").click()
     page.get_by_label("Приказ №").fill("01-05-99")
     page.get_by_role("button", name="Внести приказ").click()
-    assert page.get_by_text("Приказ внесён.").is_visible()
+    expect(page.get_by_text("Приказ внесён.")).to_be_visible()
     _screenshots(browser, office_url, f"/office/{SCHOOL_ID}/benefits", "benefits")
 
     page.get_by_role("link", name=name).first.click()
-    assert page.get_by_role("cell", name="№ 01-05-99", exact=False).is_visible()
+    expect(page.get_by_role("cell", name="№ 01-05-99", exact=False)).to_be_visible()
     engine = make_server_engine(office_db)
     with engine.connect() as conn:
         ent = conn.execute(select(Entitlement.category, Entitlement.starts, Entitlement.order_date).where(
