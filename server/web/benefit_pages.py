@@ -18,7 +18,7 @@ from server.office.roles import Role
 from server.web import students  # noqa: F401  («Ученики» comes before «Льготы» in the menu)
 from server.web.auth import account, allow
 from server.web.blueprint import bp
-from server.web.filters import nav_item
+from server.web.filters import nav_item, sentence
 
 STAFF = (Role.SCHOOL_ADMIN, Role.COORDINATOR)
 STATUSES = {"": "все", benefits.REGISTERED: "на рассмотрении", benefits.GRANTED: "предоставлено",
@@ -52,9 +52,6 @@ def _day(name: str, title: str) -> date:
 def _numbers(name: str) -> list[Any]:
     return [int(v) if v.isdigit() and len(v) < 6 else v for v in request.form.getlist(name)[:50]]
 
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _list_page(school_id: str, *, errors: dict[str, str] | None = None, status: int = 200) -> Any:
@@ -95,7 +92,7 @@ def benefit_new(school_id: str) -> Any:
                                   category=form["category"], registered_on=registered_on,
                                   applicant=form["applicant"], received=_numbers("received"), note=form["note"])
         except OfficeError as exc:
-            error = _sentence(str(exc))
+            error = sentence(str(exc))
         else:
             flash("Заявление зарегистрировано.", "info")
             return redirect(url_for("office.benefits_page", school_id=school_id), 303)
@@ -115,10 +112,10 @@ def _act(school_id: str, app_id: str, done: str, action: Any) -> Any:
         with _engine().begin() as conn:
             action(conn, account().login)
     except NotFound as exc:
-        flash(_sentence(str(exc)), "error")
+        flash(sentence(str(exc)), "error")
         return redirect(url_for("office.benefits_page", school_id=school_id), 303)
     except OfficeError as exc:
-        return _list_page(school_id, errors={app_id: _sentence(str(exc))}, status=422)
+        return _list_page(school_id, errors={app_id: sentence(str(exc))}, status=422)
     flash(done, "info")
     return redirect(url_for("office.benefits_page", school_id=school_id) + f"#app-{app_id}", 303)
 

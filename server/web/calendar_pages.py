@@ -23,7 +23,7 @@ from server.office.today import school_now
 from server.web import clock
 from server.web.auth import account, allow
 from server.web.blueprint import bp
-from server.web.filters import nav_item
+from server.web.filters import nav_item, sentence
 
 KEEPERS = (Role.SCHOOL_ADMIN, Role.COORDINATOR)  # keep the calendar
 READERS = (*KEEPERS, Role.TEACHER)
@@ -71,7 +71,7 @@ def _page(school_id: str, *, errors: dict[str, str] | None = None, status: int =
                 end = _day(args.get("to"), "по")
             shown = cal.view(conn, school_id, start, end, today)
         except OfficeError as exc:
-            flash(_sentence(str(exc)), "error")
+            flash(sentence(str(exc)), "error")
             start, end = cal.default_period(conn, school_id, today)
             shown = cal.view(conn, school_id, start, end, today)
     keeper = _keeper(school_id)
@@ -87,9 +87,6 @@ def _done(school_id: str, message: str) -> Any:
     flash(message, "info")
     return redirect(url_for("office.calendar_page", school_id=school_id), 303)
 
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 @bp.get("/office/<school_id>/calendar")
@@ -112,7 +109,7 @@ def calendar_settings(school_id: str) -> Any:
                              days_per_week=int(per_week) if per_week in ("5", "6") else None if not per_week else 0,
                              order_deadline=form.get("order_deadline", "").strip()[:20] or None)
     except OfficeError as exc:
-        return _page(school_id, errors={"settings": _sentence(str(exc))}, status=422)
+        return _page(school_id, errors={"settings": sentence(str(exc))}, status=422)
     return _done(school_id, "Настройки календаря сохранены. Терминалы получат их при следующей синхронизации.")
 
 
@@ -124,7 +121,7 @@ def calendar_holiday_add(school_id: str) -> Any:
         with _engine().begin() as conn:
             count = cal.add_holidays(conn, account().login, school_id, start, end, request.form.get("reason", ""))
     except OfficeError as exc:
-        return _page(school_id, errors={"holiday": _sentence(str(exc))}, status=422)
+        return _page(school_id, errors={"holiday": sentence(str(exc))}, status=422)
     return _done(school_id, f"Добавлено нерабочих дней: {count} ({cal.period_text(start, end)}).")
 
 
@@ -136,7 +133,7 @@ def calendar_holiday_remove(school_id: str) -> Any:
         with _engine().begin() as conn:
             count = cal.remove_holidays(conn, account().login, school_id, start, end)
     except OfficeError as exc:
-        return _page(school_id, errors={"holidays": _sentence(str(exc))}, status=422)
+        return _page(school_id, errors={"holidays": sentence(str(exc))}, status=422)
     return _done(school_id, f"Удалено дней: {count} ({cal.period_text(start, end)}); они снова учебные.")
 
 
@@ -158,7 +155,7 @@ def calendar_day_off_add(school_id: str) -> Any:
             count = cal.add_days_off(conn, account().login, school_id, class_id, start, end,
                                      request.form.get("reason", ""))
     except OfficeError as exc:
-        return _page(school_id, errors={"day_off": _sentence(str(exc))}, status=422)
+        return _page(school_id, errors={"day_off": sentence(str(exc))}, status=422)
     return _done(school_id, f"У класса нет занятий: дней {count} ({cal.period_text(start, end)}).")
 
 
@@ -171,7 +168,7 @@ def calendar_day_off_remove(school_id: str) -> Any:
             start, end = _period()
             count = cal.remove_days_off(conn, account().login, school_id, class_id, start, end)
     except OfficeError as exc:
-        return _page(school_id, errors={"days_off": _sentence(str(exc))}, status=422)
+        return _page(school_id, errors={"days_off": sentence(str(exc))}, status=422)
     return _done(school_id, f"Дни без занятий отменены: {count}.")
 
 
@@ -202,7 +199,7 @@ def calendar_import_preview(school_id: str) -> Any:
             seen = cal.preview_file(conn, school_id, data, filename)
         token = imports.store(data, filename, school_id, login) if seen.ok else ""
     except imports.PreviewError as exc:
-        return _import_page(school_id, [_sentence(str(exc))], 422)
+        return _import_page(school_id, [sentence(str(exc))], 422)
     return render_template("calendar_import_preview.html", seen=seen, token=token), 200 if seen.ok else 422
 
 
@@ -216,9 +213,9 @@ def calendar_import_confirm(school_id: str) -> Any:
         with _engine().begin() as conn:
             seen = cal.import_file(conn, login, school_id, data, filename)
     except imports.PreviewError as exc:
-        return _import_page(school_id, [_sentence(str(exc))], 422)
+        return _import_page(school_id, [sentence(str(exc))], 422)
     except OfficeError as exc:
-        return _import_page(school_id, ["Ничего не загружено.", _sentence(str(exc))], 422)
+        return _import_page(school_id, ["Ничего не загружено.", sentence(str(exc))], 422)
     imports.discard(token)
     return _done(school_id, f"Из файла «{seen.filename}» загружено строк: {len(seen.rows)}.")
 

@@ -37,6 +37,11 @@ MENU_ORDER = ("Сегодня", "Заявка", "Заявки", "Пищебло�
               "Льготы", "Сверка", "Загрузка", "Терминалы", "Пользователи", "Политика")
 
 
+def sentence(text: str) -> str:
+    """A service's Russian message as a sentence on a page: capitalised, ending with a full stop."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 def nav_item(title: str, endpoint: str, *roles: Role) -> None:
     NAV.append(NavItem(title, endpoint, roles))
     NAV.sort(key=lambda item: MENU_ORDER.index(item.title) if item.title in MENU_ORDER else len(MENU_ORDER))

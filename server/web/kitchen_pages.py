@@ -19,15 +19,12 @@ from server.office.roles import Role, permits
 from server.web.auth import account, allow
 from server.web.blueprint import bp
 from server.web.clock import now
-from server.web.filters import nav_item
+from server.web.filters import nav_item, sentence
 
 VIEWERS = (Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.CANTEEN)
 SENDERS = (Role.SCHOOL_ADMIN, Role.COORDINATOR)
 DOWNLOADS = ("xlsx", "csv")
 
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _day(conn: Any, school_id: str, source: MultiDict[str, str]) -> date:
@@ -41,7 +38,7 @@ def _page(school_id: str, source: MultiDict[str, str], *, message: str = "", err
         try:
             day = _day(conn, school_id, source)
         except OfficeError as exc:
-            return render_template("kitchen.html", order=None, error=_sentence(str(exc)), school_id=school_id,
+            return render_template("kitchen.html", order=None, error=sentence(str(exc)), school_id=school_id,
                                    asked=source.get("date", "")[:40], may_send=False), 400
         try:
             order = kitchen.kitchen_order(conn, school_id, day, now())
@@ -68,7 +65,7 @@ def kitchen_send(school_id: str) -> Any:
             day = _day(conn, school_id, request.form)
             sending, new = kitchen.send(conn, account().login, school_id, day, now())
     except OfficeError as exc:
-        return _page(school_id, request.form, error=_sentence(str(exc)), status=422)
+        return _page(school_id, request.form, error=sentence(str(exc)), status=422)
     return _page(school_id, MultiDict({"date": day.isoformat()}), message=kitchen.sent_message(day, sending, new))
 
 
@@ -82,7 +79,7 @@ def kitchen_export(school_id: str) -> Any:
         with state(current_app).engine.connect() as conn:
             order = kitchen.kitchen_order(conn, school_id, _day(conn, school_id, request.args), now())
     except OfficeError as exc:
-        return render_template("error.html", code=400, title="Выгрузка не сделана", text=_sentence(str(exc))), 400
+        return render_template("error.html", code=400, title="Выгрузка не сделана", text=sentence(str(exc))), 400
     headers = {"Content-Disposition": f'attachment; filename="{kitchen.file_name(order, form)}"'}
     if form == "csv":
         return Response(kitchen.to_csv(order).encode("utf-8"), mimetype="text/csv; charset=utf-8", headers=headers)

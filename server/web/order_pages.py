@@ -22,7 +22,7 @@ from server.web import students  # noqa: F401  («Сегодня» and «Уче�
 from server.web.auth import account, allow
 from server.web.blueprint import bp
 from server.web.clock import now as clock_now
-from server.web.filters import nav_item
+from server.web.filters import nav_item, sentence
 
 AMENDERS = (Role.SCHOOL_ADMIN, Role.COORDINATOR)
 SHEET_ROLES = (Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER)
@@ -33,9 +33,6 @@ WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 def _engine() -> Any:
     return state(current_app).engine
 
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 class BadForm(OfficeError):
@@ -120,7 +117,7 @@ def _sheet_page(school_id: str, class_id: str, *, day: date | None, like_last: b
         return render_template("error.html", code=404, title="Класс не найден",
                                text="В этой школе нет такого класса."), 404
     except OfficeError as exc:
-        error, status, history = error or _sentence(str(exc)), 422, []
+        error, status, history = error or sentence(str(exc)), 422, []
     return render_template("order.html", sheet=sheet, day=day, days=days, error=error, history=history,
                            may_amend=may_amend, school_id=school_id, class_id=class_id,
                            lock=orders.lock_message(day, sheet.deadline) if sheet else "",
@@ -141,7 +138,7 @@ def class_order(school_id: str, class_id: str) -> Any:
         _clean(request.args)
         day = _day_arg(request.args.get("day", ""))
     except BadForm as exc:
-        return render_template("error.html", code=400, title="Неверный запрос", text=_sentence(str(exc))), 400
+        return render_template("error.html", code=400, title="Неверный запрос", text=sentence(str(exc))), 400
     return _sheet_page(school_id, class_id, day=day, like_last=request.args.get("like_last") == "1")
 
 
@@ -154,7 +151,7 @@ def class_order_submit(school_id: str, class_id: str) -> Any:
         if day is None:
             raise BadForm("в форме нет дня заявки: обновите страницу")
     except BadForm as exc:
-        return render_template("error.html", code=422, title="Неверный запрос", text=_sentence(str(exc))), 422
+        return render_template("error.html", code=422, title="Неверный запрос", text=sentence(str(exc))), 422
     choices: dict[str, orders.Choice] | None = None
     try:
         choices = _choices(request.form)
@@ -165,7 +162,7 @@ def class_order_submit(school_id: str, class_id: str) -> Any:
         return render_template("error.html", code=404, title="Класс не найден",
                                text="В этой школе нет такого класса."), 404
     except OfficeError as exc:
-        return _sheet_page(school_id, class_id, day=day, error=_sentence(str(exc)), choices=choices, status=422)
+        return _sheet_page(school_id, class_id, day=day, error=sentence(str(exc)), choices=choices, status=422)
     text = f"Заявка на {day:%d.%m.%Y} подана" if not done.late else f"Заявка на {day:%d.%m.%Y} изменена после срока"
     changes = done.added + done.removed + done.absent
     flash(f"{text}: изменений {changes}." + (" Изменения после отправки заявки на пищеблок отмечены."
@@ -180,7 +177,7 @@ def orders_overview(school_id: str) -> Any:
         _clean(request.args)
         wanted = _day_arg(request.args.get("day", ""))
     except BadForm as exc:
-        return render_template("error.html", code=400, title="Неверный запрос", text=_sentence(str(exc))), 400
+        return render_template("error.html", code=400, title="Неверный запрос", text=sentence(str(exc))), 400
     days, today = _days(school_id, None)
     later = [d for d in days if d > today]
     day = wanted or (later[0] if later else today)
@@ -217,7 +214,7 @@ def class_standing(school_id: str, class_id: str) -> Any:
             return render_template("error.html", code=404, title="Класс не найден",
                                    text="В этой школе нет такого класса."), 404
         except OfficeError as exc:
-            error = _sentence(str(exc))
+            error = sentence(str(exc))
         else:
             flash(f"Постоянный выбор сохранён: изменён у {changed} уч.", "info")
             return redirect(url_for("office.class_standing", school_id=school_id, class_id=class_id), 303)

@@ -25,15 +25,12 @@ from server.reports.common import PARCEL_KINDS, ReportError, month_key, month_ti
 from server.reports.exports import build, export, kind_module, last_export, since_last, title_of
 from server.web.auth import account, allow
 from server.web.blueprint import bp
-from server.web.filters import nav_item
+from server.web.filters import nav_item, sentence
 
 MANAGERS = (Role.SCHOOL_ADMIN, Role.COORDINATOR)
 VIEWERS = (*MANAGERS, Role.TEACHER)
 DOWNLOADS = ("xlsx", "pdf", "csv")
 
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _manager(school_id: str) -> bool:
@@ -73,7 +70,7 @@ def reports_page(school_id: str) -> Any:
             month = _month(conn, school_id, request.args)
             error = ""
         except ReportError as exc:
-            month, error = school_today(conn, school_id).replace(day=1), _sentence(str(exc))
+            month, error = school_today(conn, school_id).replace(day=1), sentence(str(exc))
         classes = _classes(conn, school_id)
         if not _manager(school_id):
             mine = set(classes_of(account().grants, school_id))
@@ -115,7 +112,7 @@ def report_page(school_id: str, kind: str) -> Any:
             classes = _classes(conn, school_id) if _manager(school_id) else [
                 c for c in _classes(conn, school_id) if c.id in classes_of(account().grants, school_id)]
     except ReportError as exc:  # rendered with the connection closed (SQLite: one writer at a time)
-        return render_template("error.html", code=400, title="Отчёт не составлен", text=_sentence(str(exc))), 400
+        return render_template("error.html", code=400, title="Отчёт не составлен", text=sentence(str(exc))), 400
     grid = module.grid(data) if hasattr(module, "grid") else None
     if request.args.get("print") and hasattr(module, "to_html"):
         return Response(module.to_html(data), mimetype="text/html")
@@ -139,7 +136,7 @@ def report_export(school_id: str, kind: str) -> Any:
             class_id = _scope(conn, school_id, kind, request.args.get("class") or None)
             done = export(conn, account().login, school_id, kind, month, class_id, form)
     except ReportError as exc:
-        return render_template("error.html", code=400, title="Выгрузка не сделана", text=_sentence(str(exc))), 400
+        return render_template("error.html", code=400, title="Выгрузка не сделана", text=sentence(str(exc))), 400
     return Response(done.data, mimetype=done.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{done.filename}"'})
 
@@ -152,7 +149,7 @@ def _parcels_page(school_id: str, source: MultiDict[str, str], *, message: str =
         try:
             month = _month(conn, school_id, source)
         except ReportError as exc:
-            month, error, status = school_today(conn, school_id).replace(day=1), _sentence(str(exc)), 400
+            month, error, status = school_today(conn, school_id).replace(day=1), sentence(str(exc)), 400
         entries = parcels.month_entries(conn, school_id, month)
         students = list(conn.execute(select(Student.id, Student.full_name, Student.class_id).where(
             Student.school_id == school_id, Student.active.is_(True)).order_by(Student.full_name)))
@@ -180,7 +177,7 @@ def parcels_issue(school_id: str) -> Any:
                                  amount=f.get("amount", "").strip()[:40] or None,
                                  budget_line=f.get("budget_line", "").strip()[:64] or None, note=f.get("note", ""))
     except OfficeError as exc:
-        return _parcels_page(school_id, f, error=_sentence(str(exc)), status=422)
+        return _parcels_page(school_id, f, error=sentence(str(exc)), status=422)
     return _parcels_page(school_id, MultiDict({"month": month_key(start)}), message=done.message)
 
 
@@ -194,7 +191,7 @@ def parcels_remove(school_id: str) -> Any:
         with state(current_app).engine.begin() as conn:
             parcels.remove(conn, account().login, school_id, int(text))
     except (OfficeError, NotFound) as exc:
-        return _parcels_page(school_id, request.form, error=_sentence(str(exc)), status=422)
+        return _parcels_page(school_id, request.form, error=sentence(str(exc)), status=422)
     return redirect(url_for("office.parcels_page", school_id=school_id, month=request.form.get("month", "")[:7]))
 
 

@@ -16,6 +16,7 @@ from server.office.changes import NotFound, OfficeError
 from server.office.roles import Role
 from server.reports import KINDS
 from server.reports.request import XLSX_TYPE, parse_month
+from server.web.filters import sentence
 
 VIEWERS = (Role.SCHOOL_ADMIN, Role.COORDINATOR)
 MINE = ("request", "lists", "schedule")  # the other kinds' pages are the tabel helper's (merged by the lead)
@@ -31,9 +32,6 @@ PAGES = {  # kind -> (title, body template, extra query arguments (name, label))
 class _BadInput(Exception):
     """A query argument that is not understood (400), unlike the school's state (said on the page)."""
 
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def own_page(school_id: str, kind: str) -> Any:
@@ -52,8 +50,8 @@ def own_page(school_id: str, kind: str) -> Any:
     def failed(text: str, status: int) -> Any:
         if form and form != "print":
             return render_template("error.html", code=status, title="Выгрузка не сделана",
-                                   text=_sentence(text)), status
-        return render_template("report_request_page.html", data=None, error=_sentence(text), **page), status
+                                   text=sentence(text)), status
+        return render_template("report_request_page.html", data=None, error=sentence(text), **page), status
 
     if form and form not in (*TYPES, "print"):
         return failed(f"формат: {', '.join(TYPES)} или print, а не «{form}»", 400)

@@ -23,7 +23,7 @@ from server.office.roles import Role, classes_of, permits
 from server.web import pages  # noqa: F401  («Сегодня» comes first in the menu)
 from server.web.auth import account, allow
 from server.web.blueprint import bp
-from server.web.filters import nav_item
+from server.web.filters import nav_item, sentence
 
 VIEWERS = (Role.SCHOOL_ADMIN, Role.COORDINATOR, Role.TEACHER)
 EDITORS = (Role.SCHOOL_ADMIN, Role.COORDINATOR)
@@ -162,16 +162,13 @@ def _change(school_id: str, student_id: str, form_name: str, done: str, action: 
     except NotFound as exc:
         if form_name == "diet":  # the student is gone: nothing to show the form on
             return render_template("error.html", code=404, title="Ученик не найден", text=str(exc)), 404
-        return _student_page(school_id, student_id, errors={form_name: _sentence(str(exc))}, status=422)
+        return _student_page(school_id, student_id, errors={form_name: sentence(str(exc))}, status=422)
     except OfficeError as exc:
-        return _student_page(school_id, student_id, errors={form_name: _sentence(str(exc))}, status=422)
+        return _student_page(school_id, student_id, errors={form_name: sentence(str(exc))}, status=422)
     if done:
         flash(done, "info")
     return redirect(url_for("office.student_page", school_id=school_id, student_id=student_id), 303)
 
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 @bp.post("/office/<school_id>/students/<student_id>/diet")

@@ -17,7 +17,7 @@ from server.office import fleet
 from server.office.roles import Role, permits
 from server.web.auth import account, allow
 from server.web.blueprint import bp
-from server.web.filters import nav_item
+from server.web.filters import nav_item, sentence
 
 READERS = (Role.SCHOOL_ADMIN, Role.COORDINATOR)
 PAGE = 100  # rejected events per page
@@ -63,7 +63,7 @@ def terminal_add(school_id: str) -> Any:
         with _engine().begin() as conn:
             terminal_id, token = fleet.add(conn, school_id, name)
     except fleet.FleetError as exc:
-        flash(_sentence(exc.message), "error")
+        flash(sentence(exc.message), "error")
         return redirect(url_for("office.terminals_page", school_id=school_id), 303)
     return render_template("terminal_token.html", terminal_id=terminal_id, name=name.strip(), token=token)
 
@@ -76,7 +76,7 @@ def terminal_rename(school_id: str) -> Any:
         with _engine().begin() as conn:
             fleet.rename(conn, school_id, terminal_id, request.form.get("name", ""))
     except fleet.FleetError as exc:
-        flash(_sentence(exc.message), "error")
+        flash(sentence(exc.message), "error")
     else:
         flash(f"Терминал {terminal_id} переименован.", "info")
     return redirect(url_for("office.terminals_page", school_id=school_id), 303)
@@ -97,7 +97,7 @@ def terminal_revoke(school_id: str) -> Any:
         with _engine().begin() as conn:
             fleet.revoke(conn, school_id, terminal_id)
     except fleet.FleetError as exc:
-        flash(_sentence(exc.message), "error")
+        flash(sentence(exc.message), "error")
     else:
         flash(f"Токен терминала {terminal_id} отозван: терминал больше не сможет синхронизироваться.", "info")
     return redirect(url_for("office.terminals_page", school_id=school_id), 303)
@@ -120,9 +120,6 @@ def _terminals(school_id: str) -> list[dict[str, Any]]:
     with _engine().connect() as conn:
         return fleet.terminals(conn, school_id)
 
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 nav_item("Терминалы", "office.terminals_page", *READERS)
