@@ -28,6 +28,7 @@ from server.calendar import load_calendar
 from server.free_meals import FreeMeals
 from server.history import ClassBook, NoPolicy, Policies, class_book, policies
 from server.models import Absence, Entitlement, Event, FoodParcel, School, SchoolClass, Student
+from server.office.dates import YEARS
 
 MONTHS_RU = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
              "ноябрь", "декабрь")
@@ -42,7 +43,6 @@ UNKNOWN_TITLE = "Основание не определено (нет полит
 FORMATS = ("json", "csv", "xlsx", "pdf")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = '#,##0.00\\ "₽"'  # shown «1 234,56 ₽» by a Russian Excel
-YEARS = (2000, 2100)
 TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 
 

@@ -27,11 +27,10 @@ from server.models import School, SchoolClass
 from server.office import benefits
 from server.office.changes import OfficeError
 from server.office.changes import today as school_today
+from server.reports.common import month_end, month_title
 from server.reports.request import (
     find_class,
     form_row_of,
-    month_end,
-    month_title,
     print_setup,
     render,
     safe_name,

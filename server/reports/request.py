@@ -41,15 +41,14 @@ from server.history import NoPolicy, class_book, policy_for, school_year_label, 
 from server.models import BenefitApplication, Entitlement, School, SchoolClass, Student
 from server.office.changes import NotFound, OfficeError
 from server.office.changes import today as school_today
+from server.office.dates import YEARS
+from server.reports.common import month_end, month_title
 from server.tabular import csv_text, excel_safe
 
 TITLE = "Заявка на финансирование бесплатного питания на следующий месяц (приложение 4)"
-MONTHS_RU = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
-             "ноябрь", "декабрь")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = '#,##0.00\\ "₽"'  # «1 234,56 ₽» in a Russian Excel
 DATE_FORMAT = "DD.MM.YYYY"
-YEARS = (2000, 2100)
 PRIMARY, MILK, OTHER = "#primary", "#milk", "#other"  # buckets of meals that are not a benefit category
 
 # The one table: the seed's row, its wording (seed 004 приложение 4), its depth (0 bold, 1 row, 2 sub-row of
@@ -109,15 +108,6 @@ def parse_month(text: str | None) -> date:
             raise OfficeError(f"месяц {month:%m.%Y}: год от {YEARS[0]} до {YEARS[1]}")
         return month
     raise OfficeError(f"месяц: ГГГГ-ММ, например 2027-01, а не «{value}»" if value else "укажите месяц: ГГГГ-ММ")
-
-
-def month_title(month: date) -> str:
-    """01.01.2027 -> «январь 2027»."""
-    return f"{MONTHS_RU[month.month - 1]} {month.year}"
-
-
-def month_end(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def next_month(day: date) -> date:

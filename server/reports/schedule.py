@@ -24,9 +24,9 @@ from server.history import class_book
 from server.models import Break, Entitlement, MealSlot, SchoolClass, Student
 from server.office.changes import OfficeError
 from server.office.changes import today as school_today
+from server.reports.common import month_title
 from server.reports.request import (
     find_class,
-    month_title,
     print_setup,
     render,
     safe_name,
