@@ -39,6 +39,7 @@ from pos.domain import Meal, age_on, group_of, ru_date
 from pos.money import format_rub
 from pos.policy import FreeMeal, Policy, parse_policy
 from pos.settings import zone
+from server import pull
 from server.calendar import load_calendar
 from server.free_meals import FreeMeals
 from server.models import (
@@ -459,9 +460,7 @@ def kitchen_order(conn: Connection, school_id: str, day: date, now: datetime) ->
 def next_school_day(conn: Connection, school_id: str, now: datetime) -> date:
     """The day whose order the page opens on: the school's next school day after today (school time)."""
     school = _school(conn, school_id)
-    today = now.astimezone(zone(school.timezone)).date()
-    calendar = load_calendar(conn, school_id, today, today + timedelta(days=60))
-    return calendar.next_school_day(today) or today + timedelta(days=1)
+    return pull.next_school_day(conn, school, now.astimezone(zone(school.timezone)).date())  # the pull's horizon
 
 
 def send(conn: Connection, actor: str, school_id: str, day: date, now: datetime) -> tuple[Sending, bool]:
