@@ -4,10 +4,14 @@ run: one hand-written aggregate query over the same rows (served meals not rever
 meal), fetched whole. Then the same with twice the rows (4,000 students).
 
 Run: ``.venv/bin/python bench/reports.py [--students 2000] [--n 5]``. Prints one JSON line per measurement
-and a summary line. Goals: registers / floor ≤ 1.5; twice the rows ≤ 2.2× the time.
+and a summary line. ``--region [--schools 300]``: the region month instead — 300 schools × 1,000 students
+(one built school copied inside the database, ~13 million events), every school's табели and monthly report
+one school at a time against one aggregate query over the region's rows fetched as a stream; the process's
+peak memory (goal < 500 MB). Goals: registers / floor ≤ 1.5; twice the rows ≤ 2.2× the time.
 Measured: `all_tabels_and_monthly` = one read of the month (`load_month`) and every class's табель and the
-monthly report computed from it (what the «Отчёты» list and a month's export run do); `one_tabel` = a single
-class's табель as its page builds it (reads that class's rows only).
+monthly report computed from it (what the «Отчёты» list and a month's export run do); `monthly` = the monthly report
+alone (its own read of the month); `one_tabel` = a single class's табель as its page builds it (reads that
+class's rows only), against the same aggregate over that class's rows.
 """
 
 from __future__ import annotations
@@ -51,6 +55,18 @@ FLOOR_SQL = text("""
 SELECT e.student_id, e.local_date, e.meal, count(*), sum(e.free_kopecks), sum(e.paid_kopecks)
 FROM events e
 WHERE e.school_id = :school AND e.local_date BETWEEN :start AND :end AND e.kind IN ('serve', 'override')
+  AND NOT EXISTS (SELECT 1 FROM events r WHERE r.school_id = e.school_id AND r.kind = 'reversal'
+                  AND r.ref_event_id = e.id)
+GROUP BY e.student_id, e.local_date, e.meal
+""")
+
+# One class's rows: the students who were ever in it (the табель's own read).
+CLASS_FLOOR_SQL = text("""
+SELECT e.student_id, e.local_date, e.meal, count(*), sum(e.free_kopecks), sum(e.paid_kopecks)
+FROM events e
+WHERE e.school_id = :school AND e.local_date BETWEEN :start AND :end AND e.kind IN ('serve', 'override')
+  AND e.student_id IN (SELECT s.student_id FROM student_classes s WHERE s.school_id = :school
+                       AND s.class_id = :class)
   AND NOT EXISTS (SELECT 1 FROM events r WHERE r.school_id = e.school_id AND r.kind = 'reversal'
                   AND r.ref_event_id = e.id)
 GROUP BY e.student_id, e.local_date, e.meal
@@ -124,14 +140,18 @@ def build(engine: Engine, students: int) -> dict[str, Any]:
     return {"events": len(events), "school_days": len(days), "students": students}
 
 
-def timed(fn: Any, n: int) -> tuple[float, Any]:
-    fn()  # warm
-    times, out = [], None
-    for _ in range(n):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+def timed(fns: dict[str, Any], n: int) -> dict[str, tuple[float, Any]]:
+    """The median time and the last result of each function, run in turns (floor, register, floor, …) so a
+    busy moment of a shared machine falls on all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    out: dict[str, Any] = {}
+    for rep in range(n + 1):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            out[name] = fn()
+            if rep:  # the first turn warms
+                times[name].append(time.perf_counter() - t0)
+    return {name: (statistics.median(times[name]), out[name]) for name in fns}
 
 
 def measure(url: str, students: int, n: int) -> dict[str, Any]:
@@ -154,16 +174,120 @@ def measure(url: str, students: int, n: int) -> dict[str, Any]:
             report = monthly.from_month(m)
             return sum(t.totals.free_total.count for t in tabels) + report.free_total.count
 
+        def monthly_only() -> int:
+            with engine.connect() as conn:
+                return monthly.build(conn, SCHOOL, MONTH).free_total.count
+
         def one_tabel() -> int:
             with engine.connect() as conn:
                 return tabel.build(conn, SCHOOL, MONTH, class_id="5а").totals.students
 
-        floor_s, groups = timed(floor, n)
-        reg_s, _ = timed(registers, n)
-        one_s, _ = timed(one_tabel, n)
+        def class_floor() -> int:
+            with engine.connect() as conn:
+                return len(conn.execute(CLASS_FLOOR_SQL, {"school": SCHOOL, "start": MONTH, "end": end,
+                                                          "class": "5а"}).all())
+
+        found = timed({"floor": floor, "registers": registers, "monthly": monthly_only, "one_tabel": one_tabel,
+                       "class_floor": class_floor}, n)
+        (floor_s, groups), (reg_s, _), (monthly_s, _) = found["floor"], found["registers"], found["monthly"]
+        one_s, class_floor_s = found["one_tabel"][0], found["class_floor"][0]
         line = {**info, "floor_groups": groups, "floor_s": round(floor_s, 4),
                 "all_tabels_and_monthly_s": round(reg_s, 4), "ratio": round(reg_s / floor_s, 2),
-                "one_tabel_s": round(one_s, 4)}
+                "monthly_s": round(monthly_s, 4), "monthly_ratio": round(monthly_s / floor_s, 2),
+                "one_tabel_s": round(one_s, 4), "class_floor_s": round(class_floor_s, 4),
+                "one_tabel_ratio": round(one_s / class_floor_s, 2)}
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+        return line
+    finally:
+        engine.dispose()
+
+
+# --- the region month: 300 schools × 1,000 students, ~13 million events ------------------------------------
+
+REGION_FLOOR_SQL = text("""
+SELECT e.school_id, e.student_id, e.local_date, e.meal, count(*), sum(e.free_kopecks), sum(e.paid_kopecks)
+FROM events e
+WHERE e.local_date BETWEEN :start AND :end AND e.kind IN ('serve', 'override')
+  AND NOT EXISTS (SELECT 1 FROM events r WHERE r.school_id = e.school_id AND r.kind = 'reversal'
+                  AND r.ref_event_id = e.id)
+GROUP BY e.school_id, e.student_id, e.local_date, e.meal
+""")
+
+
+def clone_school(engine: Engine, schools: int) -> list[str]:
+    """Copies the built school `schools - 1` times inside the database (every row of every table with a
+    school_id, the events with new ids): a region's rows without a region's Python."""
+    from server.models import Base
+
+    ids = [SCHOOL] + [f"r{n:03d}" for n in range(1, schools)]
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO schools SELECT 'r' || lpad(n::text, 3, '0'), s.name || ' № ' || n, "
+            + ", ".join(f"s.{c.name}" for c in Base.metadata.tables["schools"].columns if c.name not in ("id", "name"))
+            + " FROM schools s, generate_series(1, :k) n WHERE s.id = :school"), {"k": schools - 1, "school": SCHOOL})
+        for table in Base.metadata.sorted_tables:
+            if "school_id" not in table.columns or table.name == "events":
+                continue
+            cols = [c.name for c in table.columns
+                    if not (c.primary_key and c.autoincrement is True and c.name == "id")]
+            values = ", ".join("'r' || lpad(n::text, 3, '0')" if c == "school_id" else f"t.{c}" for c in cols)
+            conn.execute(text(f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT {values} "
+                              f"FROM {table.name} t, generate_series(1, :k) n WHERE t.school_id = :school"),
+                         {"k": schools - 1, "school": SCHOOL})
+    cols = [c.name for c in Base.metadata.tables["events"].columns]
+    values = ", ".join({"id": "md5(t.id || n::text)", "school_id": "'r' || lpad(n::text, 3, '0')"}.get(c, f"t.{c}")
+                       for c in cols)
+    for first in range(1, schools, 25):  # 25 schools (~1 million events) per transaction
+        with engine.begin() as conn:
+            conn.execute(text(f"INSERT INTO events ({', '.join(cols)}) SELECT {values} FROM events t, "
+                              "generate_series(:a, :b) n WHERE t.school_id = :school"),
+                         {"a": first, "b": min(first + 24, schools - 1), "school": SCHOOL})
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    return ids
+
+
+def measure_region(url: str, schools: int, students: int) -> dict[str, Any]:
+    """Every school's табели and monthly report, one school in memory at a time, against one aggregate query
+    over the region's rows fetched in a stream; the peak memory of this process."""
+    import gc
+    import resource
+
+    upgrade(url)
+    engine = make_server_engine(url)
+    try:
+        t0 = time.perf_counter()
+        info = build(engine, students)
+        ids = clone_school(engine, schools)
+        info.update(schools=schools, build_s=round(time.perf_counter() - t0, 1))
+        end = date(2026, 12, 31)
+        with engine.connect() as conn:
+            info["events"] = conn.execute(text("SELECT count(*) FROM events")).scalar_one()
+        gc.collect()
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+        t0 = time.perf_counter()
+        groups = 0
+        with engine.connect() as conn:
+            for part in conn.execution_options(yield_per=10_000).execute(
+                    REGION_FLOOR_SQL, {"start": MONTH, "end": end}).partitions():
+                groups += len(part)
+        floor_s = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        free = 0
+        for school in ids:
+            with engine.connect() as conn:
+                m = load_month(conn, school, MONTH)
+            free += sum(tabel.from_month(m, c).totals.free_total.count for c in m.classes)
+            free += monthly.from_month(m).free_total.count
+            del m
+        reg_s = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        line = {"region": True, **info, "floor_groups": groups, "floor_s": round(floor_s, 1),
+                "registers_s": round(reg_s, 1), "ratio": round(reg_s / floor_s, 2),
+                "peak_rss_mb": peak, "rss_before_mb": rss0, "peak_goal_mb": 500, "peak_ok": peak < 500,
+                "free_meals_counted": free}
         print(json.dumps(line, ensure_ascii=False), flush=True)
         return line
     finally:
@@ -174,7 +298,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--n", type=int, default=5)
+    parser.add_argument("--region", action="store_true", help="the region month instead (300 schools × 1,000)")
+    parser.add_argument("--schools", type=int, default=300)
     args = parser.parse_args()
+    if args.region:
+        name = f"canteen_bench_region_{os.getpid()}"
+        with psycopg.connect(PG + "postgres", autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        try:
+            measure_region(PG.replace("postgresql://", "postgresql+psycopg://") + name, args.schools,
+                           args.students if args.students != 2000 else 1000)
+        finally:
+            with psycopg.connect(PG + "postgres", autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        return
     results = []
     for students in (args.students, 2 * args.students):
         name = f"canteen_bench_reports_{os.getpid()}_{students}"

@@ -76,6 +76,14 @@ class ClassBook:
         at = bisect.bisect_right(starts, day) - 1
         return classes[at] if at >= 0 else None
 
+    def moves_between(self, student_id: str, first: date, last: date) -> int:
+        """How many spans of the student start after `first` and on or before `last`."""
+        found = self.spans.get(student_id)
+        if found is None:
+            return 0
+        starts = found[0]
+        return bisect.bisect_right(starts, last) - bisect.bisect_right(starts, first)
+
 
 def class_book(conn: Connection, school_id: str, students: list[str] | None = None) -> ClassBook:
     """The class spans of the school's students (of `students` only, when given)."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, case, func, select
 from sqlalchemy.orm import aliased
 
 from pos.calendar import Calendar
@@ -30,6 +30,7 @@ from server.history import ClassBook, NoPolicy, Policies, class_book, policies
 from server.models import Absence, Entitlement, Event, FoodParcel, School, SchoolClass, Student
 from server.office.dates import YEARS
 
+T = TypeVar("T")
 MONTHS_RU = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
              "ноябрь", "декабрь")
 MARKS = {Meal.BREAKFAST.value: "З", Meal.LUNCH.value: "О", Meal.SNACK.value: "П", Meal.MILK.value: "М"}
@@ -122,10 +123,8 @@ class Served(NamedTuple):
     free_kopecks: int
     budget_line: str  # "" for a paid meal
     category: str | None  # what made it free (GRADE_RIGHT for the grade's own right); None for a paid meal
-
-    @property
-    def free(self) -> bool:
-        return bool(self.budget_line)
+    free: bool
+    recorded: bool  # the basis as recorded at the window (else completed from history)
 
 
 @dataclass(frozen=True)
@@ -163,13 +162,20 @@ class Month:
     _served_by: dict[str, list[Served]] | None = None
     _parcels_by: dict[str, list[Parcel]] | None = None
     _lines: tuple[tuple[str, str], ...] | None = None
+    _served_days: frozenset[date] | None = None
 
     def members(self, class_id: str) -> dict[str, set[date]]:
         """The students in the class on some day of the month, with those days (computed once for all classes)."""
         if self._members is None:
             found: dict[str, dict[str, set[date]]] = defaultdict(dict)
             days = self.days
+            whole = frozenset(days)
             for student_id in set(self.book.spans) | set(self.students):
+                first, last = self.class_on(student_id, self.month), self.class_on(student_id, self.end)
+                if first is not None and first == last and self.book.moves_between(student_id, self.month,
+                                                                                      self.end) == 0:
+                    found[first][student_id] = set(whole)
+                    continue
                 for d in days:
                     c = self.class_on(student_id, d)
                     if c is not None:
@@ -181,6 +187,12 @@ class Month:
         if self._served_by is None:
             self._served_by = by_student(self.served)
         return self._served_by.get(student_id, [])
+
+    def served_days(self) -> frozenset[date]:
+        """The days of the month anything was served on."""
+        if self._served_days is None:
+            self._served_days = frozenset(s.day for s in self.served)
+        return self._served_days
 
     def parcels_of(self, student_id: str) -> list[Parcel]:
         if self._parcels_by is None:
@@ -276,32 +288,35 @@ def load_month(conn: Connection, school_id: str, month: date, students: set[str]
         policy: Policy | None = every.for_day(month)
     except NoPolicy:
         policy = None
-    served_rows = conn.execute(
-        select(Event.id, Event.student_id, Event.local_date, Event.meal, Event.paid_kopecks, Event.free_kopecks,
-               Event.budget_line, Event.free_category, Event.free_rule)
+    # A reversal cancels its serve whatever day it was made or arrived on (NOT EXISTS by the serve's id). The
+    # rows come back as the fields of `Served`; only a free meal of a terminal older than the recorded basis
+    # (no rule) has its category completed from history.
+    reversal = aliased(Event)
+    recorded = (Event.free_rule != "") | Event.budget_line.is_(None)
+    served_rows = _fetch(conn, select(
+               Event.id, Event.student_id, Event.local_date.label("day"), Event.meal, Event.paid_kopecks,
+               Event.free_kopecks, func.coalesce(Event.budget_line, "").label("budget_line"),
+               case((Event.budget_line.is_(None), None), else_=Event.free_category).label("category"),
+               Event.budget_line.is_not(None).label("free"), recorded.label("recorded"))
         .where(Event.school_id == school_id, Event.local_date >= month, Event.local_date <= end,
                Event.kind.in_(SERVED_KINDS), Event.student_id.is_not(None), Event.meal.is_not(None),
-               *([Event.student_id.in_(sorted(students))] if students is not None else []))).all()
-    # A reversal cancels its serve whatever day it was made or arrived on: looked up by the serves' ids.
-    serve = aliased(Event)
-    serve_ids = select(serve.id).where(serve.school_id == school_id, serve.local_date >= month,
-                                       serve.local_date <= end, serve.kind.in_(SERVED_KINDS),
-                                       *([serve.student_id.in_(sorted(students))] if students is not None else []))
-    cancelled = set(conn.execute(select(Event.ref_event_id).where(
-        Event.school_id == school_id, Event.kind == EventKind.REVERSAL, Event.ref_event_id.in_(serve_ids))).scalars())
+               *([Event.student_id.in_(sorted(students))] if students is not None else []),
+               ~select(reversal.id).where(reversal.school_id == school_id, reversal.kind == EventKind.REVERSAL,
+                                          reversal.ref_event_id == Event.id).exists()), Served._make)
     benefits: dict[str, list[Any]] = defaultdict(list)
     for b in conn.execute(select(Entitlement.student_id, Entitlement.category, Entitlement.starts, Entitlement.ends)
                           .where(Entitlement.school_id == school_id, Entitlement.starts <= end,
-                                 (Entitlement.ends.is_(None)) | (Entitlement.ends >= month))):
+                                 (Entitlement.ends.is_(None)) | (Entitlement.ends >= month),
+                                 *([Entitlement.student_id.in_(sorted(students))] if students is not None else []))):
         benefits[b.student_id].append(b)
     data = Month(
         school_id=school_id, school_name=school.name, month=month, end=end,
         calendar=load_calendar(conn, school_id, month, end), policies=every, policy=policy,
         classes={c.id: c for c in conn.execute(select(SchoolClass.id, SchoolClass.name, SchoolClass.grade,
                                                       SchoolClass.shift).where(SchoolClass.school_id == school_id))},
-        students={s.id: s for s in conn.execute(select(Student.id, Student.full_name, Student.class_id,
-                                                       Student.birth_date).where(Student.school_id == school_id))
-                  if students is None or s.id in students},
+        students={s.id: s for s in conn.execute(select(
+            Student.id, Student.full_name, Student.class_id, Student.birth_date).where(
+            Student.school_id == school_id, *([Student.id.in_(sorted(students))] if students is not None else [])))},
         book=class_book(conn, school_id, sorted(students) if students is not None else None), benefits=benefits,
         served=[],
         absences=set(conn.execute(select(Absence.student_id, Absence.day).where(
@@ -311,15 +326,21 @@ def load_month(conn: Connection, school_id: str, month: date, students: set[str]
                      FoodParcel.school_id == school_id, FoodParcel.day >= month, FoodParcel.day <= end)
                      .order_by(FoodParcel.day, FoodParcel.id))])
     basis = _Basis(data)
-    served: list[Served] = []
-    for e in served_rows:
-        eid, sid, day, meal, paid, free, line, category, rule = e
-        if eid in cancelled:
-            continue
-        served.append(Served(eid, sid, day, meal, paid, free, line or "",
-                             (category if rule else basis.category(e)) if line else None))
-    data.served = served
+    data.served = [e if e.recorded else e._replace(category=basis.category(e), recorded=True) for e in served_rows]
     return data
+
+
+def _fetch(conn: Connection, query: Select[Any], make: Callable[[Sequence[Any]], T]) -> list[T]:
+    """The rows of `query` built by `make`. On PostgreSQL straight from psycopg's tuples, without SQLAlchemy's
+    Row and result processing in between (a school-month has ~100,000 rows; the columns read must be ones
+    psycopg returns as their Python values: text, integers, dates, booleans)."""
+    if conn.dialect.driver == "psycopg":
+        compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        raw: Any = conn.connection.driver_connection
+        with raw.cursor(row_factory=lambda _cursor: make) as cursor:
+            cursor.execute(str(compiled), compiled.params)
+            return list(cursor.fetchall())
+    return [make(row) for row in conn.execute(query)]
 
 
 class _Basis:
@@ -331,22 +352,20 @@ class _Basis:
         self.grants: dict[str, FreeMeals] = {}
 
     def category(self, e: Any) -> str:
-        if e.free_rule:
-            return str(e.free_category)
         m = self.month
         try:
-            policy = m.policies.for_day(e.local_date)
+            policy = m.policies.for_day(e.day)
         except NoPolicy as exc:
             m.warn(f"{exc}: основание бесплатного питания не определено")
             return "?"
-        class_id = m.class_on(e.student_id, e.local_date)
+        class_id = m.class_on(e.student_id, e.day)
         cls = m.classes.get(class_id) if class_id else None
         student = m.students.get(e.student_id)
         if cls is None or student is None:
             return "?"
         grants = self.grants.setdefault(policy.id, FreeMeals(policy))
-        free = grants.of(cls.grade, cls.shift, m.categories_in_force(e.student_id, e.local_date),
-                         age_on(student.birth_date, e.local_date) if student.birth_date else None)
+        free = grants.of(cls.grade, cls.shift, m.categories_in_force(e.student_id, e.day),
+                         age_on(student.birth_date, e.day) if student.birth_date else None)
         if free is None or e.meal not in free:
             return "?"
         return free[e.meal].category

@@ -102,8 +102,8 @@ def from_month(m: Month, class_id: str | None = None) -> Monthly:
     def mine(student_id: str, day: date) -> bool:
         return class_id is None or m.class_on(student_id, day) == class_id
 
-    served = [s for s in m.served if mine(s.student_id, s.day)]
-    parcels = [p for p in m.parcels if mine(p.student_id, p.day)]
+    served = m.served if class_id is None else [s for s in m.served if mine(s.student_id, s.day)]
+    parcels = m.parcels if class_id is None else [p for p in m.parcels if mine(p.student_id, p.day)]
     day_cols, other = columns(m, class_id, [s.day for s in served] + [p.day for p in parcels])
     at = {d: i for i, d in enumerate(day_cols)}
     free: dict[tuple[str | None, str, str], list[int]] = {}

@@ -138,10 +138,17 @@ def from_month(m: Month, class_id: str) -> Tabel:
     codes = [code for code, _t in lines]
     # Who was in the class on a day of the month, and on which days.
     days_of = m.members(class_id)
-    served = {sid: [s for s in m.served_of(sid) if s.meal in MEALS and s.day in days] for sid, days in days_of.items()}
+    # The student's meals on the days in the class (all of them for a student here all month; milk is left
+    # to its own register by the row).
+    whole = len(m.days)
+    served = {sid: m.served_of(sid) if len(days) == whole else [s for s in m.served_of(sid) if s.day in days]
+              for sid, days in days_of.items()}
     parcels = {sid: [p for p in m.parcels_of(sid) if p.day in days] for sid, days in days_of.items()}
-    day_cols, other = columns(m, class_id, [s.day for rows in served.values() for s in rows]
-                              + [p.day for rows in parcels.values() for p in rows])
+    school = set(m.calendar.school_days(m.month, m.end, class_id))
+    extra = [p.day for rows in parcels.values() for p in rows]
+    if not m.served_days() <= school:  # something was served on a day without lessons: was it here?
+        extra += [s.day for rows in served.values() for s in rows if s.meal in MEAL_BIT and s.day not in school]
+    day_cols, other = columns(m, class_id, extra)
     groups: dict[str | None, list[StudentRow]] = {}
     for student_id, in_class in days_of.items():
         eaten, given = served.get(student_id, []), parcels.get(student_id, [])
@@ -159,41 +166,62 @@ def from_month(m: Month, class_id: str) -> Tabel:
 
 def _student_row(m: Month, student_id: str, in_class: set[date], day_cols: tuple[date, ...], codes: list[str],
                  served: list[Any], parcels: list[Any]) -> StudentRow:
-    meals_on: dict[date, list[str]] = {}
-    meals = [0] * len(MEALS)
-    free_n: dict[str, int] = {}
-    free_k: dict[str, int] = {}
+    # Tight loops: a school's табели run over every meal of the month (~100,000). A day's meals are kept as
+    # one number (`MEAL_BIT`), read back as marks by `_marks`.
+    meals_on: dict[date, int] = {}
+    line_at = {code: i for i, code in enumerate(codes)}
+    free_n = [0] * len(codes)
+    free_k = [0] * len(codes)
     paid_n = paid_k = 0
-    for s in served:
-        meals_on.setdefault(s.day, []).append(s.meal)
-        meals[MEALS.index(s.meal)] += 1
-        paid_k += s.paid_kopecks  # on a free meal: a copay above a daily cap
-        if s.budget_line:
-            free_n[s.budget_line] = free_n.get(s.budget_line, 0) + 1
-            free_k[s.budget_line] = free_k.get(s.budget_line, 0) + s.free_kopecks
+    for _id, _student, served_on, meal, paid, free, line, _basis, _free, _recorded in served:
+        at = MEAL_BIT.get(meal)
+        if at is None:  # milk: its own register
+            continue
+        meals_on[served_on] = meals_on.get(served_on, 0) + at
+        paid_k += paid  # on a free meal: a copay above a daily cap
+        if line:
+            i = line_at[line]
+            free_n[i] += 1
+            free_k[i] += free
         else:
             paid_n += 1
-    free = {c: Tally(n, free_k[c]) for c, n in free_n.items()}
-    paid = Tally(paid_n, paid_k)
     given: dict[date, list[str]] = {}
     by_line: dict[str, Tally] = {}
     for p in parcels:
         given.setdefault(p.day, []).append(PARCEL_MARKS.get(p.kind, "?"))
         add(by_line, p.budget_line, 1, p.kopecks)
     cells = []
+    whole = len(in_class) == len(m.days)
     for d in day_cols:
-        if d not in in_class:
+        if not whole and d not in in_class:
             cells.append(NOT_IN_CLASS)
             continue
-        mark = "".join(MARKS[x] for x in sorted(meals_on.get(d, []), key=MEALS.index)) + "".join(given.get(d, []))
+        eaten = meals_on.get(d)
+        mark = _marks(eaten) if eaten else ""
+        if given and d in given:
+            mark += "".join(given[d])
         if not mark and (student_id, d) in m.absences:
             mark = ABSENT
         cells.append(mark)
     student = m.students.get(student_id)
     return StudentRow(student_id, student.full_name if student else student_id, tuple(cells), Totals(
-        students=1, days=len(set(meals_on) | set(given)), meals=tuple(meals),
-        free=tuple(free.get(c, Tally()) for c in codes), paid=paid,
-        parcels=tuple(by_line.get(c, Tally()) for c in codes)))
+        students=1, days=len(meals_on.keys() | given.keys()),
+        meals=tuple(sum((day >> (BITS * i)) & FIELD for day in meals_on.values()) for i in range(len(MEALS))),
+        free=tuple(Tally(n, k) for n, k in zip(free_n, free_k, strict=True)),
+        paid=Tally(paid_n, paid_k), parcels=tuple(by_line.get(c, Tally()) for c in codes)))
+
+
+BITS, FIELD = 8, 255  # a day's meals as one number: 8 bits per meal, how many of it
+MEAL_BIT = {meal: 1 << (BITS * i) for i, meal in enumerate(MEALS)}
+_MARKS: dict[int, str] = {}
+
+
+def _marks(day: int) -> str:
+    """«ЗО» for a breakfast and a lunch: a letter per meal received, in the order of MEALS."""
+    found = _MARKS.get(day)
+    if found is None:
+        found = _MARKS[day] = "".join(MARKS[meal] * ((day >> (BITS * i)) & FIELD) for i, meal in enumerate(MEALS))
+    return found
 
 
 def _category(m: Month, student_id: str, cls: Any, in_class: set[date], served: list[Any],
@@ -201,15 +229,16 @@ def _category(m: Month, student_id: str, cls: Any, in_class: set[date], served: 
     """The category that made the student's meals free this month: the most frequent on the free meals (then
     the parcels); without any, a benefit in force on a day in the class; else the grade's own right where the
     policy gives one, else none."""
-    found = Counter(s.category for s in served if s.free)
+    found = Counter(s.category for s in served if s.free and s.meal in MEAL_BIT)
     found.update(p.category for p in parcels)
     if found:
         best: str | None = sorted(found.items(), key=lambda kv: (-kv[1], m.category_rank(kv[0])))[0][0]
         return best
-    for d in sorted(in_class):
-        held = m.categories_in_force(student_id, d)
-        if held:
-            return sorted(held, key=m.category_rank)[0]
+    if student_id in m.benefits:
+        for d in sorted(in_class):
+            held = m.categories_in_force(student_id, d)
+            if held:
+                return sorted(held, key=m.category_rank)[0]
     if m.policy is not None and any(r.applies(cls.grade, cls.shift, frozenset()) for r in m.policy.rules):
         return GRADE_RIGHT
     return None
