@@ -221,17 +221,20 @@ def clone_school(engine: Engine, schools: int) -> list[str]:
 
     ids = [SCHOOL] + [f"r{n:03d}" for n in range(1, schools)]
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO schools SELECT 'r' || lpad(n::text, 3, '0'), s.name || ' № ' || n, "
-            + ", ".join(f"s.{c.name}" for c in Base.metadata.tables["schools"].columns if c.name not in ("id", "name"))
-            + " FROM schools s, generate_series(1, :k) n WHERE s.id = :school"), {"k": schools - 1, "school": SCHOOL})
+        school_cols = [c.name for c in Base.metadata.tables["schools"].columns]
+        school_values = ", ".join({"id": "'r' || lpad(n::text, 3, '0')", "name": "s.name || ' № ' || n"}.get(
+            c, f"s.{c}") for c in school_cols)
+        conn.execute(text(f"INSERT INTO schools ({', '.join(school_cols)}) SELECT {school_values} "
+                          "FROM schools s, generate_series(1, :k) n WHERE s.id = :school"),
+                     {"k": schools - 1, "school": SCHOOL})
         for table in Base.metadata.sorted_tables:
             if "school_id" not in table.columns or table.name == "events":
                 continue
             cols = [c.name for c in table.columns
                     if not (c.primary_key and c.autoincrement is True and c.name == "id")]
-            values = ", ".join("'r' || lpad(n::text, 3, '0')" if c == "school_id" else f"t.{c}" for c in cols)
-            conn.execute(text(f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT {values} "
+            values = ", ".join("'r' || lpad(n::text, 3, '0')" if c == "school_id" else f't."{c}"' for c in cols)
+            names = ", ".join(f'"{c}"' for c in cols)
+            conn.execute(text(f"INSERT INTO {table.name} ({names}) SELECT {values} "
                               f"FROM {table.name} t, generate_series(1, :k) n WHERE t.school_id = :school"),
                          {"k": schools - 1, "school": SCHOOL})
     cols = [c.name for c in Base.metadata.tables["events"].columns]
@@ -239,8 +242,8 @@ def clone_school(engine: Engine, schools: int) -> list[str]:
                        for c in cols)
     for first in range(1, schools, 25):  # 25 schools (~1 million events) per transaction
         with engine.begin() as conn:
-            conn.execute(text(f"INSERT INTO events ({', '.join(cols)}) SELECT {values} FROM events t, "
-                              "generate_series(:a, :b) n WHERE t.school_id = :school"),
+            conn.execute(text(f"INSERT INTO events ({', '.join(cols)}) SELECT {values} FROM events t, generate_series("
+                              "CAST(:a AS integer), CAST(:b AS integer)) n WHERE t.school_id = :school"),
                          {"a": first, "b": min(first + 24, schools - 1), "school": SCHOOL})
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
@@ -284,8 +287,8 @@ def measure_region(url: str, schools: int, students: int) -> dict[str, Any]:
             del m
         reg_s = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        line = {"region": True, **info, "floor_groups": groups, "floor_s": round(floor_s, 1),
-                "registers_s": round(reg_s, 1), "ratio": round(reg_s / floor_s, 2),
+        line = {"region": True, **info, "floor_groups": groups, "floor_s": round(floor_s, 2),
+                "registers_s": round(reg_s, 2), "ratio": round(reg_s / floor_s, 2),
                 "peak_rss_mb": peak, "rss_before_mb": rss0, "peak_goal_mb": 500, "peak_ok": peak < 500,
                 "free_meals_counted": free}
         print(json.dumps(line, ensure_ascii=False), flush=True)

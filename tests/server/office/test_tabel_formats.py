@@ -78,6 +78,15 @@ def test_pdf_is_made_from_the_printed_page(engine: Engine) -> None:
 
     pdf = to_pdf(html)
     assert pdf.startswith(b"%PDF") and len(pdf) > 2000
+    # Read back: A4 landscape pages carrying the register's words and sums, not merely a file.
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    first = reader.pages[0]
+    assert (round(float(first.mediabox.width)), round(float(first.mediabox.height))) == (842, 595)
+    text = " ".join((page.extract_text() or "") for page in reader.pages)
+    for words in ("Табель учёта питания", "Класс 1А, декабрь 2026", "Белова Алла", "242,92", "Директор"):
+        assert words in text, words
 
 
 # --- the API ------------------------------------------------------------------------------------------------
