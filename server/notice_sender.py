@@ -7,7 +7,8 @@ Configuration from the environment:
 - CANTEEN_SMTP_USER, CANTEEN_SMTP_PASSWORD: the login, if the server wants one (default: none).
 - CANTEEN_SMTP_FROM: the sender's address (default ``canteen@localhost``).
 - CANTEEN_SMTP_STARTTLS: 1 to switch to TLS (STARTTLS) before logging in (default 0).
-- CANTEEN_PUBLIC_URL: the address of the parent pages the letters link to (default http://localhost:5000).
+- CANTEEN_PUBLIC_URL: the address of the parent pages the letters link to (default http://localhost:5000);
+  read where the notices are written (the server's processes), since a letter's text is made then.
 
 A worker takes due notices by a conditional UPDATE that moves their `next_try_at` ahead by `LEASE` (on
 PostgreSQL after ``SELECT … FOR UPDATE SKIP LOCKED``; SQLite's ``BEGIN IMMEDIATE`` makes writers take turns),

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select
+from sqlalchemy import Connection, and_, delete, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pos.domain import ru_date
@@ -51,9 +51,6 @@ class Preferences:
     card_blocked: bool = True
     application: bool = True
     threshold_kopecks: int = DEFAULT_THRESHOLD_KOPECKS
-
-    def wants(self, kind: str) -> bool:
-        return bool(getattr(self, kind))
 
 
 def public_url() -> str:
@@ -95,8 +92,9 @@ def parse_threshold(text: str) -> int:
 
 
 def save_preferences(conn: Connection, user_id: int, *, balance_low: bool, card_blocked: bool, application: bool,
-                     threshold: str) -> Preferences:
-    """Save a parent's choice (the threshold as typed); OfficeError for a non-parent or a bad threshold."""
+                     threshold: str, actor: str = "") -> Preferences:
+    """Save a parent's choice (the threshold as typed; `actor` for the audit log, the user's id if not given);
+    OfficeError for a non-parent or a bad threshold."""
     if not is_parent(conn, user_id):
         raise OfficeError("уведомления настраивают только родители")
     chosen = Preferences(balance_low, card_blocked, application, parse_threshold(threshold))
@@ -107,7 +105,8 @@ def save_preferences(conn: Connection, user_id: int, *, balance_low: bool, card_
     stmt = dialect.insert(NoticePreference).values(user_id=user_id, **values)
     conn.execute(stmt.on_conflict_do_update(index_elements=["user_id"], set_=values))
     if chosen != before:
-        record_change(conn, str(user_id), None, "notice_prefs", user_id, "set", before.__dict__, chosen.__dict__)
+        record_change(conn, actor or str(user_id), None, "notice_prefs", user_id, "set", asdict(before),
+                      asdict(chosen))
     return chosen
 
 
@@ -152,11 +151,12 @@ def _parent(row: Any) -> _Parent:
     return _Parent(int(row.user_id), row.login, row.scope_id, prefs)
 
 
-def _queue(conn: Connection, parents: Sequence[_Parent], school_id: str, kind: str, subject: str, body: str) -> int:
-    now = utcnow()
+def _queue(conn: Connection, school_id: str, kind: str, letters: Sequence[tuple[_Parent, str, str]]) -> int:
+    """Queue one letter (subject, body) per parent, due now."""
+    now, footer = utcnow(), _footer()
     rows = [{"recipient": p.email, "user_id": p.user_id, "school_id": school_id, "student_id": p.student_id,
-             "kind": kind, "subject": subject[:300], "body": body + _footer(), "created": now, "attempts": 0,
-             "next_try_at": now} for p in parents]
+             "kind": kind, "subject": subject[:300], "body": body + footer, "created": now, "attempts": 0,
+             "next_try_at": now} for p, subject, body in letters]
     if rows:
         conn.execute(insert(Notice), rows)
     return len(rows)
@@ -179,31 +179,36 @@ def balances_changed(conn: Connection, school_id: str, student_ids: Iterable[str
     rows = _parents(conn, school_id, ids, balances=True)
     if not rows:
         return 0
-    now = utcnow()
-    told: list[tuple[_Parent, str, int]] = []
+    rearmed: list[tuple[int, str]] = []
+    fell: dict[tuple[int, str], tuple[_Parent, str, int]] = {}
     for row in rows:
         parent = _parent(row)
         balance, threshold = int(row.balance_kopecks), parent.prefs.threshold_kopecks
-        key = and_(LowBalanceAlert.user_id == parent.user_id, LowBalanceAlert.school_id == school_id,
-                   LowBalanceAlert.student_id == parent.student_id)
         if balance >= threshold and row.at is not None:
-            conn.execute(delete(LowBalanceAlert).where(key))
+            rearmed.append((parent.user_id, parent.student_id))
         elif balance < threshold and row.at is None and parent.prefs.balance_low:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            new = conn.execute(dialect.insert(LowBalanceAlert).values(
-                user_id=parent.user_id, school_id=school_id, student_id=parent.student_id, at=now)
-                .on_conflict_do_nothing().returning(LowBalanceAlert.user_id)).first()
-            if new is not None:  # a concurrent change did not tell it already
-                told.append((parent, row.full_name, balance))
-    queued = 0
-    for parent, name, balance in told:
+            fell[(parent.user_id, parent.student_id)] = (parent, row.full_name, balance)
+    alert = (LowBalanceAlert.user_id, LowBalanceAlert.student_id)
+    for i in range(0, len(rearmed), CHUNK):
+        conn.execute(delete(LowBalanceAlert).where(LowBalanceAlert.school_id == school_id,
+                                                   tuple_(*alert).in_(rearmed[i:i + CHUNK])))
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    now, keys = utcnow(), list(fell)
+    told: set[tuple[int, str]] = set()
+    for i in range(0, len(keys), CHUNK):  # one statement per chunk; RETURNING says which a concurrent change
+        told.update(conn.execute(dialect.insert(LowBalanceAlert).values(  # has not told already
+            [{"user_id": u, "school_id": school_id, "student_id": s, "at": now} for u, s in keys[i:i + CHUNK]])
+            .on_conflict_do_nothing().returning(*alert)).tuples())
+    letters = []
+    for key in (k for k in keys if k in told):
+        parent, name, balance = fell[key]
         limit = format_rub(parent.prefs.threshold_kopecks)
-        queued += _queue(conn, [parent], school_id, BALANCE_LOW, f"Баланс ниже {limit}: {name}",
-                         f"Здравствуйте!\n\nНа лицевом счёте ученика {name} осталось {format_rub(balance)} — "
-                         f"меньше порога {limit}, заданного в уведомлениях.\n"
-                         "Пополните счёт, чтобы платное питание не прервалось. Следующее такое письмо придёт, "
-                         "когда баланс снова поднимется до порога и опять опустится ниже.")
-    return queued
+        letters.append((parent, f"Баланс ниже {limit}: {name}",
+                        f"Здравствуйте!\n\nНа лицевом счёте ученика {name} осталось {format_rub(balance)} — "
+                        f"меньше порога {limit}, заданного в уведомлениях.\n"
+                        "Пополните счёт, чтобы платное питание не прервалось. Следующее такое письмо придёт, "
+                        "когда баланс снова поднимется до порога и опять опустится ниже."))
+    return _queue(conn, school_id, BALANCE_LOW, letters)
 
 
 def card_blocked(conn: Connection, school_id: str, student_id: str, card_uid: str, by: str, *,
@@ -219,7 +224,7 @@ def card_blocked(conn: Connection, school_id: str, student_id: str, card_uid: st
             + (f". Причина: {reason}" if reason else "") + ".\n"
             "На раздаче по этой карте питание не выдаётся (после ближайшей синхронизации терминалов). "
             "Новую карту выдаёт школа.")
-    return _queue(conn, parents, school_id, CARD_BLOCKED, f"Карта заблокирована: {name}", body)
+    return _queue(conn, school_id, CARD_BLOCKED, [(p, f"Карта заблокирована: {name}", body) for p in parents])
 
 
 def application_decided(conn: Connection, school_id: str, student_id: str, *, granted: bool, decided_on: date,
@@ -239,4 +244,4 @@ def application_decided(conn: Connection, school_id: str, student_id: str, *, gr
         outcome = "в льготном питании отказано" + (f". Причина: {reason}" if reason else "") + "."
     body = (f"Здравствуйте!\n\nПо заявлению на льготное питание ученика {name} (категория: {category}) "
             f"решение комиссии от {ru_date(decided_on)}: {outcome}")
-    return _queue(conn, parents, school_id, APPLICATION, subject, body)
+    return _queue(conn, school_id, APPLICATION, [(p, subject, body) for p in parents])

@@ -55,7 +55,7 @@ def parent_notices_save() -> Any:
     threshold = form.get("threshold", "")[:100]
     try:
         with _engine().begin() as conn:
-            notices.save_preferences(conn, account().id, threshold=threshold, **chosen)
+            notices.save_preferences(conn, account().id, threshold=threshold, actor=account().login, **chosen)
     except OfficeError as exc:
         return _page(notices.Preferences(**chosen), threshold, sentence(str(exc)), 422)
     flash("Настройки уведомлений сохранены.", "info")

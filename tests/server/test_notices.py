@@ -19,6 +19,7 @@ from server.office.roles import Grant, Role, Scope
 from server.office.users import add_user
 from tests.server.kit import enroll, school_today, seed_school
 from tests.server.test_api import bearer, event
+from tests.server.test_ingest_rules import reversal_of
 
 MAMA, PAPA, GRANNY = "mama@example.ru", "papa@example.ru", "granny@example.ru"
 
@@ -53,14 +54,22 @@ class Window:
         self.client, (self.terminal_id, self.token) = client, enroll(engine)
         self.seq = 0
 
-    def serve(self, times: int = 1) -> None:
+    def serve(self, times: int = 1) -> list[dict[str, Any]]:
         events = []
         for _ in range(times):
             self.seq += 1
             events.append(event(self.terminal_id, self.seq, student_id="s4", card_uid="EM:0000000004",
                                 outcome="serve_paid", paid_kopecks=7500, free_kopecks=0))
+        self.push(events)
+        return events
+
+    def undo(self, serve: dict[str, Any]) -> None:
+        self.seq += 1
+        self.push([reversal_of(serve, self.seq)])
+
+    def push(self, events: list[dict[str, Any]]) -> None:
         answer = self.client.post("/api/sync/push", json={"events": events}, headers=bearer(self.token)).json
-        assert answer is not None and len(answer["stored"]) == times, answer
+        assert answer is not None and len(answer["stored"]) == len(events), answer
 
 
 def _top_up(engine: Engine, amount: str, reference: str) -> None:
@@ -89,6 +98,17 @@ def test_a_fall_below_the_threshold_is_told_once_and_again_only_after_the_balanc
     window.serve()
     told = _queued(engine, notices.BALANCE_LOW)
     assert [n.body.split("осталось ")[1][:10] for n in told] == ["275,00 ₽ —", "225,00 ₽ —"]
+
+
+def test_a_cancelled_serve_that_lifts_the_balance_back_re_arms_the_notice(client: FlaskClient, engine: Engine) -> None:
+    seed_school(engine)
+    _parent(engine, MAMA, "s4", threshold="300")
+    window = Window(client, engine)
+    window.serve(2)
+    [third] = window.serve()  # 275,00 ₽: told
+    window.undo(third)  # 350,00 ₽: re-armed
+    window.serve()  # 275,00 ₽ again: told again
+    assert _balance(engine) == 27500 and len(_queued(engine, notices.BALANCE_LOW)) == 2
 
 
 def test_one_batch_of_many_serves_tells_each_parent_once_with_their_own_threshold(
