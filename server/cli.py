@@ -821,7 +821,7 @@ def notices_send(once: bool, interval: float) -> None:
     engine = _engine()
     try:
         total = notice_sender.run(engine, config, once=once, interval_s=interval, report=lambda o: click.echo(
-            f"Отправлено: {o.sent}, не отправлено (повтор позже): {o.failed}."))
+            f"Отправлено: {o.sent}, не отправлено (повтор позже): {o.failed}."), warn=lambda m: click.echo(m, err=True))
     except KeyboardInterrupt:
         return
     finally:

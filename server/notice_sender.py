@@ -35,6 +35,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from server.accounts import utcnow
 from server.config import ConfigError
+from server.db import unavailable
 from server.models import Notice
 
 BACKOFF_MIN = (1, 5, 15, 60, 180, 360)  # the wait after the 1st, 2nd… failed attempt; the last one repeats
@@ -174,11 +175,19 @@ def send_due(engine: Engine, config: SmtpConfig, *, limit: int = BATCH, now: dat
 
 
 def run(engine: Engine, config: SmtpConfig, *, once: bool, interval_s: float = 30.0,
-        report: Callable[[Outcome], None] = lambda _o: None) -> Outcome:
-    """Send until nothing is due (`once`), or forever, sleeping `interval_s` when the queue is empty."""
+        report: Callable[[Outcome], None] = lambda _o: None, warn: Callable[[str], None] = lambda _m: None) -> Outcome:
+    """Send until nothing is due (`once`), or forever, sleeping `interval_s` when the queue is empty or the
+    database is unavailable (the notices wait in it, so the worker only has to come back)."""
     total = Outcome()
     while True:
-        outcome = send_due(engine, config)
+        try:
+            outcome = send_due(engine, config)
+        except Exception as exc:
+            if once or not unavailable(exc):
+                raise
+            warn(f"база данных недоступна, повтор через {interval_s:g} с: {_describe(exc)}"[:ERROR_MAX])
+            time.sleep(interval_s)
+            continue
         if outcome.sent or outcome.failed:
             report(outcome)
         total = Outcome(total.sent + outcome.sent, total.failed + outcome.failed)
