@@ -799,3 +799,32 @@ def policy_list(school_id: str) -> None:
     for y in years:
         marks = ", ".join(m for m, on in (("текущий год", y.current), ("на терминалах", y.at_terminals)) if on)
         click.echo(f"{y.label}: {y.policy_id} — {y.region}; {y.source}" + (f" ({marks})" if marks else ""))
+
+
+@server.group("notices")
+def notices_group() -> None:
+    """Уведомления родителям по электронной почте (настройки SMTP: CANTEEN_SMTP_*, см. server.notice_sender)."""
+
+
+@notices_group.command("send")
+@click.option("--once", is_flag=True, help="отправить, что пора, и выйти (иначе — работать постоянно)")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="пауза в секундах, когда отправлять нечего")
+def notices_send(once: bool, interval: float) -> None:
+    """Отправить уведомления из очереди; неудачные — повторить позже (1, 5, 15, 60 минут…)."""
+    from server import notice_sender
+
+    try:
+        config = notice_sender.SmtpConfig.from_env()
+    except ConfigError as exc:
+        _die(str(exc))
+    engine = _engine()
+    try:
+        total = notice_sender.run(engine, config, once=once, interval_s=interval, report=lambda o: click.echo(
+            f"Отправлено: {o.sent}, не отправлено (повтор позже): {o.failed}."), warn=lambda m: click.echo(m, err=True))
+    except KeyboardInterrupt:
+        return
+    finally:
+        engine.dispose()
+    if once and not (total.sent or total.failed):
+        click.echo("Отправлять нечего.")

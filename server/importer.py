@@ -33,6 +33,7 @@ from pos.ledger import MAX_MEAL_KOPECKS
 from pos.lookup import SQLITE_IN_CHUNK as CHUNK
 from pos.money import format_rub
 from pos.policy import parse_policy
+from server import notices
 from server import rows as r
 from server.accounts import utcnow
 from server.db import take_revs, upsert
@@ -462,6 +463,7 @@ def _topups(conn: Connection, sid: str, rows: list[dict[str, Any]], rev: int, re
         for student_id, amount in totals.items():
             conn.execute(update(Student).where(Student.school_id == sid, Student.id == student_id)
                          .values(balance_kopecks=Student.balance_kopecks + amount, rev=rev))
+        notices.balances_changed(conn, sid, totals)  # a balance back above a parent's threshold re-arms it
     return len(rows) - len(new)
 
 

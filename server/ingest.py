@@ -43,7 +43,7 @@ from pos.ledger import (
     split_flags,
 )
 from pos.lookup import SQLITE_IN_CHUNK as CHUNK
-from server import rejected
+from server import notices, rejected
 from server.accounts import Principal, utcnow
 from server.db import take_revs
 from server.models import Card, Event, Student, SyncLog, Terminal
@@ -252,6 +252,7 @@ def _store(conn: Connection, school_id: str, terminal_id: str, valid: list[Event
             update(Student).where(Student.school_id == school_id, Student.id == bindparam("sid"))
             .values(balance_kopecks=Student.balance_kopecks - bindparam("amount"), rev=last_rev)
             .execution_options(synchronize_session=False), changes)
+        notices.balances_changed(conn, school_id, debits)  # parents' low-balance notices, one query
 
 
 def _check_reversals(conn: Connection, school_id: str, terminal_id: str, valid: list[EventRow], out: PushOutcome

@@ -557,3 +557,56 @@ Index("ux_food_parcels_student_day_kind", FoodParcel.school_id, FoodParcel.stude
 Index("ix_food_parcels_school_day", FoodParcel.school_id, FoodParcel.day)
 Index("ix_report_exports_school_kind_month", ReportExport.school_id, ReportExport.kind, ReportExport.month)
 Index("ix_events_school_student", Event.school_id, Event.student_id)
+
+
+# --- issue 13: notices ---
+
+class Notice(Base):
+    """An e-mail to a parent waiting to be sent (or sent): written in the transaction of the change that causes
+    it, sent by `canteen server notices send` (`server.notice_sender`) with retries; never deleted here.
+
+    `next_try_at` is when a worker may take it next: a worker that takes it moves it ahead by a lease, so
+    two workers never send it together; None once it is sent or given up."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    recipient: Mapped[str] = mapped_column(String(320))  # the parent's e-mail (their login)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    school_id: Mapped[str | None] = mapped_column(String(64))
+    student_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # balance_low | card_blocked | application
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(DateTime)  # UTC, naive
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)  # UTC, naive
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class NoticePreference(Base):
+    """Which notices a parent gets and below which balance (no row: every notice, the default threshold)."""
+
+    __tablename__ = "notice_preferences"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    balance_low: Mapped[bool] = mapped_column(Boolean, default=True)
+    card_blocked: Mapped[bool] = mapped_column(Boolean, default=True)
+    application: Mapped[bool] = mapped_column(Boolean, default=True)
+    threshold_kopecks: Mapped[int] = mapped_column(BigInteger)
+
+
+class LowBalanceAlert(Base):
+    """A parent was told a child's balance fell below their threshold: no second notice until the balance
+    is back at or above it (then the row goes, and the next fall is told again)."""
+
+    __tablename__ = "low_balance_alerts"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+
+
+Index("ix_notices_due", Notice.next_try_at, sqlite_where=Notice.sent_at.is_(None),
+      postgresql_where=Notice.sent_at.is_(None))
+Index("ix_notices_recipient", Notice.recipient, Notice.created)
+Index("ix_role_grants_parent_scope", RoleGrant.school_id, RoleGrant.scope_id, RoleGrant.role)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from pos.policy import Policy, parse_policy
+from server import notices
 from server.accounts import utcnow
 from server.models import ApplicationDocument, BenefitApplication, Entitlement, Holiday, School, SchoolClass, Student
 from server.office.changes import NotFound, OfficeError, change
@@ -170,6 +171,9 @@ def decide(conn: Connection, actor: str, school_id: str, app_id: str, *, granted
     conn.execute(update(BenefitApplication).where(BenefitApplication.school_id == school_id,
                                                   BenefitApplication.id == app_id)
                  .values(note=note.strip() or app.note, **after))
+    notices.application_decided(conn, school_id, app.student_id, granted=granted, decided_on=decided_on,
+                                category=policy.categories.get(app.category, app.category),
+                                reason=policy.refusal_reasons.get(reason, "") or note.strip())
 
 
 def record_order(conn: Connection, actor: str, school_id: str, app_id: str, *, order_no: str, order_date: date,

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from drivers.card import CardIdError, parse_card_id
 from pos.cards import form, match_keys, weaker_matches
 from pos.policy import parse_policy
+from server import notices
 from server.importer import class_id_of
 from server.models import BenefitApplication, Card, Entitlement, School, SchoolClass, Student
 from server.office import accounts
@@ -222,6 +223,8 @@ def block_card(conn: Connection, actor: str, school_id: str, card_text: str, rea
     rev = change(conn, actor, school_id, "card", uid, "block", _card_values(row), after)
     conn.execute(update(Card).where(Card.school_id == school_id, Card.uid == uid)
                  .values(blocked=True, blocked_reason=reason, rev=rev))
+    if row.student_id:
+        notices.card_blocked(conn, school_id, row.student_id, uid, actor, reason=reason)
     return after
 
 

@@ -24,6 +24,7 @@ def init_app(app: Flask, config: ServerConfig) -> None:
         imports,
         kitchen_pages,
         menu_pages,
+        notice_pages,
         order_pages,
         pages,
         policy_pages,

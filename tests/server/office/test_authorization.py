@@ -103,6 +103,9 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.parcels_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.parcels_issue": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.parcels_remove": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    # the parent's choice of e-mail notices (server.web.notice_pages): a parent grant anywhere, no school in the URL
+    "office.parent_notices": {Role.PARENT},
+    "office.parent_notices_save": {Role.PARENT},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
