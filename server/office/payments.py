@@ -23,7 +23,7 @@ by QR through an acquirer: e.g. Точка's register is CSV with «;» and comm
 https://developers.tochka.com/docs/pay-gateway/registry; LANBilling's register import takes the same
 fields: account, unique payment number, date, amount, https://docs.lanbilling.ru/40/payments/registries/prepare_file/).
 Columns: «Лицевой счёт», «Сумма», «Дата» (with an optional «Время»), «Номер операции»; optional «ФИО
-плательщика», «Комиссия». A row whose account is empty and one of whose cells starts with «Итого» is the
+плательщика», «Комиссия». A row without an operation number one of whose cells starts with «Итого» is the
 totals row, checked like Sberbank's.
 
 Rules
@@ -376,7 +376,8 @@ def parse_table(data: bytes, filename: str, digest: str) -> Register:
 
     for number, cells in grid:
         account = _text(cell(cells, "account"), 100)
-        if not account and any(isinstance(c, str) and norm_header(c).startswith("итого") for c in cells):
+        if not _text(cell(cells, "op_id"), 10) and any(isinstance(c, str) and norm_header(c).startswith("итого")
+                                                       for c in cells):
             totals = (number, cell(cells, "amount"))
             continue
         when, clock = cell(cells, "date"), cell(cells, "time")
@@ -583,24 +584,24 @@ def apply(conn: Connection, actor: str, school_id: str, data: bytes, filename: s
 
 def imports_list(conn: Connection, school_id: str, limit: int = 50) -> list[Any]:
     return list(conn.execute(select(PaymentImport).where(PaymentImport.school_id == school_id)
-                             .order_by(PaymentImport.id.desc()).limit(limit)).scalars())
+                             .order_by(PaymentImport.id.desc()).limit(limit)).all())
 
 
 def import_report(conn: Connection, school_id: str, import_id: int) -> tuple[Any, list[Any]]:
     """A saved import and the conflicts it kept (whatever became of them since)."""
     found = conn.execute(select(PaymentImport).where(PaymentImport.school_id == school_id,
-                                                     PaymentImport.id == import_id)).scalar_one_or_none()
+                                                     PaymentImport.id == import_id)).first()
     if found is None:
         raise NotFound("такой загрузки реестра в школе нет")
     return found, list(conn.execute(select(PaymentConflict).where(
         PaymentConflict.school_id == school_id, PaymentConflict.import_id == import_id)
-        .order_by(PaymentConflict.line)).scalars())
+        .order_by(PaymentConflict.line)).all())
 
 
 def open_conflicts(conn: Connection, school_id: str) -> list[Any]:
     return list(conn.execute(select(PaymentConflict).where(
         PaymentConflict.school_id == school_id, PaymentConflict.status == "open")
-        .order_by(PaymentConflict.id)).scalars())
+        .order_by(PaymentConflict.id)).all())
 
 
 def _open_conflict(conn: Connection, school_id: str, conflict_id: Any) -> Any:
@@ -609,7 +610,7 @@ def _open_conflict(conn: Connection, school_id: str, conflict_id: Any) -> Any:
     except ValueError:
         raise NotFound("такого конфликта нет") from None
     found = conn.execute(select(PaymentConflict).where(PaymentConflict.school_id == school_id,
-                                                       PaymentConflict.id == cid)).scalar_one_or_none()
+                                                       PaymentConflict.id == cid)).first()
     if found is None:
         raise NotFound("такого конфликта нет")
     if found.status != "open":
