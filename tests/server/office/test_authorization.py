@@ -103,6 +103,11 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.parcels_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.parcels_issue": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.parcels_remove": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    # «Платежи»: bank payment registers and their conflicts (server.office.payments)
+    "office.payments_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.payments_preview": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.payments_apply": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.payments_resolve": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 

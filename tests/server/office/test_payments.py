@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -44,7 +46,7 @@ def sber(rows: list[tuple[str, str, str]], day: date, totals: str | None = None)
     """A Sberbank register of (operation, account, amount) paid on `day`, with its right totals line."""
     lines = [f"{day:%d-%m-%Y};10-{i % 60:02d}-00;8646/0123;1;{op};{acc};Плательщик {i};;{amount};{amount};0.00"
              for i, (op, acc, amount) in enumerate(rows)]
-    total = sum((payments._decimal(a) for _o, _a, a in rows), payments.Decimal(0))
+    total = sum((payments._decimal(a) for _o, _a, a in rows), Decimal(0))
     lines.append(totals if totals is not None else f"={len(rows)};{total};{total};0.00")
     return "\r\n".join(lines).encode("cp1251")
 
@@ -263,3 +265,32 @@ def test_money_is_never_created_nor_lost(engine: Engine, registers: list[list[tu
             PaymentImport.school_id == school)).scalar_one()
     assert balances == topups  # every kopeck on an account came in by a top-up
     assert topups == 50000 + applied  # the seed's 500 ₽ and what the registers applied, once each
+
+
+def test_cli_previews_then_applies(db_url: str, engine: Engine, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pos.cli import main
+    from tests.server.kit import school_today
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(main, ["server", "payments", "import", *args],
+                                  env={"CANTEEN_DATABASE_URL": db_url}, catch_exceptions=False)
+
+    seed_school(engine)
+    path = tmp_path / "7701234567_40703810000000000001_001_1226.txt"
+    path.write_bytes(sber([("5001", "s2", "300.00"), ("5002", "s9", "20.00")], school_today()))
+    before = _balances(engine)
+    shown = run("sch1", str(path))
+    assert shown.exit_code == 0 and "К зачислению: 1 на 300,00 ₽" in shown.output, shown.output
+    assert "строка 2: неизвестный лицевой счёт" in shown.output and _balances(engine) == before
+    done = run("sch1", str(path), "--format", "sber", "--apply")
+    assert done.exit_code == 0 and "Зачислено: 1 на 300,00 ₽" in done.output, done.output
+    assert _balances(engine)["s2"] == before["s2"] + 30000
+    again = run("sch1", str(path), "--apply")
+    assert "Зачислено: 0" in again.output and "уже загружены: 1" in again.output
+    assert _balances(engine)["s2"] == before["s2"] + 30000
+    path.write_bytes(sber([("5003", "s2", "1.00")], school_today(), "=1;2.00"))
+    refused = run("sch1", str(path), "--apply")
+    assert refused.exit_code == 1 and "не равна сумме строк" in refused.output
+    assert run("nope", str(path)).exit_code == 1
