@@ -811,7 +811,7 @@ def payments_group() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["auto", "sber", "csv"]), default="auto",
               help="формат реестра (по умолчанию — по содержимому файла)")
-@click.option("--apply", "do_apply", is_flag=True, help="зачислить платежи без конфликтов (без флага — только показать)")
+@click.option("--apply", "do_apply", is_flag=True, help="зачислить платежи без конфликтов (без флага: только показать)")
 def payments_import(school_id: str, path: Path, fmt: str, do_apply: bool) -> None:
     """Реестр платежей банка: показать строки или (--apply) зачислить; конфликты остаются на разбор."""
     from pos.money import format_rub

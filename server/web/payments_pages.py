@@ -14,6 +14,7 @@ from server.app import state
 from server.office import imports, payments
 from server.office.changes import NotFound, OfficeError
 from server.office.roles import Role
+from server.tabular import MAX_FILE_BYTES
 from server.web.auth import account, allow
 from server.web.blueprint import bp
 from server.web.filters import nav_item, sentence
@@ -32,7 +33,9 @@ def _fmt() -> str:
 
 
 def _page(school_id: str, errors: list[str] | None = None, status: int = 200) -> Any:
-    report, report_rows, wanted = None, [], request.args.get("import", "")[:20]
+    report: Any = None
+    report_rows: list[Any] = []
+    wanted = request.args.get("import", "")[:20]
     with _engine().connect() as conn:
         if wanted:
             try:
@@ -60,7 +63,7 @@ def payments_preview(school_id: str) -> Any:
     try:
         if upload is None or not upload.filename:
             raise OfficeError("выберите файл реестра платежей")
-        data = upload.read(payments.MAX_FILE_BYTES + 1)
+        data = upload.read(MAX_FILE_BYTES + 1)
         register = payments.parse(data, upload.filename, _fmt())
         token = imports.store(data, upload.filename, school_id, login)
         with _engine().connect() as conn:
