@@ -294,3 +294,33 @@ def test_cli_previews_then_applies(db_url: str, engine: Engine, tmp_path: Path) 
     refused = run("sch1", str(path), "--apply")
     assert refused.exit_code == 1 and "не равна сумме строк" in refused.output
     assert run("nope", str(path)).exit_code == 1
+
+
+def test_api_previews_and_applies_a_register(client: Any, engine: Engine) -> None:
+    from tests.server.kit import make_admin, school_today
+    from tests.server.office.test_api import token
+
+    seed_school(engine)
+    seed_school(engine, "sch2")
+    make_admin(engine, school_id="sch1")
+    make_admin(engine, "other", school_id="sch2")
+    headers = token(client)
+    data = sber([("8001", "s3", "64.20"), ("8002", "ghost", "10.00")], school_today())
+
+    def post(query: str, body: bytes = data, who: dict[str, str] = headers) -> Any:
+        return client.post(f"/api/schools/sch1/payments{query}", headers=who,
+                           data={"file": (io.BytesIO(body), "r.txt")}, content_type="multipart/form-data")
+
+    before = _balances(engine)
+    shown = post("")
+    assert shown.status_code == 200 and shown.json["new_kopecks"] == 6420 and shown.json["applied"] is None
+    assert [r["status"] for r in shown.json["rows"]] == ["new", "conflict"] and _balances(engine) == before
+    done = post("?apply=1&format=sber")
+    assert done.status_code == 200 and done.json["applied"]["kopecks"] == 6420
+    assert done.json["applied"]["conflicts"] == 1 and _balances(engine)["s3"] == before["s3"] + 6420
+    assert post("?apply=1").json["applied"]["already"] == 1 and _balances(engine)["s3"] == before["s3"] + 6420
+    refused = post("?apply=1", sber([("8003", "s3", "1.00")], school_today(), "=2;1.00"))
+    assert refused.status_code == 422 and "строк платежей 1" in refused.json["message"]
+    assert post("?format=swift").status_code == 400
+    assert client.post("/api/schools/sch1/payments", headers=headers, json={}).status_code == 400
+    assert post("?apply=1", who=token(client, "other")).status_code == 403
