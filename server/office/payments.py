@@ -587,8 +587,15 @@ def imports_list(conn: Connection, school_id: str, limit: int = 50) -> list[Any]
                              .order_by(PaymentImport.id.desc()).limit(limit)).all())
 
 
-def import_report(conn: Connection, school_id: str, import_id: int) -> tuple[Any, list[Any]]:
+def _id(value: Any) -> int:
+    """A row id from a form or URL; anything else (text, 0, beyond BIGINT) names no row."""
+    text = str(value).strip()
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2 ** 62 else -1
+
+
+def import_report(conn: Connection, school_id: str, import_id: Any) -> tuple[Any, list[Any]]:
     """A saved import and the conflicts it kept (whatever became of them since)."""
+    import_id = _id(import_id)
     found = conn.execute(select(PaymentImport).where(PaymentImport.school_id == school_id,
                                                      PaymentImport.id == import_id)).first()
     if found is None:
@@ -605,10 +612,7 @@ def open_conflicts(conn: Connection, school_id: str) -> list[Any]:
 
 
 def _open_conflict(conn: Connection, school_id: str, conflict_id: Any) -> Any:
-    try:
-        cid = int(str(conflict_id))
-    except ValueError:
-        raise NotFound("такого конфликта нет") from None
+    cid = _id(conflict_id)
     found = conn.execute(select(PaymentConflict).where(PaymentConflict.school_id == school_id,
                                                        PaymentConflict.id == cid)).first()
     if found is None:

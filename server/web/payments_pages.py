@@ -39,7 +39,7 @@ def _page(school_id: str, errors: list[str] | None = None, status: int = 200) ->
     with _engine().connect() as conn:
         if wanted:
             try:
-                report, report_rows = payments.import_report(conn, school_id, int(wanted) if wanted.isdigit() else -1)
+                report, report_rows = payments.import_report(conn, school_id, wanted)
             except NotFound as exc:
                 errors, status = [*(errors or []), sentence(str(exc))], 404
         listed = payments.imports_list(conn, school_id)

@@ -98,7 +98,11 @@ def test_bad_files_and_forged_forms_get_a_russian_answer(office: Office) -> None
         path = "apply" if "token" in form else "resolve"
         response = client.post(f"{URL}/{path}", data={"csrf_token": csrf, **form})
         assert response.status_code in (404, 422) and message in response.get_data(as_text=True)
-    assert client.get(f"{URL}?import=abc").status_code == 404
+    for forged in ("abc", "99999999999999999999", "0", "١٢"):
+        assert client.get(f"{URL}?import={forged}").status_code == 404
+    huge = client.post(f"{URL}/resolve", data={"csrf_token": csrf, "conflict": "99999999999999999999",
+                                               "action": "dismiss", "reason": "x"})
+    assert huge.status_code == 404 or huge.status_code == 422
     no_csrf = client.post(f"{URL}/resolve", data={"conflict": "1", "action": "dismiss", "reason": "x"})
     assert no_csrf.status_code in (400, 403)
 
