@@ -5,9 +5,10 @@ as every other import (`server.importer`, kind "topups": one rule for TopUp rows
 Formats supported
 -----------------
 ``sber`` — Sberbank's register of payments accepted for an organisation (the text file the bank sends
-by e-mail or through СберБизнес, named like ``ИНН_РС_НОМЕР_ММГГ.txt``; WIN-1251, KOI8-R or UTF-8, as
-the bank's help says: https://www.sberbank.ru/help/business/sbbol/100027). One payment per line, fields
-separated by «;»::
+by e-mail or through СберБизнес, named like ``ИНН_РС_НОМЕР_ММГГ.txt``; WIN-1251, KOI8-R or UTF-8 — the
+encodings and the name its help gives for the registers exchanged with the bank:
+https://www.sberbank.ru/help/business/sbbol/100027; KOI8-R is told from WIN-1251 by the letters' case).
+One payment per line, fields separated by «;»::
 
     ДД-ММ-ГГГГ;ЧЧ-ММ-СС;ВСП;кассир/УС;номер операции;лицевой счёт;ФИО плательщика;[адрес/назначение…;]
     сумма платежа;сумма к перечислению;комиссия банка
@@ -15,7 +16,11 @@ separated by «;»::
 and a final totals line ``=количество;сумма платежей[;сумма к перечислению;комиссия]``. Dates may use
 dots (ДД.ММ.ГГГГ), times colons; amounts a dot or a comma. Lines starting with «#» are the bank's header
 and are skipped. The totals line is checked against the rows (count and every sum given): a register
-whose totals do not match is refused whole — it is damaged or edited by hand.
+whose totals do not match is refused whole — it is damaged or edited by hand. Sberbank has no public
+specification of this file: the bank sets a register's kind in the contract with the organisation (its
+help page above says so of the registers sent to it). The layout read here is the common one; the
+amounts are taken from the end of the line, so extra address or purpose fields do not matter. A register
+of another layout is loaded as a table (below).
 
 ``csv`` — a table (CSV in UTF-8 or Windows-1251 with «;», «,» or tab; or XLSX) with named columns, as
 the other banks' and payment services' registers are exported (ВТБ, Газпромбанк, regional banks, СБП
@@ -223,10 +228,18 @@ def _decode(data: bytes) -> str:
             continue
     else:
         raise PaymentsRefused("реестр не в кодировке UTF-8 или Windows-1251")
+    if encoding == "cp1251" and _looks_koi8(text):
+        text = data.decode("koi8_r", errors="replace")
     bad = _CONTROL.search(text)
     if bad:
         raise PaymentsRefused(f"в файле управляющий символ (код U+{ord(bad[0]):04X}): это не текстовый реестр")
     return text
+
+
+def _looks_koi8(text: str) -> bool:
+    """KOI8-R read as Windows-1251 swaps the letters' case: names and addresses come out mostly capitals."""
+    letters = [c for c in text if "\u0410" <= c <= "\u044f"]
+    return len(letters) >= 20 and sum(c.isupper() for c in letters) > 0.7 * len(letters)
 
 
 def _sber_moment(day_text: str, time_text: str) -> datetime:

@@ -62,6 +62,8 @@ def test_sber_register_in_cp1251_is_read_with_its_totals() -> None:
     assert register.commission == 1751
     utf8 = _file("sber_reestr.txt").decode("cp1251").encode("utf-8")  # the bank may send UTF-8 too
     assert [r.amount for r in payments.parse(utf8, "r.txt").rows] == [50000, 100000, 25050]
+    koi8 = _file("sber_reestr.txt").decode("cp1251").encode("koi8_r")
+    assert [r.payer for r in payments.parse(koi8, "r.txt").rows] == [r.payer for r in register.rows]
 
 
 def test_table_register_csv_and_xlsx_are_read_by_column_names() -> None:
