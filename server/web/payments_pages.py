@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from pos.money import format_rub
 from server.app import state
+from server.models import School
 from server.office import imports, payments
 from server.office.changes import NotFound, OfficeError
 from server.office.roles import Role
@@ -43,10 +44,11 @@ def _page(school_id: str, errors: list[str] | None = None, status: int = 200) ->
             except NotFound as exc:
                 errors, status = [*(errors or []), sentence(str(exc))], 404
         listed = payments.imports_list(conn, school_id)
+        timezone = conn.execute(select(School.timezone).where(School.id == school_id)).scalar() or "UTC"
         conflicts = payments.open_conflicts(conn, school_id)
     return render_template("payments.html", errors=errors or [], listed=listed, conflicts=conflicts,
                            report=report, report_rows=report_rows, formats=FORMAT_CHOICES,
-                           kinds=payments.KINDS, statuses=payments.STATUSES), status
+                           kinds=payments.KINDS, statuses=payments.STATUSES, timezone=timezone), status
 
 
 @bp.get("/office/<school_id>/payments")
