@@ -67,7 +67,7 @@ def test_sber_register_in_cp1251_is_read_with_its_totals() -> None:
 
 
 def test_table_register_csv_and_xlsx_are_read_by_column_names() -> None:
-    register = payments.parse(_file("vtb_platezhi.csv"), "vtb_platezhi.csv")
+    register = payments.parse(_file("platezhi_tablica.csv"), "platezhi_tablica.csv")
     assert register.fmt == "csv" and register.totals_checked  # its «Итого» row matched
     assert [(r.reference, r.account, r.amount, r.paid_at, r.payer) for r in register.rows] == [
         ("csv:A-100001", "s5", 120000, datetime(2026, 11, 28, 8, 30), "Козлова Ирина Павловна"),
