@@ -828,3 +828,45 @@ def notices_send(once: bool, interval: float) -> None:
         engine.dispose()
     if once and not (total.sent or total.failed):
         click.echo("Отправлять нечего.")
+@server.group("payments")
+def payments_group() -> None:
+    """Платежи из банка: реестры платежей (Сбербанк, таблица CSV/XLSX)."""
+
+
+@payments_group.command("import")
+@click.argument("school_id")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", "sber", "csv"]), default="auto",
+              help="формат реестра (по умолчанию — по содержимому файла)")
+@click.option("--apply", "do_apply", is_flag=True, help="зачислить платежи без конфликтов (без флага: только показать)")
+def payments_import(school_id: str, path: Path, fmt: str, do_apply: bool) -> None:
+    """Реестр платежей банка: показать строки или (--apply) зачислить; конфликты остаются на разбор."""
+    from pos.money import format_rub
+    from server.office import payments
+    from server.office.changes import OfficeError
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _die(f"файл {path} не читается: {exc.strerror or exc}")
+    try:
+        with _transaction() as conn:
+            if do_apply:
+                seen, done = payments.apply(conn, "cli", school_id, data, path.name, fmt)
+            else:
+                seen, done = payments.preview(conn, school_id, payments.parse(data, path.name, fmt)), None
+    except OfficeError as exc:
+        _die(str(exc))
+    reg = seen.register
+    click.echo(f"Реестр «{reg.filename}» ({reg.fmt}): строк {len(seen.rows)} на {format_rub(reg.total)}"
+               + (f"; {reg.totals_checked}" if reg.totals_checked else "") + ".")
+    for row in seen.rows:
+        if row.status in ("conflict", "known"):
+            click.echo(f"  строка {row.line}: {payments.KINDS.get(row.kind, row.kind)} — {row.message}")
+    if done is None:
+        click.echo(f"К зачислению: {len(seen.of('new'))} на {format_rub(seen.new_kopecks)}; уже загружены: "
+                   f"{len(seen.of('done'))}; конфликтов: {len(seen.of('conflict'))}. Ничего не записано "
+                   "(зачислить: --apply).")
+    else:
+        click.echo(f"Зачислено: {done.applied} на {format_rub(done.applied_kopecks)}; уже загружены: {done.already}; "
+                   f"новых конфликтов: {done.conflicts} (реестр № {done.import_id}).")

@@ -610,3 +610,53 @@ Index("ix_notices_due", Notice.next_try_at, sqlite_where=Notice.sent_at.is_(None
       postgresql_where=Notice.sent_at.is_(None))
 Index("ix_notices_recipient", Notice.recipient, Notice.created)
 Index("ix_role_grants_parent_scope", RoleGrant.school_id, RoleGrant.scope_id, RoleGrant.role)
+# --- issue 13: bank payment registers ---
+
+class PaymentImport(Base):
+    """A bank's payment register (реестр платежей) as imported: what it held and what became of it
+    (`server.office.payments`)."""
+
+    __tablename__ = "payment_imports"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(16))  # sber | csv
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the file
+    rows: Mapped[int] = mapped_column(Integer)
+    total_kopecks: Mapped[int] = mapped_column(BigInteger)  # the payments the file holds (parsed amounts)
+    applied: Mapped[int] = mapped_column(Integer)
+    applied_kopecks: Mapped[int] = mapped_column(BigInteger)
+    already: Mapped[int] = mapped_column(Integer)  # imported before: nothing done
+    conflicts: Mapped[int] = mapped_column(Integer)  # new conflicts kept in payment_conflicts
+    commission_kopecks: Mapped[int] = mapped_column(BigInteger, default=0)
+    made_by: Mapped[str] = mapped_column(String(64))
+    made_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+
+
+class PaymentConflict(Base):
+    """A register's row that was not applied (unknown account, a reused operation number, a bad amount
+    or date, a repeat in the file), kept until the coordinator assigns it to a student or dismisses it.
+    `fingerprint` is the row's data: the same row in a later register is recognised, not kept twice."""
+
+    __tablename__ = "payment_conflicts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
+    import_id: Mapped[int] = mapped_column(BigInteger)
+    line: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # unknown_account | reference_differs | duplicate | amount | date
+    message: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    account: Mapped[str] = mapped_column(String(100), default="")
+    payer: Mapped[str] = mapped_column(String(200), default="")
+    amount_kopecks: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | assigned | dismissed | applied
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    resolved_by: Mapped[str] = mapped_column(String(64), default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+Index("ix_payment_imports_school", PaymentImport.school_id, PaymentImport.made_at)
+Index("ux_payment_conflicts_fingerprint", PaymentConflict.school_id, PaymentConflict.fingerprint, unique=True)
+Index("ix_payment_conflicts_school_status", PaymentConflict.school_id, PaymentConflict.status)

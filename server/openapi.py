@@ -313,7 +313,21 @@ def _office(op: Op, school: dict[str, Any]) -> dict[str, Any]:
             auth="администратора", params=[school], errors=("401", "403", "404"))},
         **_kitchen(op, school),
         **_reports(op, school),
+        **_payments(op, school),
     }
+
+
+def _payments(op: Op, school: dict[str, Any]) -> dict[str, Any]:
+    """A bank's payment register (server/api/office.py, server.office.payments)."""
+    register = op("Реестр платежей банка (Сбербанк или таблица CSV/XLSX): строки с итогом по каждой; с apply=1 "
+                  "платежи без конфликтов зачисляются, конфликты сохраняются на разбор; реестр с неверными итогами "
+                  "или повреждённый — 422", auth="администратора",
+                  params=[school, _query("format", "auto (по умолчанию), sber или csv", False),
+                          _query("apply", "1: зачислить (без него ничего не записывается)", False)],
+                  errors=("400", "401", "403", "404", "413", "422"))
+    register["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}}
+    return {"/api/schools/{school_id}/payments": {"post": register}}
 
 
 def _kitchen(op: Op, school: dict[str, Any]) -> dict[str, Any]:

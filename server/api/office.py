@@ -472,3 +472,34 @@ def class_order_put(school_id: str, class_id: str) -> Any:
     answer["result"] = {"added": done.added, "removed": done.removed, "absent_marks": done.absent,
                         "late": done.late, "after_sent": done.after_sent}
     return jsonify(plain(answer))
+
+
+@bp.post("/api/schools/<school_id>/payments")
+@requires("admin")
+@office_errors
+def payments_import(school_id: str) -> Any:
+    """A bank's payment register (multipart file; `format` auto|sber|csv): the rows judged, and with
+    `apply=1` the clean ones credited and the conflicts kept (`server.office.payments`)."""
+    from server.office import payments
+
+    fmt = request.args.get("format", "auto")[:16]
+    if fmt not in ("auto", *payments.FORMATS):
+        fail(400, f"format: auto или {', '.join(payments.FORMATS)}")
+    if not request.files:
+        fail(400, "в запросе нет файла: ожидается multipart/form-data с файлом реестра")
+    upload = next(iter(request.files.values()))
+    data, filename = upload.read(), upload.filename or "реестр.txt"
+    with engine().begin() as conn:
+        _school(conn, school_id)
+        if request.args.get("apply", "") in ("1", "true", "yes"):
+            seen, done = payments.apply(conn, principal().name, school_id, data, filename, fmt)
+        else:
+            seen, done = payments.preview(conn, school_id, payments.parse(data, filename, fmt)), None
+    return jsonify(plain({
+        "format": seen.register.fmt, "totals": seen.register.totals_checked, "total_kopecks": seen.register.total,
+        "new": len(seen.of("new")), "new_kopecks": seen.new_kopecks,
+        "rows": [{"line": r.line, "reference": r.reference, "account": r.account, "amount_kopecks": r.amount,
+                  "paid_at": r.paid_at, "status": r.status, "kind": r.kind, "message": r.message} for r in seen.rows],
+        "applied": None if done is None else {"import_id": done.import_id, "rows": done.applied,
+                                              "kopecks": done.applied_kopecks, "already": done.already,
+                                              "conflicts": done.conflicts}}))

@@ -34,7 +34,7 @@ class NavItem:
 NAV: list[NavItem] = []
 # The menu's order, whatever order the page modules happen to be imported in; a title not listed goes last.
 MENU_ORDER = ("Сегодня", "Заявка", "Заявки", "Пищеблок", "Отчёты", "Сухой паёк", "Меню", "Календарь", "Ученики",
-              "Льготы", "Сверка", "Загрузка", "Терминалы", "Пользователи", "Политика")
+              "Льготы", "Платежи", "Сверка", "Загрузка", "Терминалы", "Пользователи", "Политика")
 
 
 def sentence(text: str) -> str:

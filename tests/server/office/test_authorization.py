@@ -106,6 +106,11 @@ EXPECTED: dict[str, str | set[Role]] = {
     # the parent's choice of e-mail notices (server.web.notice_pages): a parent grant anywhere, no school in the URL
     "office.parent_notices": {Role.PARENT},
     "office.parent_notices_save": {Role.PARENT},
+    # «Платежи»: bank payment registers and their conflicts (server.office.payments)
+    "office.payments_page": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.payments_preview": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.payments_apply": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.payments_resolve": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
 CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
 
