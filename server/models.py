@@ -557,3 +557,26 @@ Index("ux_food_parcels_student_day_kind", FoodParcel.school_id, FoodParcel.stude
 Index("ix_food_parcels_school_day", FoodParcel.school_id, FoodParcel.day)
 Index("ix_report_exports_school_kind_month", ReportExport.school_id, ReportExport.kind, ReportExport.month)
 Index("ix_events_school_student", Event.school_id, Event.student_id)
+
+
+# --- issue 13: parents ---
+
+class ParentCode(Base):
+    """A one-time code of a parents' letter (`server.parents`): links a parent to a student.
+
+    Only the SHA-256 of the code is kept; a code is used once (`used_at`, `used_by`), expires, and a
+    new letter for the student deletes the student's unused codes.
+    """
+
+    __tablename__ = "parent_codes"
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
+    student_id: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    used_by: Mapped[int | None] = mapped_column(BigInteger)  # the user who linked with it
+
+
+Index("ix_parent_codes_school_student", ParentCode.school_id, ParentCode.student_id)

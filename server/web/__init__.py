@@ -26,6 +26,7 @@ def init_app(app: Flask, config: ServerConfig) -> None:
         menu_pages,
         order_pages,
         pages,
+        parent_pages,
         policy_pages,
         report_pages,
         request_pages,
