@@ -4,8 +4,8 @@ and does for their own children.
 A school prints a letter per student (`issue_letters`) with a one-time code: 10 characters of an alphabet
 without look-alikes (no 0/O, 1/I/L), shown as two groups of five. Only the SHA-256 of a code is kept; a
 code expires after `CODE_DAYS` days, is used once, and a new letter for a student ends the student's
-unused codes. A wrong code counts as a failed sign-in (`server.accounts.record_login_failure`, per
-e-mail and per address), so guessing is stopped by the same database-kept limit as passwords.
+unused codes. A wrong code counts as a failed sign-in (`with_code`: `server.accounts.record_login_failure`,
+per e-mail and per address), so guessing is stopped by the same database-kept limit as passwords.
 
 A new parent registers with a code, an e-mail (their login) and a password and gets a
 `Grant(Role.PARENT, Scope.STUDENT, school, student)`; a signed-in parent adds another child with
@@ -23,12 +23,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from pos.domain import Meal, age_group, ru_date
 from pos.money import format_rub, parse_rub
@@ -51,6 +51,7 @@ from server.office.changes import NotFound, OfficeError, change
 from server.office.roles import Grant, Role, Scope
 from server.office.users import Account, Throttled, UserError, add_user, load
 
+T = TypeVar("T")
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # 31 characters, no 0/O, 1/I/L
 CODE_LENGTH = 10  # about 49 bits
 CODE_DAYS = 30
@@ -62,6 +63,27 @@ APPLICATION_RU = {"registered": "на рассмотрении", "granted": "л�
 
 class ParentError(OfficeError):
     """A parent's request that cannot be done (Russian message)."""
+
+
+class BadCode(ParentError):
+    """No unused code in force matches: counted as a failed sign-in by `with_code`."""
+
+    def __init__(self, login_key: str, ip: str) -> None:
+        super().__init__(f"код не подходит: проверьте его по письму школы (код действует один раз и {CODE_DAYS} "
+                         "дней); если срок прошёл, попросите в школе новое письмо")
+        self.login_key, self.ip = login_key, ip
+
+
+def with_code(engine: Engine, limits: accounts.LoginLimits, work: Callable[[Connection], T]) -> T:
+    """Run `work` (`register`, `link_child`) in a transaction; a wrong code rolls it back but is counted as a
+    failed sign-in in a transaction of its own, so guessing meets the limit."""
+    try:
+        with engine.begin() as conn:
+            return work(conn)
+    except BadCode as exc:
+        with engine.begin() as conn:
+            accounts.record_login_failure(conn, exc.login_key, exc.ip, limits)
+        raise
 
 
 # -- codes and letters -------------------------------------------------------------------------------------
@@ -145,7 +167,7 @@ def issue_letters(conn: Connection, actor: str, school_id: str, class_id: str, s
 
 
 def _use_code(conn: Connection, code_text: str, login_key: str, ip: str, limits: accounts.LoginLimits) -> Any:
-    """The row of an unused code in force (`_mark_used` uses it up); a wrong code counts as a failed sign-in."""
+    """The row of an unused code in force (`_mark_used` uses it up); BadCode if none (see `with_code`)."""
     wait = accounts.login_throttled(conn, login_key, ip, limits)
     if wait:
         raise Throttled(wait)
@@ -155,9 +177,7 @@ def _use_code(conn: Connection, code_text: str, login_key: str, ip: str, limits:
         row = conn.execute(select(ParentCode).where(ParentCode.code_hash == _hash(code), ParentCode.used_at.is_(None),
                                                     ParentCode.expires_at > accounts.utcnow())).first()
     if row is None:
-        accounts.record_login_failure(conn, login_key, ip, limits)
-        raise ParentError("код не подходит: проверьте его по письму школы (код действует один раз и "
-                          f"{CODE_DAYS} дней); если срок прошёл, попросите в школе новое письмо")
+        raise BadCode(login_key, ip)
     return row
 
 

@@ -65,8 +65,6 @@ def _entry(error: str = "", register_error: str = "", status: int = 200) -> Any:
 @public
 def parent_login() -> Any:
     if request.method == "GET":
-        if current_user.is_authenticated:
-            return redirect(url_for("office.parent_home"))
         return _entry()
     try:
         with _engine().begin() as conn:
@@ -86,10 +84,9 @@ def parent_register() -> Any:
         return _entry()
     form = request.form
     try:
-        with _engine().begin() as conn:
-            me: Account = parents.register(conn, form.get("code", ""), form.get("email", "")[:200],
-                                           form.get("password", "")[:1000], form.get("password2", "")[:1000],
-                                           request.remote_addr or "", _limits())
+        me: Account = parents.with_code(_engine(), _limits(), lambda conn: parents.register(
+            conn, form.get("code", ""), form.get("email", "")[:200], form.get("password", "")[:1000],
+            form.get("password2", "")[:1000], request.remote_addr or "", _limits()))
     except Throttled as exc:
         return _entry(register_error=_throttled(exc), status=429)
     except OfficeError as exc:
@@ -117,9 +114,8 @@ def parent_home() -> Any:
 @allow(scope="user")
 def parent_link() -> Any:
     try:
-        with _engine().begin() as conn:
-            name = parents.link_child(conn, account(), request.form.get("code", ""), request.remote_addr or "",
-                                      _limits())
+        name = parents.with_code(_engine(), _limits(), lambda conn: parents.link_child(
+            conn, account(), request.form.get("code", ""), request.remote_addr or "", _limits()))
     except Throttled as exc:
         return _home(_throttled(exc), 429)
     except OfficeError as exc:
