@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 
 from server import accounts, parents
 from server.app import state
+from server.calendar import school_clock
 from server.office.changes import NotFound, OfficeError
-from server.office.changes import today as school_today
 from server.office.dates import parse_day
 from server.office.roles import Role, permits
 from server.office.users import Account, Throttled, sign_in
@@ -47,6 +47,12 @@ def _limits() -> accounts.LoginLimits:
 
 def _throttled(exc: Throttled) -> str:
     return f"Слишком много неудачных попыток. Повторите через {max(1, math.ceil(exc.wait.total_seconds() / 60))} мин."
+
+
+def _today(conn: Any, school_id: str) -> date:
+    """The school's today by the pages' clock (`server.web.clock`)."""
+    tz, _deadline = school_clock(conn, school_id)
+    return clock_now().astimezone(tz).date()
 
 
 def _not_found(text: str) -> Any:
@@ -127,7 +133,7 @@ def parent_link() -> Any:
 def _child_page(school_id: str, student_id: str, error: dict[str, str] | None = None, status: int = 200) -> Any:
     try:
         with _engine().connect() as conn:
-            kid = parents.child(conn, school_id, student_id, school_today(conn, school_id))
+            kid = parents.child(conn, school_id, student_id, _today(conn, school_id))
     except NotFound as exc:
         return _not_found(str(exc))
     return render_template("parent_child.html", kid=kid, errors=error or {}, tab="child"), status
@@ -144,7 +150,7 @@ def parent_child(school_id: str, student_id: str) -> Any:
 def parent_menu(school_id: str, student_id: str) -> Any:
     try:
         with _engine().connect() as conn:
-            today = school_today(conn, school_id)
+            today = _today(conn, school_id)
             text = request.args.get("day", "")[:20]
             day = parse_day(text) if text else today
             kid = parents.child(conn, school_id, student_id, today)
@@ -160,7 +166,7 @@ def parent_menu(school_id: str, student_id: str) -> Any:
 def _orders_page(school_id: str, student_id: str, error: str = "", status: int = 200) -> Any:
     try:
         with _engine().connect() as conn:
-            kid = parents.child(conn, school_id, student_id, school_today(conn, school_id))
+            kid = parents.child(conn, school_id, student_id, _today(conn, school_id))
             days = parents.order_days(conn, school_id, student_id, now=clock_now())
     except NotFound as exc:
         return _not_found(str(exc))
