@@ -170,6 +170,8 @@ def _orders_page(school_id: str, student_id: str, error: str = "", status: int =
             days = parents.order_days(conn, school_id, student_id, now=clock_now())
     except NotFound as exc:
         return _not_found(str(exc))
+    except OfficeError as exc:  # e.g. the school's policy cannot price the child: say so, order nothing
+        return render_template("error.html", code=422, title="Заказ недоступен", text=sentence(str(exc))), 422
     return render_template("parent_orders.html", kid=kid, days=days, error=error, tab="orders"), status
 
 

@@ -157,3 +157,29 @@ def test_the_menu_and_the_letters_pages_refuse_bad_input_in_russian(office: Offi
     assert 'id="parent-letters-links"' in students
     assert 'id="parent-letters-links"' not in office.client(Role.TEACHER).get("/office/sch1/students").get_data(
         as_text=True)
+
+
+def test_the_state_of_the_childs_benefit_application(office: Office) -> None:
+    from server.office import benefits
+
+    parent = office.client(Role.PARENT)
+    assert "Заявлений нет" in parent.get("/parent/sch1/s1").get_data(as_text=True)
+    day = school_today() - timedelta(days=2)
+    with office.engine.begin() as conn:
+        app_id = benefits.register(conn, "pitanie", "sch1", student_id="s1", category="low_income", registered_on=day)
+    assert f"Заявление от {day:%d.%m.%Y}: <strong>на рассмотрении</strong>" in parent.get(
+        "/parent/sch1/s1").get_data(as_text=True)
+    with office.engine.begin() as conn:
+        benefits.decide(conn, "комиссия", "sch1", app_id, granted=False, decided_on=school_today(), reason="incomplete")
+    assert f"<strong>отказано</strong> ({school_today():%d.%m.%Y})" in parent.get("/parent/sch1/s1").get_data(
+        as_text=True)
+
+
+def test_a_nul_in_a_parents_form_is_a_russian_400(office: Office) -> None:
+    client = office.app.test_client()
+    token = _csrf(client)
+    for url, form in (("/parent/login", {"login": "a\x00@b.ru", "password": "x"}),
+                      ("/parent/register", {"code": "A\x00", "email": "a\x00@b.ru", "password": "p",
+                                            "password2": "p"})):
+        answer = client.post(url, data={"csrf_token": token, **form})
+        assert answer.status_code == 400 and "NUL" in answer.get_data(as_text=True), url
