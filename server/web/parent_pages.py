@@ -97,8 +97,9 @@ def parent_register() -> Any:
         return _entry(register_error=_throttled(exc), status=429)
     except OfficeError as exc:
         return _entry(register_error=sentence(str(exc)), status=422)
+    response = _signed_in(me)  # a fresh session: the message goes into it
     flash("Кабинет создан, ребёнок добавлен.", "info")
-    return _signed_in(me)
+    return response
 
 
 # -- the children --------------------------------------------------------------------------------------------
