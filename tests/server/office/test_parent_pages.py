@@ -183,3 +183,8 @@ def test_a_nul_in_a_parents_form_is_a_russian_400(office: Office) -> None:
                                             "password2": "p"})):
         answer = client.post(url, data={"csrf_token": token, **form})
         assert answer.status_code == 400 and "NUL" in answer.get_data(as_text=True), url
+
+
+def test_a_parent_is_listed_among_the_schools_users_without_a_class(office: Office) -> None:
+    page = office.client(Role.SCHOOL_ADMIN).get("/office/sch1/users").get_data(as_text=True)
+    assert "родитель" in page and "классы: s1" not in page and "классы: 1А" in page  # the teacher's class stays
