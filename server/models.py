@@ -660,3 +660,24 @@ class PaymentConflict(Base):
 Index("ix_payment_imports_school", PaymentImport.school_id, PaymentImport.made_at)
 Index("ux_payment_conflicts_fingerprint", PaymentConflict.school_id, PaymentConflict.fingerprint, unique=True)
 Index("ix_payment_conflicts_school_status", PaymentConflict.school_id, PaymentConflict.status)
+# --- issue 13: parents ---
+
+class ParentCode(Base):
+    """A one-time code of a parents' letter (`server.parents`): links a parent to a student.
+
+    Only the SHA-256 of the code is kept; a code is used once (`used_at`, `used_by`), expires, and a
+    new letter for the student deletes the student's unused codes.
+    """
+
+    __tablename__ = "parent_codes"
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
+    student_id: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    used_by: Mapped[int | None] = mapped_column(BigInteger)  # the user who linked with it
+
+
+Index("ix_parent_codes_school_student", ParentCode.school_id, ParentCode.student_id)

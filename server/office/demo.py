@@ -26,7 +26,7 @@ from server.accounts import Principal, add_school, enroll_terminal
 from server.calendar import load_calendar
 from server.importer import import_rows
 from server.ingest import ingest
-from server.models import ClassOrder, SchoolClass, StandingOrder, Student
+from server.models import Card, ClassOrder, SchoolClass, StandingOrder, Student
 from server.office.roles import Grant, Role, Scope
 from server.office.users import add_user
 from sync.wire import event_to_wire
@@ -49,9 +49,11 @@ LOGINS = (
     DemoLogin("pitanie", "demo-pitanie", Role.COORDINATOR),
     DemoLogin("uchitel", "demo-uchitel", Role.TEACHER, f"класс {TEACHER_CLASS}"),
     DemoLogin("stolovaya", "demo-stolovaya", Role.CANTEEN),
+    DemoLogin("roditel", "demo-roditel", Role.PARENT, f"ребёнок из класса {TEACHER_CLASS.upper()}"),
 )
 NAMES = {Role.SCHOOL_ADMIN: "Смирнова Ольга Петровна", Role.COORDINATOR: "Кузнецова Ирина Викторовна",
-         Role.TEACHER: "Орлова Анна Сергеевна", Role.CANTEEN: "Лебедева Галина Ивановна"}
+         Role.TEACHER: "Орлова Анна Сергеевна", Role.CANTEEN: "Лебедева Галина Ивановна",
+         Role.PARENT: "Родитель (демо)"}
 
 
 def build(engine: Engine, *, day: date | None = None, serve: bool = True) -> date:
@@ -75,9 +77,20 @@ def build(engine: Engine, *, day: date | None = None, serve: bool = True) -> dat
         _calendar(conn, day)
         for demo in LOGINS:
             scope = (Grant(demo.role, Scope.CLASS, SCHOOL_ID, school_class_id(TEACHER_CLASS))
-                     if demo.role is Role.TEACHER else Grant(demo.role, Scope.SCHOOL, SCHOOL_ID))
+                     if demo.role is Role.TEACHER else demo_child(conn) if demo.role is Role.PARENT
+                     else Grant(demo.role, Scope.SCHOOL, SCHOOL_ID))
             add_user(conn, demo.login, name=NAMES[demo.role], password=demo.password, grants=[scope])
     return day
+
+
+def demo_child(conn: Connection) -> Grant:
+    """The demo parent's child: the first student of the teacher's class with a card."""
+    student_id = conn.execute(select(Student.id).join(Card, (Card.school_id == Student.school_id)
+                                                      & (Card.student_id == Student.id)).where(
+        Student.school_id == SCHOOL_ID, Student.class_id == school_class_id(TEACHER_CLASS),
+        Card.blocked.is_(False)).order_by(Student.full_name, Student.id)).scalars().first()
+    assert student_id is not None
+    return Grant(Role.PARENT, Scope.STUDENT, SCHOOL_ID, student_id)
 
 
 def school_class_id(name: str) -> str:

@@ -440,11 +440,12 @@ class Submitted:
 
 
 def submit(conn: Connection, actor: str, school_id: str, class_id: str, day: date, choices: Mapping[str, Choice],
-           *, now: datetime, may_amend: bool, reason: str = "") -> Submitted:
+           *, now: datetime, may_amend: bool, reason: str = "", answers_for_class: bool = True) -> Submitted:
     """Write the class's order for the day as `choices` say (students not named keep what they have).
 
     `may_amend`: the actor is the coordinator or an administrator, who may change it after the deadline
     with a reason; a class teacher may not (`Locked`, with the deadline in the message).
+    `answers_for_class` False (a parent's order of their child): the class's `ClassOrder` is left as it is.
     """
     cls, calendar, tz, deadline = class_context(conn, school_id, class_id, day)
     refusal = day_refusal(calendar, day, school_day_of(tz, now), class_id)
@@ -509,6 +510,8 @@ def submit(conn: Connection, actor: str, school_id: str, class_id: str, day: dat
             {"school_id": school_id, "day": day, "class_id": class_id, "student_id": sid, "meal": meal,
              "action": action, "actor": actor[:64], "at": at, "reason": reason, "late": late, "after_sent": sent}
             for sid, meal, action in changes])
+    if not answers_for_class:
+        return Submitted(len(adds), len(removes), len(marks), late, sent and bool(changes))
     exists = conn.execute(select(ClassOrder.day).where(ClassOrder.school_id == school_id,
                                                        ClassOrder.class_id == class_id, ClassOrder.day == day)).first()
     if exists is None:

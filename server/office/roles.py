@@ -75,6 +75,13 @@ def permits(grants: Iterable[Grant], roles: Iterable[Role], *, school_id: str | 
     return False
 
 
+def permits_student(grants: Iterable[Grant], roles: Iterable[Role], school_id: str, student_id: str) -> bool:
+    """Whether a student grant of one of `roles` names this very student (a parent's own child)."""
+    wanted = set(roles)
+    return any(g.role in wanted and g.scope is Scope.STUDENT and g.school_id == school_id and g.scope_id == student_id
+               for g in grants)
+
+
 def schools_of(grants: Iterable[Grant]) -> list[str]:
     """The schools a user works in, in the order of the grants, each once."""
     return list(dict.fromkeys(g.school_id for g in grants if g.school_id is not None))

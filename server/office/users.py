@@ -286,7 +286,7 @@ def accept_link(conn: Connection, token: str, name: str, password: str, password
 
 def school_users(conn: Connection, school_id: str) -> list[UserRow]:
     """The users holding a role in the school, by login, with their roles there and their state."""
-    grants = conn.execute(select(RoleGrant.user_id, RoleGrant.role, RoleGrant.scope_id)
+    grants = conn.execute(select(RoleGrant.user_id, RoleGrant.role, RoleGrant.scope_kind, RoleGrant.scope_id)
                           .where(RoleGrant.school_id == school_id).order_by(RoleGrant.id)).all()
     by_user: dict[int, list[object]] = {}
     for g in grants:
@@ -312,6 +312,6 @@ def school_users(conn: Connection, school_id: str) -> list[UserRow]:
             status = link.purpose
         mine = by_user[u.id]
         out.append(UserRow(u.id, u.login, u.name, tuple(dict.fromkeys(Role(g.role) for g in mine)),  # type: ignore[attr-defined]
-                           tuple(g.scope_id for g in mine if g.scope_id),  # type: ignore[attr-defined]
+                           tuple(g.scope_id for g in mine if g.scope_kind == Scope.CLASS),  # type: ignore[attr-defined]
                            status, link.expires_at if link is not None else None))
     return out

@@ -27,6 +27,7 @@ def init_app(app: Flask, config: ServerConfig) -> None:
         notice_pages,
         order_pages,
         pages,
+        parent_pages,
         payments_pages,
         policy_pages,
         report_pages,

@@ -4,6 +4,7 @@ Every view of the office blueprint is wrapped by `allow(*roles, scope=...)` or `
 records its rule on the view (`view.office_rule`) so a test can walk `app.url_map` and hold every
 route × role × own/other school (and class) to its expected answer. `scope="school"` checks the
 `school_id` in the URL against the user's grants; `scope="class"` also checks `class_id`;
+`scope="student"` needs a student grant naming the URL's `student_id` (a parent's own child);
 `scope="user"` only needs a signed-in user.
 """
 
@@ -21,7 +22,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from server.app import state
 from server.office import users
-from server.office.roles import Role, permits
+from server.office.roles import Role, permits, permits_student
 from server.web.blueprint import bp
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,7 +58,7 @@ def account() -> users.Account:
 @dataclass(frozen=True)
 class Rule:
     roles: tuple[Role, ...]  # empty: anyone (public) or any signed-in user (scope "user")
-    scope: str  # public | user | school | class
+    scope: str  # public | user | school | class | student
     passive: bool = False  # a background refresh: does not count as activity for the idle timeout
 
 
@@ -73,7 +74,7 @@ def public(view: F) -> F:
 
 def allow(*roles: Role, scope: str = "school", passive: bool = False) -> Callable[[F], F]:
     """Only signed-in users holding one of `roles` over the URL's school (and class, for scope="class")."""
-    if scope not in {"user", "school", "class"}:
+    if scope not in {"user", "school", "class", "student"}:
         raise ValueError(scope)
     if scope != "user" and not roles:
         raise ValueError("a school or class route names its roles")
@@ -84,7 +85,13 @@ def allow(*roles: Role, scope: str = "school", passive: bool = False) -> Callabl
                 if request.headers.get("HX-Request"):  # a background refresh: send the whole page to sign-in
                     return "", 401, {"HX-Redirect": url_for("office.login")}
                 return login_manager.unauthorized()
-            if scope != "user":
+            if scope == "student":
+                school_id, student_id = kwargs.get("school_id"), kwargs.get("student_id")
+                if school_id is None or student_id is None:
+                    raise LookupError(f"{view.__name__}: scope student needs school_id and student_id in the URL")
+                if not permits_student(account().grants, roles, school_id, student_id):
+                    abort(403)
+            elif scope != "user":
                 grants = account().grants
                 school_id = kwargs.get("school_id")
                 class_id = kwargs.get("class_id") if scope == "class" else None

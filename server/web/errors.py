@@ -17,7 +17,7 @@ TITLES = {
 
 
 def is_office_request() -> bool:
-    return request.path == "/" or request.path.startswith(("/office", "/menu/"))  # /menu/: the public menu
+    return request.path == "/" or request.path.startswith(("/office", "/menu/", "/parent"))  # /menu/: the public menu
 
 
 def office_error(code: int) -> tuple[Response | str, int]:

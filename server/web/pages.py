@@ -36,6 +36,8 @@ def _home_url(me: users.Account) -> str:
             return url_for("office.today", school_id=school_id)
         for class_id in classes_of(me.grants, school_id):
             return url_for("office.class_page", school_id=school_id, class_id=class_id)
+    if any(g.role is Role.PARENT for g in me.grants):
+        return url_for("office.parent_home")
     return url_for("office.no_pages")
 
 

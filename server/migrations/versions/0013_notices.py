@@ -1,7 +1,7 @@
 """notices: e-mails to parents queued for sending, parents' notice preferences, low-balance alerts told
 
 Revision ID: 0013_notices
-Revises: 0011_history
+Revises: 0012_parents
 Create Date: 2026-12-03 09:45:00.000000
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013_notices'
-down_revision = '0011_history'
+down_revision = '0012_parents'
 branch_labels = None
 depends_on = None
 

@@ -111,8 +111,23 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.payments_preview": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.payments_apply": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.payments_resolve": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    # parents (server.parents): the entry pages are public, the children list any signed-in user's (staff see
+    # none); a child's pages only a parent whose grant names the child (s1 of sch1: "own class's student")
+    "office.parent_login": "public",
+    "office.parent_register": "public",
+    "office.parent_home": STAFF,
+    "office.parent_link": STAFF,
+    "office.parent_child": {Role.PARENT},
+    "office.parent_menu": {Role.PARENT},
+    "office.parent_orders": {Role.PARENT},
+    "office.parent_orders_save": {Role.PARENT},
+    "office.parent_limit": {Role.PARENT},
+    "office.parent_card_block": {Role.PARENT},
+    "office.parent_letters": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.parent_letters_print": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
-CLASS_SCOPED = {Role.TEACHER}  # roles whose grants name classes, not a whole school
+# Roles whose grants name classes or students, not a whole school: the teacher's class 1а, the parent's child s1.
+CLASS_SCOPED = {Role.TEACHER, Role.PARENT}
 
 
 def office_rules(app: Flask) -> list[UrlRule]:
