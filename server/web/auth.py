@@ -4,7 +4,8 @@ Every view of the office blueprint is wrapped by `allow(*roles, scope=...)` or `
 records its rule on the view (`view.office_rule`) so a test can walk `app.url_map` and hold every
 route × role × own/other school (and class) to its expected answer. `scope="school"` checks the
 `school_id` in the URL against the user's grants; `scope="class"` also checks `class_id`;
-`scope="user"` only needs a signed-in user.
+`scope="user"` only needs a signed-in user; `scope="district"` checks the `district_id` in the URL
+against the user's district grants (a district grant opens no school page).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def account() -> users.Account:
 @dataclass(frozen=True)
 class Rule:
     roles: tuple[Role, ...]  # empty: anyone (public) or any signed-in user (scope "user")
-    scope: str  # public | user | school | class
+    scope: str  # public | user | school | class | district
     passive: bool = False  # a background refresh: does not count as activity for the idle timeout
 
 
@@ -73,7 +74,7 @@ def public(view: F) -> F:
 
 def allow(*roles: Role, scope: str = "school", passive: bool = False) -> Callable[[F], F]:
     """Only signed-in users holding one of `roles` over the URL's school (and class, for scope="class")."""
-    if scope not in {"user", "school", "class"}:
+    if scope not in {"user", "school", "class", "district"}:
         raise ValueError(scope)
     if scope != "user" and not roles:
         raise ValueError("a school or class route names its roles")
@@ -84,7 +85,13 @@ def allow(*roles: Role, scope: str = "school", passive: bool = False) -> Callabl
                 if request.headers.get("HX-Request"):  # a background refresh: send the whole page to sign-in
                     return "", 401, {"HX-Redirect": url_for("office.login")}
                 return login_manager.unauthorized()
-            if scope != "user":
+            if scope == "district":
+                district_id = kwargs.get("district_id")
+                if district_id is None:
+                    raise LookupError(f"{view.__name__}: scope district needs district_id in the URL")
+                if not permits(account().grants, roles, district_id=district_id):
+                    abort(403)
+            elif scope != "user":
                 grants = account().grants
                 school_id = kwargs.get("school_id")
                 class_id = kwargs.get("class_id") if scope == "class" else None
