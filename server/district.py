@@ -110,6 +110,26 @@ def schools(conn: Connection, district_id: str) -> list[tuple[str, str]]:
         School.district_id == district_id).order_by(School.name, School.id))]
 
 
+def today(conn: Connection, district_id: str) -> date:
+    """The district's today: that of its first school's time zone (a district lies in one zone)."""
+    from zoneinfo import ZoneInfo
+
+    tz = conn.execute(select(School.timezone).where(School.district_id == district_id).order_by(School.id)
+                      .limit(1)).scalar()
+    return datetime.now(ZoneInfo(tz) if tz else UTC).date()
+
+
+def district_of(conn: Connection, school_id: str) -> str | None:
+    found = conn.execute(select(School.district_id).where(School.id == school_id)).scalar()
+    return None if found is None else str(found)
+
+
+def today_of_school(conn: Connection, school_id: str) -> date:
+    from server.office.changes import today as school_today
+
+    return school_today(conn, school_id)
+
+
 def school_in(conn: Connection, district_id: str, school_id: str) -> None:
     """NotFound unless the school is the district's (another district's school is not found either)."""
     if conn.execute(select(School.id).where(School.id == school_id, School.district_id == district_id)
@@ -119,7 +139,7 @@ def school_in(conn: Connection, district_id: str, school_id: str) -> None:
 
 # --- deadlines and states -----------------------------------------------------------------------------------
 
-def _add_months(month: date, n: int) -> date:
+def add_months(month: date, n: int) -> date:
     index = month.year * 12 + month.month - 1 + n
     return date(index // 12, index % 12 + 1, 1)
 
@@ -128,8 +148,8 @@ def deadline(kind: str, month: date) -> date:
     """The last day to submit: the monthly report by the 5th of the next month; the request for a month by the
     30th (or the last day) of the month before."""
     if kind == "monthly":
-        return _add_months(month, 1).replace(day=5)
-    before = _add_months(month, -1)
+        return add_months(month, 1).replace(day=5)
+    before = add_months(month, -1)
     return before.replace(day=min(30, month_end(before).day))
 
 
@@ -191,7 +211,7 @@ class Submission:
         if len(sent) < 2:
             return []
         rows = dict(conn.execute(select(ReportExport.id, ReportExport.figures).where(
-            ReportExport.id.in_(sent[-2:]))).tuples())
+            ReportExport.id.in_(sent[-2:]))).tuples().all())
         return [c.text for c in diff(json.loads(rows[sent[-2]]), json.loads(rows[sent[-1]]))]
 
 
@@ -205,19 +225,17 @@ def state_text(sub: Submission | None, kind: str, month: date, today: date) -> t
 
 
 def _submissions(conn: Connection, *where: Any) -> list[Submission]:
-    rows = conn.execute(select(ReportSubmission, School.name, School.district_id).join(
-        School, School.id == ReportSubmission.school_id).where(*where).order_by(ReportSubmission.id)).all()
+    r = ReportSubmission
+    rows = conn.execute(select(r.id, r.school_id, r.kind, r.month, r.state, r.first_submitted_at, School.name,
+                               School.district_id).join(School, School.id == r.school_id).where(*where)
+                        .order_by(r.id)).all()
     steps: dict[int, list[Step]] = {}
     if rows:
         for s in conn.execute(select(SubmissionStep).where(SubmissionStep.submission_id.in_(
-                [r.ReportSubmission.id for r in rows])).order_by(SubmissionStep.id)):
+                [x.id for x in rows])).order_by(SubmissionStep.id)):
             steps.setdefault(s.submission_id, []).append(Step(s.action, s.actor, s.at, s.comment, s.export_id))
-    out = []
-    for r in rows:
-        x = r.ReportSubmission
-        out.append(Submission(x.id, x.school_id, r.name, r.district_id, x.kind, date.fromisoformat(x.month + "-01"),
-                              x.state, x.first_submitted_at, tuple(steps.get(x.id, ()))))
-    return out
+    return [Submission(x.id, x.school_id, x.name, x.district_id, x.kind, date.fromisoformat(x.month + "-01"),
+                       x.state, x.first_submitted_at, tuple(steps.get(x.id, ()))) for x in rows]
 
 
 def submission(conn: Connection, submission_id: int, *, district_id: str | None = None,
@@ -369,8 +387,8 @@ def overview(conn: Connection, district_id: str, start: date, end: date, *, toda
 
     name = district_name(conn, district_id)
     day = start == end
-    monthly_month = _add_months(start.replace(day=1), -1) if day else start.replace(day=1)
-    request_month = _add_months(start.replace(day=1), 1) if day else start.replace(day=1)
+    monthly_month = add_months(start.replace(day=1), -1) if day else start.replace(day=1)
+    request_month = add_months(start.replace(day=1), 1) if day else start.replace(day=1)
     result = Overview(district_id, name, start, end, monthly_month, request_month)
     mine = select(School.id).where(School.district_id == district_id).scalar_subquery()
     lines = {sid: SchoolLine(sid, sname) for sid, sname in schools(conn, district_id)}
@@ -387,6 +405,8 @@ def overview(conn: Connection, district_id: str, start: date, end: date, *, toda
                                .group_by(Entitlement.school_id)).tuples():
         lines[sid].entitled = lines[sid].entitled_present = int(n)
     if day:
+        for line in lines.values():
+            line.entitled_present = 0
         absent = exists().where(Absence.school_id == Entitlement.school_id,
                                 Absence.student_id == Entitlement.student_id, Absence.day == start)
         for sid, n in conn.execute(select(Entitlement.school_id, func.count(func.distinct(Entitlement.student_id)))
