@@ -49,9 +49,12 @@ LOGINS = (
     DemoLogin("pitanie", "demo-pitanie", Role.COORDINATOR),
     DemoLogin("uchitel", "demo-uchitel", Role.TEACHER, f"класс {TEACHER_CLASS}"),
     DemoLogin("stolovaya", "demo-stolovaya", Role.CANTEEN),
+    DemoLogin("uo", "demo-uo-1", Role.DISTRICT),
 )
+DISTRICT_ID = "nazarovo"
 NAMES = {Role.SCHOOL_ADMIN: "Смирнова Ольга Петровна", Role.COORDINATOR: "Кузнецова Ирина Викторовна",
-         Role.TEACHER: "Орлова Анна Сергеевна", Role.CANTEEN: "Лебедева Галина Ивановна"}
+         Role.TEACHER: "Орлова Анна Сергеевна", Role.CANTEEN: "Лебедева Галина Ивановна",
+         Role.DISTRICT: "Белова Наталья Юрьевна"}
 
 
 def build(engine: Engine, *, day: date | None = None, serve: bool = True) -> date:
@@ -73,9 +76,14 @@ def build(engine: Engine, *, day: date | None = None, serve: bool = True) -> dat
             store.dispose()
     with engine.begin() as conn:
         _calendar(conn, day)
+        from server import district
+
+        district.add(conn, "demo", DISTRICT_ID, "Управление образования администрации г. Назарово")
+        district.attach(conn, "demo", DISTRICT_ID, [SCHOOL_ID])
         for demo in LOGINS:
             scope = (Grant(demo.role, Scope.CLASS, SCHOOL_ID, school_class_id(TEACHER_CLASS))
-                     if demo.role is Role.TEACHER else Grant(demo.role, Scope.SCHOOL, SCHOOL_ID))
+                     if demo.role is Role.TEACHER else Grant(demo.role, Scope.DISTRICT, None, DISTRICT_ID)
+                     if demo.role is Role.DISTRICT else Grant(demo.role, Scope.SCHOOL, SCHOOL_ID))
             add_user(conn, demo.login, name=NAMES[demo.role], password=demo.password, grants=[scope])
     return day
 
