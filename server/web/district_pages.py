@@ -58,8 +58,7 @@ def _overview(district_id: str, monthly: bool) -> Any:
             else:
                 text = request.args.get("day", "").strip()
                 start = end = parse_day(text) if text else today
-            view = district.overview(conn, district_id, start, end, today=today,
-                                     kept_counts=state(current_app).review_counts)
+            view = district.overview(conn, district_id, start, end, today=today)
     except NotFound as exc:
         return _error(404, "Не найдено", str(exc))
     except (OfficeError, ReportError) as exc:

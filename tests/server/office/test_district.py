@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, insert, select, update
 
 from server import district
-from server.models import Absence, ReportExport, SubmissionStep, Terminal
+from server.models import Absence, ReportExport, School, SubmissionStep, Terminal
 from server.office.changes import NotFound, OfficeError
 from server.office.roles import Role
 from server.reports.common import grid_xlsx
@@ -37,6 +37,12 @@ def submit(engine: Engine, school_id: str = "sch1", kind: str = "monthly", month
            actor: str = "coordinator") -> district.Submission:
     with engine.begin() as conn:
         return district.submit(conn, actor, school_id, kind, month or school_today().replace(day=1))
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_counts() -> None:
+    """Each test's database starts its revs anew: counts kept by an earlier test must not be taken."""
+    district.forget_counts()
 
 
 @pytest.fixture
@@ -289,3 +295,25 @@ def test_the_loop_through_the_pages(two: Office) -> None:
     assert school.get(f"/office/sch1/reports/submissions/{sub_id + 99}").status_code == 404
     assert two.client(Role.TEACHER).post("/office/sch1/reports/submit",
                                          data={"kind": "monthly", "month": month}).status_code == 403
+
+
+def test_open_mismatches_are_counted_within_the_budget_and_kept(two: Office) -> None:
+    day = school_today()
+    with two.engine.begin() as conn:
+        district.attach(conn, "it", OWN, ["sch2"])
+    _store(two.engine, event(1, day - timedelta(days=1), "s5"))  # served without an order: an open item
+    start, end = day - timedelta(days=1), day
+    with two.engine.connect() as conn:
+        none = district.overview(conn, OWN, start, end, today=day, budget_s=-1)
+        assert [x.mismatches_state for x in none.lines] == ["pending", "pending"]
+        counted = district.overview(conn, OWN, start, end, today=day)
+        assert [x.mismatches_state for x in counted.lines] == ["", ""]
+        assert counted.lines[0].open_mismatches >= 1 and counted.lines[1].open_mismatches == 0
+    _store(two.engine, event(2, day - timedelta(days=1), "s5", school_id="sch2"))
+    with two.engine.begin() as conn:  # a push takes a rev: the kept count is out of date
+        conn.execute(update(School).where(School.id == "sch2").values(rev=School.rev + 1))
+        stale = district.overview(conn, OWN, start, end, today=day, budget_s=-1)
+    assert [x.mismatches_state for x in stale.lines] == ["", "stale"]
+    with two.engine.connect() as conn:
+        fresh = district.overview(conn, OWN, start, end, today=day)
+    assert fresh.lines[1].open_mismatches >= 1 and fresh.lines[1].mismatches_state == ""
