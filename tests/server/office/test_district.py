@@ -317,3 +317,19 @@ def test_open_mismatches_are_counted_within_the_budget_and_kept(two: Office) -> 
     with two.engine.connect() as conn:
         fresh = district.overview(conn, OWN, start, end, today=day)
     assert fresh.lines[1].open_mismatches >= 1 and fresh.lines[1].mismatches_state == ""
+
+
+def test_a_district_grant_covers_its_district_pages_and_no_school() -> None:
+    from server.office.roles import Grant, Scope, permits
+
+    grants = [Grant(Role.DISTRICT, Scope.DISTRICT, None, OWN)]
+    assert permits(grants, [Role.DISTRICT], district_id=OWN)
+    assert not permits(grants, [Role.DISTRICT], district_id=OTHER)
+    assert not permits(grants, list(Role), school_id="sch1")
+    school = [Grant(Role.SCHOOL_ADMIN, Scope.SCHOOL, "sch1")]
+    assert not permits(school, list(Role), district_id=OWN)
+
+
+def test_a_school_without_a_district_has_no_submit_button(office: Office) -> None:
+    page = office.client(Role.COORDINATOR).get("/office/sch1/reports")
+    assert page.status_code == 200 and "Отправить в управление образования" not in _text(page)
