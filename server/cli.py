@@ -870,3 +870,56 @@ def payments_import(school_id: str, path: Path, fmt: str, do_apply: bool) -> Non
     else:
         click.echo(f"Зачислено: {done.applied} на {format_rub(done.applied_kopecks)}; уже загружены: {done.already}; "
                    f"новых конфликтов: {done.conflicts} (реестр № {done.import_id}).")
+@server.group("district")
+def district_group() -> None:
+    """Управления образования: их школы и пользователи (настраивает ИТ-служба один раз)."""
+
+
+@district_group.command("add")
+@click.argument("district_id")
+@click.option("--name", required=True, help="например «Управление образования г. Назарово»")
+def district_add(district_id: str, name: str) -> None:
+    """Добавить управление образования (или переименовать)."""
+    from server import district
+    from server.office.changes import OfficeError
+
+    try:
+        with _transaction() as conn:
+            district.add(conn, "cli", district_id, name)
+    except OfficeError as exc:
+        _die(str(exc))
+    click.echo(f"Управление образования {district_id} сохранено.")
+
+
+@district_group.command("attach")
+@click.argument("district_id")
+@click.argument("school_ids", nargs=-1, required=True)
+def district_attach(district_id: str, school_ids: tuple[str, ...]) -> None:
+    """Прикрепить школы к управлению образования."""
+    from server import district
+    from server.office.changes import OfficeError
+
+    try:
+        with _transaction() as conn:
+            district.attach(conn, "cli", district_id, list(school_ids))
+    except OfficeError as exc:
+        _die(str(exc))
+    click.echo(f"Школ прикреплено к {district_id}: {len(school_ids)}.")
+
+
+@district_group.command("user")
+@click.argument("district_id")
+@click.argument("login")
+@click.option("--name", default="", help="имя сотрудника")
+def district_user(district_id: str, login: str, name: str) -> None:
+    """Добавить пользователя управления образования (пароль — как у `admin add`)."""
+    from server import district
+    from server.office.changes import OfficeError
+
+    password = os.environ.get(PASSWORD_ENV) or _ask_password()
+    try:
+        with _transaction() as conn:
+            district.add_user(conn, district_id, login, name=name, password=password)
+    except OfficeError as exc:
+        _die(str(exc))
+    click.echo(f"Пользователь {login} управления образования {district_id} добавлен.")

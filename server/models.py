@@ -59,6 +59,7 @@ class School(Base):
     policy_text: Mapped[str] = mapped_column(Text)
     rev: Mapped[int] = mapped_column(BigInteger, default=0)  # the school's change counter
     settings_rev: Mapped[int] = mapped_column(BigInteger, default=0)  # rev of the last change of the above
+    district_id: Mapped[str | None] = mapped_column(String(64))  # its district (`District`), None: none yet
 
 
 class SchoolRows:
@@ -681,3 +682,46 @@ class ParentCode(Base):
 
 
 Index("ix_parent_codes_school_student", ParentCode.school_id, ParentCode.student_id)
+# --- issue 13: district ---
+
+class District(Base):
+    """A district (управление образования) and its schools (`School.district_id`); its users hold a
+    `RoleGrant` of role "district" with scope_id = the district's id."""
+
+    __tablename__ = "districts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+
+
+class ReportSubmission(Base):
+    """A school's register of a month (the monthly report, the funding request) sent to its district:
+    its state now (submitted | accepted | returned); every step is a `SubmissionStep`."""
+
+    __tablename__ = "report_submissions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # monthly | request
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM: the month reported (the request: asked for)
+    state: Mapped[str] = mapped_column(String(16))
+    first_submitted_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive: judged against the deadline
+    updated_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+
+
+class SubmissionStep(Base):
+    """One step of a submission: who, when, what (submitted | accepted | returned), the comment, and on a
+    submission the export (`ReportExport`, with the figures) that went out. Append-only."""
+
+    __tablename__ = "submission_steps"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("report_submissions.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+    comment: Mapped[str] = mapped_column(Text, default="")
+    export_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+Index("ix_schools_district", School.district_id)
+Index("ux_report_submissions_school_kind_month", ReportSubmission.school_id, ReportSubmission.kind,
+      ReportSubmission.month, unique=True)
+Index("ix_submission_steps_submission", SubmissionStep.submission_id)

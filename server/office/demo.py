@@ -50,10 +50,13 @@ LOGINS = (
     DemoLogin("uchitel", "demo-uchitel", Role.TEACHER, f"класс {TEACHER_CLASS}"),
     DemoLogin("stolovaya", "demo-stolovaya", Role.CANTEEN),
     DemoLogin("roditel", "demo-roditel", Role.PARENT, f"ребёнок из класса {TEACHER_CLASS.upper()}"),
+    DemoLogin("uo", "demo-uo-1", Role.DISTRICT),
 )
+DISTRICT_ID = "nazarovo"
 NAMES = {Role.SCHOOL_ADMIN: "Смирнова Ольга Петровна", Role.COORDINATOR: "Кузнецова Ирина Викторовна",
          Role.TEACHER: "Орлова Анна Сергеевна", Role.CANTEEN: "Лебедева Галина Ивановна",
-         Role.PARENT: "Родитель (демо)"}
+         Role.PARENT: "Родитель (демо)",
+         Role.DISTRICT: "Белова Наталья Юрьевна"}
 
 
 def build(engine: Engine, *, day: date | None = None, serve: bool = True) -> date:
@@ -75,9 +78,14 @@ def build(engine: Engine, *, day: date | None = None, serve: bool = True) -> dat
             store.dispose()
     with engine.begin() as conn:
         _calendar(conn, day)
+        from server import district
+
+        district.add(conn, "demo", DISTRICT_ID, "Управление образования администрации г. Назарово")
+        district.attach(conn, "demo", DISTRICT_ID, [SCHOOL_ID])
         for demo in LOGINS:
             scope = (Grant(demo.role, Scope.CLASS, SCHOOL_ID, school_class_id(TEACHER_CLASS))
                      if demo.role is Role.TEACHER else demo_child(conn) if demo.role is Role.PARENT
+                     else Grant(demo.role, Scope.DISTRICT, None, DISTRICT_ID) if demo.role is Role.DISTRICT
                      else Grant(demo.role, Scope.SCHOOL, SCHOOL_ID))
             add_user(conn, demo.login, name=NAMES[demo.role], password=demo.password, grants=[scope])
     return day

@@ -56,15 +56,22 @@ class Grant:
 
 
 def permits(grants: Iterable[Grant], roles: Iterable[Role], *, school_id: str | None = None,
-            class_id: str | None = None) -> bool:
+            class_id: str | None = None, district_id: str | None = None) -> bool:
     """Whether a grant of one of `roles` covers the school (and the class) a page is about.
 
     A school-wide grant covers every class of its school; a class grant covers its class and, on a
-    school page, lets its holder in (the page then shows only what the role may see).
+    school page, lets its holder in (the page then shows only what the role may see). A district page
+    (`district_id`) is covered only by a district grant of that district; a district grant names no
+    school, so it never covers a school's own pages (its schools are reached through the district pages,
+    which check that a school is the district's).
     """
     wanted = set(roles)
     for g in grants:
         if g.role not in wanted:
+            continue
+        if district_id is not None:
+            if g.scope is Scope.DISTRICT and g.scope_id == district_id:
+                return True
             continue
         if school_id is None:
             return True
@@ -90,3 +97,8 @@ def schools_of(grants: Iterable[Grant]) -> list[str]:
 def classes_of(grants: Iterable[Grant], school_id: str) -> list[str]:
     """The classes a user holds by class grants in a school."""
     return [g.scope_id for g in grants if g.scope is Scope.CLASS and g.school_id == school_id]
+
+
+def districts_of(grants: Iterable[Grant]) -> list[str]:
+    """The districts a user works for, each once."""
+    return list(dict.fromkeys(g.scope_id for g in grants if g.scope is Scope.DISTRICT))

@@ -20,6 +20,7 @@ def init_app(app: Flask, config: ServerConfig) -> None:
         auth,
         benefit_pages,
         calendar_pages,
+        district_pages,
         filters,
         imports,
         kitchen_pages,

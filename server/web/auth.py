@@ -5,7 +5,8 @@ records its rule on the view (`view.office_rule`) so a test can walk `app.url_ma
 route × role × own/other school (and class) to its expected answer. `scope="school"` checks the
 `school_id` in the URL against the user's grants; `scope="class"` also checks `class_id`;
 `scope="student"` needs a student grant naming the URL's `student_id` (a parent's own child);
-`scope="user"` only needs a signed-in user.
+`scope="district"` checks the `district_id` in the URL against the user's district grants (a district grant
+opens no school page); `scope="user"` only needs a signed-in user.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def account() -> users.Account:
 @dataclass(frozen=True)
 class Rule:
     roles: tuple[Role, ...]  # empty: anyone (public) or any signed-in user (scope "user")
-    scope: str  # public | user | school | class | student
+    scope: str  # public | user | school | class | student | district
     passive: bool = False  # a background refresh: does not count as activity for the idle timeout
 
 
@@ -74,7 +75,7 @@ def public(view: F) -> F:
 
 def allow(*roles: Role, scope: str = "school", passive: bool = False) -> Callable[[F], F]:
     """Only signed-in users holding one of `roles` over the URL's school (and class, for scope="class")."""
-    if scope not in {"user", "school", "class", "student"}:
+    if scope not in {"user", "school", "class", "student", "district"}:
         raise ValueError(scope)
     if scope != "user" and not roles:
         raise ValueError("a school or class route names its roles")
@@ -90,6 +91,12 @@ def allow(*roles: Role, scope: str = "school", passive: bool = False) -> Callabl
                 if school_id is None or student_id is None:
                     raise LookupError(f"{view.__name__}: scope student needs school_id and student_id in the URL")
                 if not permits_student(account().grants, roles, school_id, student_id):
+                    abort(403)
+            elif scope == "district":
+                district_id = kwargs.get("district_id")
+                if district_id is None:
+                    raise LookupError(f"{view.__name__}: scope district needs district_id in the URL")
+                if not permits(account().grants, roles, district_id=district_id):
                     abort(403)
             elif scope != "user":
                 grants = account().grants

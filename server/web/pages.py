@@ -16,7 +16,7 @@ from server.app import state
 from server.models import SchoolClass, Student
 from server.office import today as today_service
 from server.office import users
-from server.office.roles import Role, classes_of, permits, schools_of
+from server.office.roles import Role, classes_of, districts_of, permits, schools_of
 from server.web.auth import OfficeUser, account, allow, public
 from server.web.blueprint import bp
 from server.web.dashboard import extras
@@ -38,6 +38,8 @@ def _home_url(me: users.Account) -> str:
             return url_for("office.class_page", school_id=school_id, class_id=class_id)
     if any(g.role is Role.PARENT for g in me.grants):
         return url_for("office.parent_home")
+    for district_id in districts_of(me.grants):
+        return url_for("office.district_day", district_id=district_id)
     return url_for("office.no_pages")
 
 

@@ -23,6 +23,7 @@ from server.office.roles import Role, classes_of, permits
 from server.reports import KINDS
 from server.reports.common import PARCEL_KINDS, ReportError, month_key, month_title, parse_month
 from server.reports.exports import build, export, kind_module, last_export, since_last, title_of
+from server.web import district_pages
 from server.web.auth import account, allow
 from server.web.blueprint import bp
 from server.web.filters import nav_item, sentence
@@ -84,9 +85,10 @@ def reports_page(school_id: str) -> Any:
             elif manager:
                 registers.append((k, title_of(k), None, "", last_export(conn, school_id, k, month, None)))
         tz = zone(conn.execute(select(School.timezone).where(School.id == school_id)).scalar_one())
+        loop = district_pages.school_loop(conn, school_id, month) if manager else []
     return render_template("reports.html", school_id=school_id, month=month, month_key=month_key(month),
                            month_title=month_title(month), registers=registers, manager=manager, tz=tz,
-                           error=error), 400 if error else 200
+                           error=error, district_loop=loop), 400 if error else 200
 
 
 @bp.get("/office/<school_id>/reports/<kind>")

@@ -125,6 +125,15 @@ EXPECTED: dict[str, str | set[Role]] = {
     "office.parent_card_block": {Role.PARENT},
     "office.parent_letters": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
     "office.parent_letters_print": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    # the district (управление образования): its own district's pages only (another district's: test_district)
+    "office.district_day": {Role.DISTRICT},
+    "office.district_month": {Role.DISTRICT},
+    "office.district_rollup": {Role.DISTRICT},
+    "office.district_rollup_api": {Role.DISTRICT},
+    "office.district_submission": {Role.DISTRICT},
+    "office.district_decide": {Role.DISTRICT},
+    "office.report_submit": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
+    "office.school_submission": {Role.SCHOOL_ADMIN, Role.COORDINATOR},
 }
 # Roles whose grants name classes or students, not a whole school: the teacher's class 1а, the parent's child s1.
 CLASS_SCOPED = {Role.TEACHER, Role.PARENT}
@@ -175,6 +184,15 @@ def _variants(rule: UrlRule, office: Office, token: str) -> list[tuple[str, dict
         base["kind"] = "tabel"  # the register a teacher may see too
     if "app_id" in args:
         base["app_id"] = "no-such-application"  # a refused or unknown one answers inside the page, never a 500
+    if "submission_id" in args or "district_id" in args:
+        base["submission_id"] = _submission(office)
+    if "district_id" in args:  # the district user holds "nazarovo" (sch1); "achinsk" has sch2
+        if "kind" in args:
+            base["kind"] = "monthly"
+        if "submission_id" not in args:
+            del base["submission_id"]
+        return [("own district", {**base, "district_id": "nazarovo"}, True),
+                ("other district", {**base, "district_id": "achinsk"}, False)]
     if "school_year" in args:
         base["school_year"] = school_year_of(school_today())  # the seeded school's policy year
     if "student_id" in args:  # s1 is in the teacher's class 1а, s3 in 5а
@@ -189,6 +207,21 @@ def _variants(rule: UrlRule, office: Office, token: str) -> list[tuple[str, dict
         return [("own school", {**base, "school_id": "sch1"}, True),
                 ("other school", {**base, "school_id": "sch2"}, False)]
     return [("no scope", base, True)]
+
+
+def _submission(office: Office) -> int:
+    """sch1's monthly report submitted to its district (made once; the districts too)."""
+    from server import district
+
+    with office.engine.begin() as conn:
+        if not district.schools(conn, "nazarovo"):
+            district.add(conn, "it", "nazarovo", "Назарово")
+            district.add(conn, "it", "achinsk", "Ачинск")
+            district.attach(conn, "it", "nazarovo", ["sch1"])
+            district.attach(conn, "it", "achinsk", ["sch2"])
+            district.submit(conn, "coordinator", "sch1", "monthly", school_today().replace(day=1))
+        found = district.of_schools(conn, ["sch1"], "monthly", school_today().replace(day=1))
+    return found["sch1"].id
 
 
 def _restore(office: Office, victim: int) -> int:
@@ -229,7 +262,8 @@ def test_each_route_role_and_scope_gets_its_expected_answer(office: Office) -> N
                 assert isinstance(expected, set)
                 allowed = role in expected and (
                     "school_id" not in args or
-                    (args["school_id"] == "sch1" and (in_scope or role not in CLASS_SCOPED)))
+                    (args["school_id"] == "sch1" and (in_scope or role not in CLASS_SCOPED))) and (
+                    "district_id" not in args or in_scope)
                 success = {200} if method == "GET" else {200, 302, 303, 422}
                 ok = got in success if allowed else got == 403
             if not ok:
