@@ -397,7 +397,9 @@ def sheet(conn: Connection, school_id: str, class_id: str, day: date, *, now: da
         defaults = set(free) | set(own_standing)
         if choices is not None and s.id in choices:
             meals, is_absent = set(choices[s.id].meals), choices[s.id].absent
-        elif source in ("submitted", "saved"):
+        elif source == "submitted" or (source == "saved" and (s.id in ordered or s.id in absent)):
+            # Before the class's own order, what is stored (a parent's paid order, an import) is one
+            # student's; the others start from the defaults.
             meals, is_absent = ordered.get(s.id, set()), s.id in absent
         elif source == "last" and s.id not in last_absent:
             meals, is_absent = last.get(s.id, set()), False

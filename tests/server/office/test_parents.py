@@ -268,3 +268,20 @@ def test_a_card_blocked_by_a_parent_queues_the_letter_to_the_childs_parents(engi
     assert [(r.recipient, r.kind) for r in sent] == [("mama@example.ru", "card_blocked"),
                                                      ("papa@example.ru", "card_blocked")]
     assert all("в личном кабинете родителя" in r.body for r in sent)
+
+
+def test_a_parents_order_before_the_class_order_leaves_the_other_children_at_their_defaults(engine: Engine) -> None:
+    from sqlalchemy import delete
+
+    from server.office import orders
+
+    seed_school(engine)  # 5а: s3 low income (breakfast free), s4 pays, s5 pays
+    tomorrow = school_today() + timedelta(days=1)
+    with engine.begin() as conn:  # the class has not ordered for tomorrow yet
+        conn.execute(delete(Order).where(Order.school_id == "sch1", Order.day == tomorrow,
+                                         Order.student_id.in_(["s3", "s4", "s5"])))
+        parents.save_orders(conn, "mama@example.ru", "sch1", "s4", {tomorrow: {"lunch"}}, now=_morning())
+    with engine.connect() as conn:
+        sheet = orders.sheet(conn, "sch1", "5а", tomorrow, now=_morning())
+    got = {r.student_id: r.meals for r in sheet.rows}
+    assert sheet.source == "saved" and got == {"s3": ["breakfast"], "s4": ["lunch"], "s5": []}
