@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Connection, Select, case, func, select
 from sqlalchemy.orm import aliased
@@ -163,6 +164,7 @@ class Month:
     _parcels_by: dict[str, list[Parcel]] | None = None
     _lines: tuple[tuple[str, str], ...] | None = None
     _served_days: frozenset[date] | None = None
+    _days: tuple[date, ...] | None = None
 
     def members(self, class_id: str) -> dict[str, set[date]]:
         """The students in the class on some day of the month, with those days (computed once for all classes)."""
@@ -200,8 +202,10 @@ class Month:
         return self._parcels_by.get(student_id, [])
 
     @property
-    def days(self) -> list[date]:
-        return [self.month + timedelta(days=i) for i in range((self.end - self.month).days + 1)]
+    def days(self) -> tuple[date, ...]:
+        if self._days is None:
+            self._days = tuple(self.month + timedelta(days=i) for i in range((self.end - self.month).days + 1))
+        return self._days
 
     def class_on(self, student_id: str, day: date) -> str | None:
         """The student's class on the day (history; a student without any span: the roster's class)."""
@@ -302,7 +306,8 @@ def load_month(conn: Connection, school_id: str, month: date, students: set[str]
                Event.kind.in_(SERVED_KINDS), Event.student_id.is_not(None), Event.meal.is_not(None),
                *([Event.student_id.in_(sorted(students))] if students is not None else []),
                ~select(reversal.id).where(reversal.school_id == school_id, reversal.kind == EventKind.REVERSAL,
-                                          reversal.ref_event_id == Event.id).exists()), Served._make)
+                                          reversal.ref_event_id == Event.id).exists()),
+                         cast(Callable[[Sequence[Any]], Served], partial(tuple.__new__, Served)))
     benefits: dict[str, list[Any]] = defaultdict(list)
     for b in conn.execute(select(Entitlement.student_id, Entitlement.category, Entitlement.starts, Entitlement.ends)
                           .where(Entitlement.school_id == school_id, Entitlement.starts <= end,

@@ -111,24 +111,24 @@ def from_month(m: Month, class_id: str | None = None) -> Monthly:
     paid: dict[str, list[int]] = {}
     paid_k: dict[str, int] = {}
     copay = 0
-    for s in served:
-        i = at[s.day]
-        if s.budget_line:
-            key = (s.category, s.meal, s.budget_line)
+    for _id, _student, day, meal, paid_kopecks, free_kopecks, line, category, _free, _recorded in served:
+        i = at[day]
+        if line:
+            key = (category, meal, line)
             row = free.get(key)
             if row is None:
                 row = free[key] = [0] * len(day_cols)
                 free_k[key] = 0
             row[i] += 1
-            free_k[key] += s.free_kopecks
-            copay += s.paid_kopecks
+            free_k[key] += free_kopecks
+            copay += paid_kopecks
         else:
-            prow = paid.get(s.meal)
+            prow = paid.get(meal)
             if prow is None:
-                prow = paid[s.meal] = [0] * len(day_cols)
-                paid_k[s.meal] = 0
+                prow = paid[meal] = [0] * len(day_cols)
+                paid_k[meal] = 0
             prow[i] += 1
-            paid_k[s.meal] += s.paid_kopecks
+            paid_k[meal] += paid_kopecks
     free_sum = {k: Tally(sum(v), free_k[k]) for k, v in free.items()}
     paid_sum = {k: Tally(sum(v), paid_k[k]) for k, v in paid.items()}
     given: dict[tuple[str, str, str], list[int]] = {}

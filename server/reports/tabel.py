@@ -203,15 +203,16 @@ def _student_row(m: Month, student_id: str, in_class: set[date], day_cols: tuple
         if not mark and (student_id, d) in m.absences:
             mark = ABSENT
         cells.append(mark)
+    month = sum(meals_on.values())  # the fields add up: a meal's count of the month stays far below 65,536
     student = m.students.get(student_id)
     return StudentRow(student_id, student.full_name if student else student_id, tuple(cells), Totals(
         students=1, days=len(meals_on.keys() | given.keys()),
-        meals=tuple(sum((day >> (BITS * i)) & FIELD for day in meals_on.values()) for i in range(len(MEALS))),
+        meals=tuple((month >> (BITS * i)) & FIELD for i in range(len(MEALS))),
         free=tuple(Tally(n, k) for n, k in zip(free_n, free_k, strict=True)),
         paid=Tally(paid_n, paid_k), parcels=tuple(by_line.get(c, Tally()) for c in codes)))
 
 
-BITS, FIELD = 8, 255  # a day's meals as one number: 8 bits per meal, how many of it
+BITS, FIELD = 16, 0xFFFF  # a day's (and a month's) meals as one number: 16 bits per meal, how many of it
 MEAL_BIT = {meal: 1 << (BITS * i) for i, meal in enumerate(MEALS)}
 _MARKS: dict[int, str] = {}
 
