@@ -18,8 +18,8 @@ Run: ``.venv/bin/python bench/region.py [--schools 300] [--terminals 900] [--use
 
 Bounded: the run stops after ``--duration`` seconds or ``--max-requests`` requests, whichever comes first.
 Prints one JSON line per request type (p50/p95/p99 of every request of the run) and a summary line: failures
-(goal 0), the wave's refusals, its p99 (goal < 2 s, every request made while the wave lasts) and the ingest
-ratio.
+(goal 0), the wave's refusals, its p99 (goal < 2 s: every request made while the wave lasts, but the
+backlog's bulk batches) and the ingest ratio.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ OFFICE_THINK = (10.0, 40.0)  # seconds an office user reads a page before the ne
 GRADES = range(1, 12)
 PAGES = ("today", "students", "classes/{cls}", "classes/{cls}/order", "orders", "kitchen", "reviews")
 FULL, BUSY, TOTAL = "pull full", "pull full: 503 busy (Retry-After)", "pull full: total with waits"
+BACKLOG = "push backlog batch"
 
 
 # --- the region ------------------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ class BacklogUser(FastHttpUser):
         body = {"version": "bench", "outbox_size": len(batch), "terminal_time": utc_iso(datetime.now(UTC)),
                 "events": batch}
         started = time.perf_counter()
-        with self.client.post(PUSH_PATH, json=body, headers=self.auth, name="push backlog batch",
+        with self.client.post(PUSH_PATH, json=body, headers=self.auth, name=BACKLOG,
                               catch_response=True) as r:
             took = time.perf_counter() - started
             if r.status_code != 200 or len(r.json()["stored"]) != len(batch):
@@ -388,7 +389,8 @@ def report(seen: list[tuple[float, str, float, bool]], plan: Plan, wave_end: flo
                           "p50_ms": round(quantile(times, 50), 1), "p95_ms": round(quantile(times, 95), 1),
                           "p99_ms": round(quantile(times, 99), 1), "max_ms": round(max(times), 1)},
                          ensure_ascii=False), flush=True)
-    during = [ms for at, name, ms, _ in seen if plan.wave_start <= at <= wave_end and name != TOTAL]
+    # Every request made while the wave lasts, but the backlog's bulk batches (no one waits on a screen for them)
+    during = [ms for at, name, ms, _ in seen if plan.wave_start <= at <= wave_end and name not in (TOTAL, BACKLOG)]
     full = [ms for _, name, ms, _ in seen if name == FULL]
     pushed_n, pushed_s = sum(n for n, _ in plan.pushed), sum(s for _, s in plan.pushed)
     floor_n, floor_s = sum(n for n, _ in plan.floor), sum(s for _, s in plan.floor)
@@ -452,8 +454,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (2–4)")
     parser.add_argument("--slots", type=int, default=2, help="CANTEEN_FULL_SYNC_SLOTS of the server")
     parser.add_argument("--spawn-rate", type=float, default=100.0)
-    parser.add_argument("--backlog-events", type=int, default=30_000)
-    parser.add_argument("--backlog-batch", type=int, default=1000)
+    parser.add_argument("--backlog-events", type=int, default=50_000)
+    parser.add_argument("--backlog-batch", type=int, default=5000, help="events a push (the client's MAX_BATCH)")
     args = parser.parse_args()
     name = f"canteen_bench_region_{os.getpid()}"
     with psycopg.connect(PG + "postgres", autocommit=True) as admin:

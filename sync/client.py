@@ -495,11 +495,9 @@ class SyncClient:
         if result.terminal_flags is not None:
             values[keys.TERMINAL_FLAGS] = ",".join(result.terminal_flags)
         with self.engine.begin() as conn:
-            if result.ok:
+            if result.ok or result.retry_after_s is not None:  # busy: it answered, only asked to come back later
                 values[keys.LAST_OK_AT] = utc_iso(started)
                 values[keys.OFFLINE_SINCE] = ""
-            elif result.retry_after_s is not None:  # the server answered, only asked to come back later
-                pass
             else:
                 offline = conn.execute(select(Meta.value).where(Meta.key == keys.OFFLINE_SINCE)).scalar()
                 values[keys.OFFLINE_SINCE] = offline or utc_iso(started)

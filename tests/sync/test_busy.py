@@ -53,7 +53,7 @@ def test_a_busy_answer_is_honoured_not_counted_as_an_outage(app: Flask, terminal
     assert scheduler.failures == 0 and scheduler.delay_s() == 45  # the server's wait, not a backoff
     with store.connect() as conn:
         status = read_status(conn)
-    assert status.offline_since is None and "повтор через 45 с" in status.last_error
+    assert status.online and status.offline_since is None and "повтор через 45 с" in status.last_error
     busy["value"] = False
     scheduler._pass(None)  # the wait is over: the same run again, full as it was
     assert asked == [True, True] and scheduler.last is not None and scheduler.last.ok
@@ -76,7 +76,8 @@ def test_other_503s_still_back_off(app: Flask, terminal: tuple[Engine, str], ans
     assert result.retry_after_s is None and not result.ok
     assert scheduler.failures == 1 and scheduler.delay_s() == 30
     with store.connect() as conn:
-        assert read_status(conn).offline_since is not None
+        status = read_status(conn)
+    assert not status.online and status.offline_since is not None
 
 
 def test_an_http_date_retry_after_is_read(app: Flask, terminal: tuple[Engine, str]) -> None:
