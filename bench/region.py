@@ -2,8 +2,9 @@
 users, with Locust (headless, as a library, loopback only) against the real server (gunicorn) on a fresh
 PostgreSQL database that the script creates and drops.
 
-Run: ``.venv/bin/python bench/region.py [--schools 300] [--terminals 900] [--users 50] [--time-scale 5]
-[--duration 240] [--workers 3]``; a quick check: ``--schools 30 --terminals 90 --users 10 --duration 60``.
+Run: ``.venv/bin/python bench/region.py [--schools 300] [--terminals 900] [--users 50] [--time-scale 1]
+[--duration 480] [--workers 4] [--slots 1]`` (about 9 minutes: the real pace of a region, its wave included);
+a quick check: ``--schools 30 --terminals 90 --users 10 --time-scale 5 --duration 120``.
 
 - TerminalUser: one enrolled terminal; every 120–180 s (divided by ``--time-scale``, jittered) a sync in the
   real wire format: a push of 1–5 new serves, then an incremental pull with its cursor. Once, at a random
@@ -444,15 +445,16 @@ def main() -> None:
     parser.add_argument("--terminals", type=int, default=900)
     parser.add_argument("--users", type=int, default=50, help="office users")
     parser.add_argument("--students", type=int, default=150, help="students of each school")
-    parser.add_argument("--time-scale", type=float, default=5.0, help="the terminals' and people's time runs this "
-                        "much faster: 5 = a sync every 24–36 s instead of 2–3 min")
-    parser.add_argument("--duration", type=float, default=240.0, help="hard limit of the run, seconds")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="the terminals' and people's time runs this "
+                        "much faster: 5 = a sync every 24–36 s instead of 2–3 min (and Retry-After ÷ 5)")
+    parser.add_argument("--duration", type=float, default=480.0, help="hard limit of the run, seconds")
     parser.add_argument("--max-requests", type=int, default=200_000, help="hard limit of requests")
-    parser.add_argument("--wave-at", type=float, default=0.35, help="the nightly wave starts at this part of the run")
-    parser.add_argument("--wave-window", type=float, default=10.0, help="seconds in which every terminal starts "
+    parser.add_argument("--wave-at", type=float, default=0.2, help="the nightly wave starts at this part of the run")
+    parser.add_argument("--wave-window", type=float, default=20.0, help="seconds in which every terminal starts "
                         "its nightly full pull")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (2–4)")
-    parser.add_argument("--slots", type=int, default=2, help="CANTEEN_FULL_SYNC_SLOTS of the server")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (2–4)")
+    parser.add_argument("--slots", type=int, default=1, help="CANTEEN_FULL_SYNC_SLOTS of the server: with sync "
+                        "workers, each snapshot taken in holds one worker that deltas and pushes then wait for")
     parser.add_argument("--spawn-rate", type=float, default=100.0)
     parser.add_argument("--backlog-events", type=int, default=50_000)
     parser.add_argument("--backlog-batch", type=int, default=5000, help="events a push (the client's MAX_BATCH)")
