@@ -453,8 +453,8 @@ def main() -> None:
     parser.add_argument("--wave-window", type=float, default=20.0, help="seconds in which every terminal starts "
                         "its nightly full pull")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (2–4)")
-    parser.add_argument("--slots", type=int, default=1, help="CANTEEN_FULL_SYNC_SLOTS of the server: with sync "
-                        "workers, each snapshot taken in holds one worker that deltas and pushes then wait for")
+    parser.add_argument("--slots", type=int, default=1, help="CANTEEN_FULL_SYNC_SLOTS of the server: each snapshot "
+                        "holds one of the (sync) workers, which the deltas and pushes then wait for")
     parser.add_argument("--spawn-rate", type=float, default=100.0)
     parser.add_argument("--backlog-events", type=int, default=50_000)
     parser.add_argument("--backlog-batch", type=int, default=5000, help="events a push (the client's MAX_BATCH)")
