@@ -38,6 +38,12 @@ class ServerConfig:
     """CANTEEN_HTTPS: 1 when the office is served over HTTPS: its sign-in cookie is then sent only over HTTPS."""
     office_idle_min: float = 30.0
     """CANTEEN_OFFICE_IDLE_MIN: minutes without activity after which an office user is signed out."""
+    full_sync_slots: int = 1
+    """CANTEEN_FULL_SYNC_SLOTS: full pulls (snapshots) served at once across all workers; more get 503 and
+    Retry-After (the nightly wave of terminals spread out); 0 = no limit. Keep it below the workers: each
+    snapshot holds a worker that pushes and deltas then wait for."""
+    full_sync_retry_s: float = 30.0
+    """CANTEEN_FULL_SYNC_RETRY_S: the least a refused full pull is told to wait; up to twice that with jitter."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ServerConfig:
@@ -70,6 +76,8 @@ class ServerConfig:
             proxies=number("CANTEEN_PROXIES", cls.proxies, int),
             https=env.get("CANTEEN_HTTPS", "0").strip().lower() in {"1", "true", "yes", "on"},
             office_idle_min=number("CANTEEN_OFFICE_IDLE_MIN", cls.office_idle_min, float),
+            full_sync_slots=number("CANTEEN_FULL_SYNC_SLOTS", cls.full_sync_slots, int),
+            full_sync_retry_s=number("CANTEEN_FULL_SYNC_RETRY_S", cls.full_sync_retry_s, float),
         )
 
     def with_overrides(self, overrides: dict[str, Any]) -> ServerConfig:

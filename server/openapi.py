@@ -504,8 +504,10 @@ def spec() -> dict[str, Any]:
             PUSH_PATH: {"post": op(
                 "Отправка журнала терминала: каждое событие сохраняется один раз по id; ответ по каждому",
                 auth="терминала", body=PushBody, answer=PushAnswer, errors=("400", "401", "403", "413"))},
-            PULL_PATH: {"post": op("Данные школы для раздачи: снимок или изменения после курсора",
-                                   auth="терминала", body=PullBody, answer=PullAnswer)},
+            PULL_PATH: {"post": op("Данные школы для раздачи: снимок или изменения после курсора; снимок, когда "
+                                   "сервер уже отдаёт много снимков, — 503 busy с Retry-After",
+                                   auth="терминала", body=PullBody, answer=PullAnswer,
+                                   errors=("400", "401", "403", "503"))},
             "/api/schools": {
                 "get": op("Школы, доступные администратору", auth="администратора", answer=SchoolList,
                           errors=("401", "403")),

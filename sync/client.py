@@ -15,6 +15,10 @@ it goes through alone, moves to the rejected list with reason `server_error`. Th
 `meta` (`Trouble`), so restarts do not reset it, and an outage (nothing answers, everything answers
 5xx, or every push does) never moves an event aside.
 
+A server busy with other terminals' full pulls answers a full pull 503 ``busy`` with ``Retry-After``:
+the sync ends there (`SyncResult.retry_after_s`), the scheduler comes back after that wait with the
+same full pull, and the terminal is not marked offline (the server answered).
+
 A pull is applied in one transaction together with its cursor, so a cut connection or a crash
 mid-apply only means downloading again. Both answers may carry `terminal_flags` (e.g. ``clone``),
 kept in `meta` for the status line.
@@ -29,6 +33,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
 
 import httpx
@@ -136,6 +141,17 @@ class ServerFailure(SyncFailure):
     """The server failed on a batch it received (a 5xx, or the connection dropped after sending)."""
 
 
+class Busy(SyncFailure):
+    """The server answered 503 ``busy`` with ``Retry-After``: not a failure, come back in `retry_after_s`."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"сервер занят синхронизацией других терминалов; повтор через {retry_after_s:.0f} с")
+        self.retry_after_s = retry_after_s
+
+
+MAX_RETRY_AFTER_S = 3600.0  # a server asking for longer is not believed beyond this
+
+
 @dataclass
 class SyncResult:
     ok: bool
@@ -150,6 +166,7 @@ class SyncResult:
     push_error: str = ""
     pull_error: str = ""
     pulled_ok: bool = False  # the pull went through: the server answers, whatever became of the push
+    retry_after_s: float | None = None  # the server is busy and asked to come back after this long
     terminal_flags: list[str] | None = field(default=None)  # the server's flags on this terminal, if it said
 
 
@@ -225,9 +242,9 @@ class SyncClient:
         except SyncFailure as exc:
             result.error = str(exc)
         else:
-            result.push_error, auth = _attempt(lambda: self._push(result, say))
-            if not auth:
-                result.pull_error, auth = _attempt(lambda: self._pull(result, say, full))
+            result.push_error, auth = _attempt(lambda: self._push(result, say), result)
+            if not auth and result.retry_after_s is None:
+                result.pull_error, auth = _attempt(lambda: self._pull(result, say, full), result)
                 result.pulled_ok = not result.pull_error
             if result.pulled_ok and self._failed_batch is not None:
                 self._count_failure(*self._failed_batch, result)
@@ -375,6 +392,7 @@ class SyncClient:
         """The server's answer to a batch; None when it refused the request as a whole (a 4xx)."""
         if response.status_code in (401, 403):
             raise AuthFailure(self._auth_message(response))
+        _raise_if_busy(response)
         if response.status_code >= 500:
             raise ServerFailure(f"ошибка сервера при отправке (код {response.status_code}); повтор позже")
         if response.status_code in (408, 429):
@@ -444,6 +462,7 @@ class SyncClient:
                                                    "outbox_from": outbox_from, "full": full, **self._report()})
         if response.status_code in (401, 403):
             raise AuthFailure(self._auth_message(response))
+        _raise_if_busy(response)
         if response.status_code >= 400:
             raise SyncFailure(f"сервер отказал в загрузке данных (код {response.status_code}): "
                               f"{_error_text(response)}")
@@ -476,7 +495,7 @@ class SyncClient:
         if result.terminal_flags is not None:
             values[keys.TERMINAL_FLAGS] = ",".join(result.terminal_flags)
         with self.engine.begin() as conn:
-            if result.ok:
+            if result.ok or result.retry_after_s is not None:  # busy: it answered, only asked to come back later
                 values[keys.LAST_OK_AT] = utc_iso(started)
                 values[keys.OFFLINE_SINCE] = ""
             else:
@@ -502,12 +521,40 @@ def _response(in_flight: Future[httpx.Response]) -> httpx.Response:
         raise ServerFailure("сервер оборвал соединение, получив события; повтор позже") from exc
 
 
-def _attempt(step: Callable[[], None]) -> tuple[str, bool]:
-    """Run one half of a sync: (Russian error or "", whether the token was refused)."""
+def _raise_if_busy(response: httpx.Response) -> None:
+    """Busy when the server answered 503 ``busy`` with a usable ``Retry-After`` (seconds or an HTTP date).
+    Other 503s (its database down) stay failures: they are an outage the status line must show."""
+    if response.status_code != 503:
+        return
+    try:
+        busy = response.json().get("error") == "busy"
+    except (ValueError, AttributeError):
+        return
+    header = response.headers.get("Retry-After", "").strip()
+    if not busy or not header:
+        return
+    try:
+        wait = float(header)
+    except ValueError:
+        try:
+            wait = (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return
+    if wait == wait:  # not NaN
+        raise Busy(min(max(wait, 1.0), MAX_RETRY_AFTER_S))
+
+
+def _attempt(step: Callable[[], None], result: SyncResult | None = None) -> tuple[str, bool]:
+    """Run one half of a sync: (Russian error or "", whether the token was refused). A busy server's
+    wait goes to `result.retry_after_s`."""
     try:
         step()
     except AuthFailure as exc:
         return str(exc), True
+    except Busy as exc:
+        if result is not None:
+            result.retry_after_s = exc.retry_after_s
+        return str(exc), False
     except SyncFailure as exc:
         return str(exc), False
     except httpx.TimeoutException:

@@ -10,7 +10,9 @@ sets a flag the thread polls between waits, so it ends within one wait slice eve
 The nightly time is read in the school's time zone (`tz`, from the store's `meta`), not the OS's:
 a kiosk left in UTC must not reload its tables under the write lock during a morning break. A
 failed nightly run is not repeated at once; the regular runs, backed off, catch up with deltas and
-the next full run is the next night. Nothing that goes wrong in one pass ends the loop: a
+the next full run is the next night. A server busy with other terminals' full runs (503 ``busy``
+with ``Retry-After``, `SyncResult.retry_after_s`) is no failure: the same run, full if it was, comes
+again after the wait the server asked for, without backing off. Nothing that goes wrong in one pass ends the loop: a
 terminal whose sync thread died would never sync again until restarted.
 """
 
@@ -60,6 +62,7 @@ class SyncScheduler:
         self.on_result = on_result
         self.clock = clock
         self.failures = 0
+        self.retry_after_s: float | None = None  # the wait the server asked for after the last run, if busy
         self.last: SyncResult | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -94,7 +97,10 @@ class SyncScheduler:
         self._next_nightly = next_nightly(now.astimezone(tz) if tz is not None else now, self.nightly_at)
 
     def delay_s(self) -> float:
-        """Seconds to the next regular run: the interval when online, else the backoff."""
+        """Seconds to the next regular run: the server's Retry-After when it was busy, the interval when
+        online, else the backoff."""
+        if self.retry_after_s is not None:
+            return self.retry_after_s
         if not self.failures:
             return self.interval_s
         exponent = min(self.failures, MAX_BACKOFF_EXPONENT) - 1
@@ -127,7 +133,12 @@ class SyncScheduler:
             result = SyncResult(ok=False, error=f"внутренняя ошибка синхронизации: {exc}")
         # A push the server keeps failing on while the pull goes through is retried at the usual
         # pace: the server answers, and narrowing down the event it fails on takes several syncs.
-        self.failures = 0 if result.ok or result.pulled_ok else self.failures + 1
+        # A busy server answered too: its wait replaces the backoff, and a refused full run is asked again.
+        self.retry_after_s = result.retry_after_s
+        if result.retry_after_s is not None:
+            self._full_requested = self._full_requested or full
+        else:
+            self.failures = 0 if result.ok or result.pulled_ok else self.failures + 1
         self.last = result
         for callback in (self.on_result, self.on_applied if result.applied else None):
             if callback is not None:

@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import Connection
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.api import engine, fail, json_body, principal, requires
 from server.app import state
 from server.db import run_transaction
+from server.full_sync import BUSY, FullSyncBusy, is_full, take_slot
 from server.ingest import PushOutcome, ingest, ingest_rows
 from server.office import fleet
 from server.pull import pull
@@ -115,12 +117,22 @@ def pull_view() -> Any:
     who = principal()
     assert who.school_id is not None
     school_id = who.school_id
+    full = bool(body.get("full"))
+    config = state(current_app).config
+
+    def work(conn: Connection) -> dict[str, Any]:
+        if is_full(full, cursor):  # a snapshot holds one of the few full-pull slots while it runs
+            take_slot(conn, config.full_sync_slots, config.full_sync_retry_s)
+        return pull(conn, who.name, school_id, cursor=cursor, outbox_from=outbox_from, full=full, now=now,
+                    drift_s=drift)
+
     # One consistent view of the school for the whole answer; run again if a push of this terminal
     # committed meanwhile (both update the terminal's row).
-    answer = run_transaction(engine(), lambda conn: pull(conn, who.name, school_id, cursor=cursor,
-                                                         outbox_from=outbox_from, full=bool(body.get("full")),
-                                                         now=now, drift_s=drift),
-                             isolation="REPEATABLE READ")
+    try:
+        answer = run_transaction(engine(), work, isolation="REPEATABLE READ")
+    except FullSyncBusy as busy:
+        return (jsonify(error=BUSY, message=busy.message), 503,
+                {"Retry-After": str(busy.retry_after_s)})
     answer["clock_drift_s"] = drift
     fleet.note_report(engine(), who.name, body)  # outbox_size, version
     return jsonify(answer)
