@@ -28,8 +28,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
+from pos.domain import ru_date
 from pos.ledger import SERVED_KINDS, EventKind
 from server.accounts import utcnow, valid_school_id
+from server.calendar import school_clock
 from server.models import (
     Absence,
     District,
@@ -219,6 +221,17 @@ class Submission:
         return [c.text for c in diff(json.loads(rows[sent[-2]]), json.loads(rows[sent[-1]]))]
 
 
+def too_early(kind: str, month: date, today: date) -> str | None:
+    """Why the register cannot be sent yet: the monthly report only once its month is over; the request for
+    a month from the month before it (None: it may be sent)."""
+    if kind == "monthly" and month_end(month) >= today:
+        return (f"отчёт за {month_title(month)} можно отправить после окончания месяца, "
+                f"с {ru_date(month_end(month) + timedelta(days=1))}")
+    if kind == "request" and month > add_months(today.replace(day=1), 1):
+        return f"заявку на {month_title(month)} можно отправить с {ru_date(add_months(month, -1))}"
+    return None
+
+
 def state_text(sub: Submission | None, kind: str, month: date, today: date) -> tuple[str, bool]:
     """What a school's register of the month is at, and whether it is late."""
     due = deadline(kind, month)
@@ -256,6 +269,11 @@ def submission(conn: Connection, submission_id: int, *, district_id: str | None 
     return found[0]
 
 
+def returned(conn: Connection, school_id: str) -> list[Submission]:
+    """The school's registers its district returned for correction, whatever their month."""
+    return _submissions(conn, ReportSubmission.school_id == school_id, ReportSubmission.state == "returned")
+
+
 def of_schools(conn: Connection, school_ids: Iterable[str], kind: str, month: date) -> dict[str, Submission]:
     ids = list(school_ids)
     if not ids:
@@ -267,7 +285,8 @@ def of_schools(conn: Connection, school_ids: Iterable[str], kind: str, month: da
 
 def _check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise OfficeError(f"вид отчёта для управления образования: {', '.join(KINDS)}, а не «{kind[:40]}»")
+        raise OfficeError("в управление образования отправляются: "
+                          + "; ".join(f"«{title}»" for title in KINDS.values()) + f", а не «{kind[:40]}»")
     return kind
 
 
@@ -281,6 +300,10 @@ def submit(conn: Connection, actor: str, school_id: str, kind: str, month: date,
     if district_id is None:
         raise OfficeError("школа не прикреплена к управлению образования: отправлять некуда")
     at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    tz, _deadline = school_clock(conn, school_id)
+    early = too_early(kind, month, at.replace(tzinfo=UTC).astimezone(tz).date())
+    if early:
+        raise OfficeError(early)
     key = month_key(month)
     row = conn.execute(select(ReportSubmission.id, ReportSubmission.state).where(
         ReportSubmission.school_id == school_id, ReportSubmission.kind == kind, ReportSubmission.month == key)

@@ -277,6 +277,11 @@ def _sum_or_none(values: Iterable[str]) -> Decimal | None:
     return total
 
 
+def _rub(value: Decimal) -> str:
+    """«850,50 ₽» for a sum in roubles read exactly."""
+    return format_rub(int((value * 100).to_integral_value()))
+
+
 def _check_totals(line: int, count: int, sums: Sequence[tuple[str, str, Decimal | None]], rows: int) -> str:
     """Refuses the register unless its totals line matches its rows; says what it confirmed."""
     if count != rows:
@@ -291,8 +296,8 @@ def _check_totals(line: int, count: int, sums: Sequence[tuple[str, str, Decimal 
             raise PaymentsRefused(f"строка {line}, итоги: {title} «{given[:40]}» — не число") from None
         if stated != actual:
             raise PaymentsRefused(
-                f"строка {line}, итоги: {title} {stated} не равна сумме строк {actual}; реестр повреждён или "
-                "изменён — ничего не загружено")
+                f"строка {line}, итоги: {title} {_rub(stated)} не равна сумме строк {_rub(actual)}; "
+                "реестр повреждён или изменён — ничего не загружено")
     return f"итоги сверены: платежей {count}"
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, current_app, flash, request, session, url_for
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -85,6 +85,8 @@ def allow(*roles: Role, scope: str = "school", passive: bool = False) -> Callabl
             if not current_user.is_authenticated:
                 if request.headers.get("HX-Request"):  # a background refresh: send the whole page to sign-in
                     return "", 401, {"HX-Redirect": url_for("office.login")}
+                if request.path == "/parent" or request.path.startswith("/parent/"):
+                    return redirect(url_for("office.parent_login"))  # a parent signs in on the parents' page
                 return login_manager.unauthorized()
             if scope == "student":
                 school_id, student_id = kwargs.get("school_id"), kwargs.get("student_id")

@@ -12,9 +12,11 @@ from datetime import date
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from server import district
 from server.app import state
+from server.models import School
 from server.office.changes import NotFound, OfficeError
 from server.office.dates import parse_day
 from server.office.roles import Role
@@ -115,27 +117,14 @@ def district_rollup(district_id: str, kind: str) -> Any:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@bp.get("/api/districts/<district_id>/reports/<kind>")
-@allow(*DISTRICT, scope="district")
-def district_rollup_api(district_id: str, kind: str) -> Any:
-    """The same roll-up for a program (signed in as the district's user): JSON by default, CSV or XLSX."""
-    try:
-        body, mimetype, name = _rollup(district_id, kind, "json")
-    except NotFound as exc:
-        return Response(json.dumps({"error": str(exc)}, ensure_ascii=False), 404, mimetype="application/json")
-    except (OfficeError, ReportError) as exc:
-        return Response(json.dumps({"error": str(exc)}, ensure_ascii=False), 400, mimetype="application/json")
-    headers = {} if mimetype == "application/json" else {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(body, mimetype=mimetype, headers=headers)
-
-
 def _submission_page(sub: district.Submission, *, district_id: str | None, status: int = 200, error: str = "",
                      form: Any = None) -> Any:
     with _engine().connect() as conn:
         figures = sub.figures(conn)
         changes = sub.changes(conn)
+        timezone = conn.execute(select(School.timezone).where(School.id == sub.school_id)).scalar_one()
     return render_template("district_submission.html", sub=sub, district_id=district_id, figures=figures,
-                           changes=changes, error=error, form=form or {},
+                           changes=changes, error=error, form=form or {}, timezone=timezone,
                            printable=bool(request.args.get("print"))), status
 
 
@@ -203,9 +192,9 @@ def school_submission(school_id: str, submission_id: int) -> Any:
 
 
 def school_loop(conn: Any, school_id: str, month: date) -> list[tuple[str, str, date, district.Submission | None,
-                                                                         str, bool]]:
-    """For «Отчёты» of a month: (kind, title, month, submission, state, late) of the monthly report of the month
-    and of the request for the next month."""
+                                                                         str, bool, str | None]]:
+    """For «Отчёты» of a month: (kind, title, month, submission, state, late, why it cannot be sent yet) of the
+    monthly report of the month and of the request for the next month."""
     if not district.district_of(conn, school_id):
         return []
     today = district.today_of_school(conn, school_id)
@@ -213,5 +202,6 @@ def school_loop(conn: Any, school_id: str, month: date) -> list[tuple[str, str, 
     for kind, m in (("monthly", month), ("request", district.add_months(month, 1))):
         sub = district.of_schools(conn, [school_id], kind, m).get(school_id)
         text, late = district.state_text(sub, kind, m, today)
-        out.append((kind, f"{district.KINDS[kind]} — {month_title(m)}", m, sub, text, late))
+        out.append((kind, f"{district.KINDS[kind]} — {month_title(m)}", m, sub, text, late,
+                    district.too_early(kind, m, today)))
     return out

@@ -4,6 +4,7 @@ district accepts it; both see every step."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +22,11 @@ def _new_page(browser: Any) -> Any:
     return browser.new_context(viewport={"width": 1366, "height": 768}, locale="ru-RU").new_page()
 
 
+def _last_month() -> str:
+    first = date.today().replace(day=1) - timedelta(days=1)
+    return first.strftime("%Y-%m")
+
+
 def _monthly_row(page: Any) -> Any:
     return page.locator("#district-loop tbody tr").filter(has_text="Отчёт об организации питания")
 
@@ -30,6 +36,8 @@ def test_the_school_submits_the_district_returns_the_school_resubmits_the_distri
     school = _new_page(browser)
     sign_in(school, office_url, *PASSWORDS[Role.COORDINATOR])
     school.get_by_role("navigation", name="Разделы").get_by_role("link", name="Отчёты").click()
+    expect(_monthly_row(school)).to_contain_text("можно отправить после окончания месяца")  # this month
+    school.goto(school.url.split("?")[0] + f"?month={_last_month()}")  # the month before: over, to be sent
     _monthly_row(school).get_by_role("button", name="Отправить в управление образования").click()
     expect(_monthly_row(school)).to_contain_text("отправлен, на проверке")
 
@@ -37,6 +45,7 @@ def test_the_school_submits_the_district_returns_the_school_resubmits_the_distri
     sign_in(uo, office_url, *PASSWORDS[Role.DISTRICT])
     expect(uo.get_by_role("heading", level=1)).to_contain_text("Управление образования")
     uo.get_by_role("link", name="Месяц").click()
+    uo.goto(uo.url.split("?")[0] + f"?month={_last_month()}")
     uo.locator("#district-schools").get_by_role("link", name="отправлен, на проверке").first.click()
     uo.get_by_label("Комментарий (обязателен при возврате)").fill(COMMENT)
     uo.get_by_role("button", name="Вернуть на исправление").click()

@@ -120,7 +120,15 @@ def test_a_parent_registers_by_the_letter_sees_a_serve_and_blocks_the_card(
         meals = parent.locator("#parent-meals").inner_text()
         assert f"{day:%d.%m.%Y}" in meals and "завтрак" in meals.lower()
         parent.screenshot(path=str(shots / "parent-child.png"), full_page=True)
+        asked: list[str] = []
+
+        def answer(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept()
+
+        parent.once("dialog", answer)
         parent.get_by_role("button", name=f"Заблокировать карту {kid.uid}").click()
+        assert asked and "Снять блокировку или выдать новую карту может только школа" in asked[0]
         assert "Карта заблокирована" in parent.locator(".office-flash").inner_text()
         assert "заблокирована: утеряна" in parent.locator("#parent-cards").inner_text()
 

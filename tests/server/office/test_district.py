@@ -36,7 +36,12 @@ def districts(engine: Engine) -> None:
 def submit(engine: Engine, school_id: str = "sch1", kind: str = "monthly", month: date | None = None,
            actor: str = "coordinator") -> district.Submission:
     with engine.begin() as conn:
-        return district.submit(conn, actor, school_id, kind, month or school_today().replace(day=1))
+        return district.submit(conn, actor, school_id, kind, month or last_month())
+
+
+def last_month() -> date:
+    """The month a monthly report may be sent for: the one before this one (it is over)."""
+    return district.add_months(school_today().replace(day=1), -1)
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +94,15 @@ def test_the_month_counts_each_entitled_student_once(two: Office) -> None:
     assert view.monthly_month == view.request_month == month
 
 
+def test_a_month_is_sent_once_it_is_over_and_a_request_from_the_month_before() -> None:
+    dec, jan, feb = date(2026, 12, 1), date(2027, 1, 1), date(2027, 2, 1)
+    assert "с 01.01.2027" in (district.too_early("monthly", dec, date(2026, 12, 31)) or "")
+    assert district.too_early("monthly", dec, date(2027, 1, 1)) is None
+    assert district.too_early("request", jan, date(2026, 12, 3)) is None
+    assert "с 01.01.2027" in (district.too_early("request", feb, date(2026, 12, 31)) or "")
+    assert district.too_early("request", dec, date(2026, 12, 3)) is None  # late, but still accepted
+
+
 def test_deadlines() -> None:
     assert district.deadline("monthly", date(2026, 12, 1)) == date(2027, 1, 5)
     assert district.deadline("request", date(2027, 3, 1)) == date(2027, 2, 28)
@@ -99,7 +113,7 @@ def test_deadlines() -> None:
 
 
 def test_submit_return_resubmit_accept_keeps_every_step(two: Office) -> None:
-    month = school_today().replace(day=1)
+    month = last_month()
     first = submit(two.engine)
     assert first.state == "submitted" and [s.action for s in first.steps] == ["submitted"]
     with pytest.raises(OfficeError, match="уже отправлен"):
@@ -109,7 +123,7 @@ def test_submit_return_resubmit_accept_keeps_every_step(two: Office) -> None:
     with two.engine.begin() as conn:
         back = district.decide(conn, "uo", OWN, first.id, "returned", "Не указаны пайки за 3 число")
     assert back.state == "returned" and back.last_comment == "Не указаны пайки за 3 число"
-    _store(two.engine, event(1, school_today(), "s3"))  # the school corrects: one more free meal
+    _store(two.engine, event(1, month + timedelta(days=2), "s3"))  # the school corrects: one more free meal
     again = submit(two.engine)
     assert again.id == first.id and again.state == "submitted"
     with two.engine.connect() as conn:
@@ -153,7 +167,7 @@ def test_bad_district_input(office: Office) -> None:
         district.add(conn, "it", "d1", "Управление")
         with pytest.raises(NotFound, match="школа nope"):
             district.attach(conn, "it", "d1", ["nope"])
-        with pytest.raises(OfficeError, match="вид отчёта"):
+        with pytest.raises(OfficeError, match="в управление образования отправляются"):
             district.submit(conn, "x", "sch1", "tabel", date(2026, 1, 1))
 
 
@@ -223,7 +237,7 @@ def test_a_district_user_gets_nothing_of_another_district(two: Office) -> None:
     month = school_today().strftime("%Y-%m")
     for url in (f"/office/district/{OTHER}", f"/office/district/{OTHER}/month",
                 f"/office/district/{OTHER}/reports/monthly?month={month}",
-                f"/api/districts/{OTHER}/reports/monthly?month={month}",
+                f"/office/district/{OTHER}/reports/monthly?month={month}&format=json",
                 f"/office/district/{OTHER}/submissions/{theirs.id}"):
         assert client.get(url).status_code == 403, url
     assert client.post(f"/office/district/{OTHER}/submissions/{theirs.id}", data={"action": "accepted"}
@@ -252,19 +266,20 @@ def test_rollup_downloads_and_api(two: Office) -> None:
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     csv = client.get(f"/office/district/{OWN}/reports/monthly?month={month}&format=csv")
     assert "Школа sch1" in _text(csv) and "Итого" in _text(csv)
-    api = client.get(f"/api/districts/{OWN}/reports/monthly?month={month}")
+    api = client.get(f"/office/district/{OWN}/reports/monthly?month={month}&format=json")
     assert api.status_code == 200
     body = json.loads(api.data)
     assert [s["school_id"] for s in body["schools"]] == ["sch1"] and body["totals"]["Бесплатно: приёмов пищи"] == 1
-    assert client.get(f"/api/districts/{OWN}/reports/tabel?month={month}").status_code == 400
-    assert client.get(f"/api/districts/{OWN}/reports/monthly?month=13").status_code == 400
-    assert client.get(f"/api/districts/{OWN}/reports/monthly?month={month}&format=exe").status_code == 400
-    assert two.client(Role.COORDINATOR).get(f"/api/districts/{OWN}/reports/monthly").status_code == 403
+    assert client.get(f"/office/district/{OWN}/reports/tabel?month={month}&format=json").status_code == 400
+    assert client.get(f"/office/district/{OWN}/reports/monthly?month=13&format=json").status_code == 400
+    assert client.get(f"/office/district/{OWN}/reports/monthly?month={month}&format=exe").status_code == 400
+    assert two.client(Role.COORDINATOR).get(f"/office/district/{OWN}/reports/monthly").status_code == 403
 
 
 def test_the_loop_through_the_pages(two: Office) -> None:
     two.app.config["WTF_CSRF_ENABLED"] = False
-    month = school_today().strftime("%Y-%m")
+    current = school_today().strftime("%Y-%m")
+    month = last_month().strftime("%Y-%m")
     school = two.client(Role.COORDINATOR)
     reports = school.get(f"/office/sch1/reports?month={month}")
     assert "Отправить в управление образования" in _text(reports)
@@ -277,7 +292,7 @@ def test_the_loop_through_the_pages(two: Office) -> None:
     twice = school.post("/office/sch1/reports/submit", data={"kind": "monthly", "month": month})
     assert "уже отправлен" in _text(school.get(twice.headers["Location"]))
     with two.engine.connect() as conn:
-        sub_id = district.of_schools(conn, ["sch1"], "monthly", school_today().replace(day=1))["sch1"].id
+        sub_id = district.of_schools(conn, ["sch1"], "monthly", last_month())["sch1"].id
     uo = two.client(Role.DISTRICT)
     page = uo.get(f"/office/district/{OWN}/submissions/{sub_id}")
     assert page.status_code == 200 and "Принять" in _text(page)
@@ -289,6 +304,14 @@ def test_the_loop_through_the_pages(two: Office) -> None:
     assert back.status_code == 303
     again = _text(school.get(f"/office/sch1/reports?month={month}"))
     assert "Проверьте 3 число" in again and "Отправить снова" in again
+    # Seen from any month's «Отчёты»: the returned register, its comment and a link to its month.
+    elsewhere = school.get(f"/office/sch1/reports?month={current}")
+    assert "вернуло на исправление" in _text(elsewhere) and "Проверьте 3 число" in _text(elsewhere)
+    assert f"month={month}" in elsewhere.get_data(as_text=True)
+    # This month is not over: its monthly report cannot be sent yet, on the page or by a forged form.
+    assert "можно отправить после окончания месяца" in _text(elsewhere)
+    early = school.post("/office/sch1/reports/submit", data={"kind": "monthly", "month": current})
+    assert "можно отправить после окончания месяца" in _text(school.get(early.headers["Location"]))
     history = school.get(f"/office/sch1/reports/submissions/{sub_id}?print=1")
     assert history.status_code == 200 and "Проверьте 3 число" in _text(history) and "возвращён" in _text(history)
     assert school.get(f"/office/sch2/reports/submissions/{sub_id}").status_code == 403

@@ -188,3 +188,12 @@ def test_a_nul_in_a_parents_form_is_a_russian_400(office: Office) -> None:
 def test_a_parent_is_listed_among_the_schools_users_without_a_class(office: Office) -> None:
     page = office.client(Role.SCHOOL_ADMIN).get("/office/sch1/users").get_data(as_text=True)
     assert "родитель" in page and "классы: s1" not in page and "классы: 1А" in page  # the teacher's class stays
+
+
+def test_a_signed_out_parent_is_sent_to_the_parents_sign_in(office: Office) -> None:
+    anonymous = office.app.test_client()
+    for url in ("/parent", "/parent/sch1/s1", "/parent/notices"):
+        got = anonymous.get(url)
+        assert got.status_code == 302 and got.headers["Location"].endswith("/parent/login"), url
+    staff_page = anonymous.get("/office/sch1/reports")
+    assert staff_page.status_code == 302 and "/parent/login" not in staff_page.headers["Location"]
