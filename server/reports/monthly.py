@@ -31,6 +31,7 @@ from server.reports.common import (
     month_key,
     month_title,
     safe_name,
+    without_gc,
 )
 
 KIND = "monthly"
@@ -95,6 +96,7 @@ def build(conn: Connection, school_id: str, month: date, *, class_id: str | None
     return from_month(load_month(conn, school_id, month), class_id)
 
 
+@without_gc
 def from_month(m: Month, class_id: str | None = None) -> Monthly:
     lines = m.budget_lines()
     codes = [c for c, _ in lines]

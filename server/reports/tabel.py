@@ -43,6 +43,7 @@ from server.reports.common import (
     month_key,
     month_title,
     safe_name,
+    without_gc,
 )
 
 KIND = "tabel"
@@ -132,6 +133,7 @@ def build_all(conn: Connection, school_id: str, month: date) -> list[Tabel]:
     return [from_month(m, c.id) for c in sorted(m.classes.values(), key=lambda c: (c.grade, c.name))]
 
 
+@without_gc
 def from_month(m: Month, class_id: str) -> Tabel:
     cls = m.classes[class_id]
     lines = m.budget_lines()

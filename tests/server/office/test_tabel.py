@@ -89,3 +89,36 @@ def test_monthly_report_by_hand(engine: Engine) -> None:
     # ОВЗ lunches per day: 01.12 a2 and b2, 02.12 a2.
     ovz_lunch = next(x for x in r.free if (x.category, x.meal) == ("ovz", "lunch"))
     assert ovz_lunch.per_day[r.days.index(d(1))] == 2 and ovz_lunch.per_day[r.days.index(d(2))] == 1
+
+
+def test_the_registers_pause_the_cycle_collector_and_always_give_it_back() -> None:
+    import gc
+
+    import pytest
+
+    from server.reports.common import without_gc
+
+    seen: list[bool] = []
+
+    @without_gc
+    def inner() -> None:
+        seen.append(gc.isenabled())
+
+    @without_gc
+    def outer(fail: bool) -> None:
+        inner()
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("boom")
+
+    assert gc.isenabled()
+    outer(False)
+    with pytest.raises(ValueError):
+        outer(True)
+    assert seen == [False, False, False, False] and gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        outer(False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
