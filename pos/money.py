@@ -25,5 +25,7 @@ def parse_rub(text: str) -> int:
     """
     m = _RUB.fullmatch(text.strip().translate(_GROUPING))
     if not m:
+        if text.strip().startswith(("-", "−")) and _RUB.fullmatch(text.strip()[1:].translate(_GROUPING)):
+            raise ValueError(f"сумма не может быть отрицательной: «{text.strip()[:40]}»")
         raise ValueError(f"сумма должна быть в рублях с копейками, например «48,58», а не «{text.strip()[:40]}»")
     return int(m[1]) * 100 + int((m[2] or "0").ljust(2, "0"))

@@ -207,7 +207,8 @@ def test_a_threshold_is_read_in_roubles(typed: str, kopecks: int) -> None:
 
 @pytest.mark.parametrize(("typed", "message"), [
     ("12,5О", "сумма должна быть в рублях с копейками, например «48,58», а не «12,5О»"),
-    ("", "укажите порог баланса"), ("-5", "а не «-5»"), ("20000", "не больше 10\u202f000,00 ₽")])
+    ("", "укажите порог баланса"), ("-5", "не может быть отрицательной: «-5»"),
+    ("20000", "не больше 10\u202f000,00 ₽")])
 def test_a_bad_threshold_is_refused_in_russian(typed: str, message: str) -> None:
     with pytest.raises(OfficeError, match=message):
         notices.parse_threshold(typed)

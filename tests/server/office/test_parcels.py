@@ -47,7 +47,7 @@ def test_a_parcel_per_school_day_at_the_policy_price_counts_in_the_registers(eng
     (("a3", 5, 6, "parcel"), {}, "нет учебных дней"),
     (("a3", 2, 1, "parcel"), {}, "первый день не позже последнего"),
     (("a3", 1, 2, "ration"), {}, "вид: parcel"),
-    (("a3", 1, 2, "parcel"), {"amount": "-5"}, "сумма должна быть"),
+    (("a3", 1, 2, "parcel"), {"amount": "-5"}, "сумма не может быть отрицательной"),
     (("a3", 1, 2, "parcel"), {"amount": "0"}, "больше 0,00"),
     (("a3", 1, 2, "parcel"), {"category": "martians"}, "не из политики"),
     (("c2", 1, 1, "compensation"), {}, "укажите сумму"),  # 5А, no benefit: the policy gives nothing
