@@ -15,25 +15,14 @@ from server import tabular
 from server.models import Student
 from server.office.roles import Role
 from tests.server.office.conftest import Office
+from tests.server.office.forms import csrf, field
 from tests.server.office.test_imports import TABLE, _csv
 
 URL = "/office/sch1/import"
 
 
-def _csrf(client: FlaskClient) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(URL).get_data(as_text=True))
-    assert match
-    return match[1]
-
-
-def _field(page: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert match, page
-    return match[1]
-
-
 def _upload(client: FlaskClient, data: bytes, name: str, **form: str) -> tuple[int, str]:
-    response = client.post(f"{URL}/preview", data={"csrf_token": _csrf(client), "file": (io.BytesIO(data), name),
+    response = client.post(f"{URL}/preview", data={"csrf_token": csrf(client, URL), "file": (io.BytesIO(data), name),
                                                    **form}, content_type="multipart/form-data")
     return response.status_code, response.get_data(as_text=True)
 
@@ -48,14 +37,14 @@ def test_upload_preview_and_confirm_import_the_list(office: Office) -> None:
         assert conn.execute(select(Student).where(Student.full_name == "Новикова Алёна Сергеевна")).first() is None
     maps = re.findall(r"<option value=\"(\w*)\" selected>", page)
     assert len(maps) == 6, maps
-    response = client.post(f"{URL}/confirm", data={"csrf_token": _csrf(client), "token": _field(page, "token"),
-                                                   "digest": _field(page, "digest"), "map": maps})
+    response = client.post(f"{URL}/confirm", data={"csrf_token": csrf(client, URL), "token": field(page, "token"),
+                                                   "digest": field(page, "digest"), "map": maps})
     assert response.status_code == 200 and "Список загружен" in response.get_data(as_text=True)
     with office.engine.connect() as conn:
         assert conn.execute(select(Student.class_id).where(
             Student.full_name == "Новикова Алёна Сергеевна")).scalar_one() == "5а"
-    again = client.post(f"{URL}/confirm", data={"csrf_token": _csrf(client), "token": _field(page, "token"),
-                                                "digest": _field(page, "digest"), "map": maps})
+    again = client.post(f"{URL}/confirm", data={"csrf_token": csrf(client, URL), "token": field(page, "token"),
+                                                "digest": field(page, "digest"), "map": maps})
     assert again.status_code == 422 and "не найден или устарел" in again.get_data(as_text=True)  # used once
 
 
@@ -63,8 +52,8 @@ def test_a_changed_select_is_shown_again_before_anything_is_written(office: Offi
     client = office.client(Role.SCHOOL_ADMIN)
     _status, page = _upload(client, _csv(TABLE), "ученики.csv")
     maps = ["last_name", "first_name", "", "class", "birth_date", "diet_note"]  # Отчество: «не загружать»
-    response = client.post(f"{URL}/confirm", data={"csrf_token": _csrf(client), "token": _field(page, "token"),
-                                                   "digest": _field(page, "digest"), "map": maps})
+    response = client.post(f"{URL}/confirm", data={"csrf_token": csrf(client, URL), "token": field(page, "token"),
+                                                   "digest": field(page, "digest"), "map": maps})
     text = response.get_data(as_text=True)
     assert response.status_code == 422 and "изменились: проверьте разницу ещё раз" in text
     assert "Новикова Алёна</td>" in text
@@ -76,8 +65,8 @@ def test_an_upload_of_another_user_cannot_be_previewed_or_confirmed(office: Offi
     _status, page = _upload(office.client(Role.SCHOOL_ADMIN), _csv(TABLE), "ученики.csv")
     other = office.client(Role.COORDINATOR)
     for step in ("preview", "confirm"):
-        response = other.post(f"{URL}/{step}", data={"csrf_token": _csrf(other), "token": _field(page, "token"),
-                                                      "digest": _field(page, "digest")})
+        response = other.post(f"{URL}/{step}", data={"csrf_token": csrf(other, URL), "token": field(page, "token"),
+                                                      "digest": field(page, "digest")})
         assert response.status_code == 422 and "не найден или устарел" in response.get_data(as_text=True)
 
 
@@ -127,7 +116,7 @@ def test_a_zip_bomb_named_xlsx_is_refused_before_it_is_inflated(office: Office,
 
 def test_forms_without_a_file_or_token_or_with_nonsense_are_refused_in_russian(office: Office) -> None:
     client = office.client(Role.SCHOOL_ADMIN)
-    token = _csrf(client)
+    token = csrf(client, URL)
     nothing = client.post(f"{URL}/preview", data={"csrf_token": token})
     assert nothing.status_code == 422 and "выберите файл" in nothing.get_data(as_text=True)
     for form in ({"token": "../../etc/passwd"}, {"token": "x" * 5000, "map": ["<script>"] * 400},
@@ -136,7 +125,7 @@ def test_forms_without_a_file_or_token_or_with_nonsense_are_refused_in_russian(o
             response = client.post(f"{URL}/{step}", data={"csrf_token": token, **form})
             assert response.status_code == 422 and "не найден или устарел" in response.get_data(as_text=True)
     _status, page = _upload(client, _csv(TABLE), "ученики.csv")
-    odd = client.post(f"{URL}/preview", data={"csrf_token": token, "token": _field(page, "token"),
+    odd = client.post(f"{URL}/preview", data={"csrf_token": token, "token": field(page, "token"),
                                               "map": ["<script>", "full_name"] * 200})
     text = odd.get_data(as_text=True)
     assert odd.status_code == 200 and "укажите столбец «Класс»" in text and "<script>" not in text

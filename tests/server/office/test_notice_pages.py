@@ -3,22 +3,15 @@ stays in the form with a Russian message; other roles get 403; the form needs it
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from server import notices
 from server.models import NoticePreference
 from server.office.roles import Role
 from tests.server.office.conftest import Office
+from tests.server.office.forms import token_in
 
 URL = "/parent/notices"
-
-
-def _csrf(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match is not None
-    return match[1]
 
 
 def _saved(office: Office) -> list[tuple[bool, bool, bool, int]]:
@@ -36,7 +29,7 @@ def test_a_parent_sees_every_notice_on_and_the_default_threshold(office: Office)
 
 def test_a_parent_saves_the_choice_and_sees_it_again(office: Office) -> None:
     client = office.client(Role.PARENT)
-    token = _csrf(client.get(URL).get_data(as_text=True))
+    token = token_in(client.get(URL).get_data(as_text=True))
     answer = client.post(URL, data={"csrf_token": token, "balance_low": "1", "threshold": "250,5"})
     assert answer.status_code == 303 and answer.headers["Location"].endswith(URL)
     assert _saved(office) == [(True, False, False, 25050)]

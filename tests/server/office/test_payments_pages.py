@@ -4,7 +4,6 @@ page; bad files and forged forms get a Russian answer, never a 500."""
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
 
 from flask.testing import FlaskClient
@@ -14,21 +13,10 @@ from server.models import PaymentConflict, Student
 from server.office.roles import Role
 from tests.server.kit import school_today
 from tests.server.office.conftest import Office
+from tests.server.office.forms import csrf, field
 from tests.server.office.test_payments import sber
 
 URL = "/office/sch1/payments"
-
-
-def _csrf(client: FlaskClient) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(URL).get_data(as_text=True))
-    assert match
-    return match[1]
-
-
-def _field(page: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert match, page
-    return match[1]
 
 
 def _balance(office: Office, student: str) -> int:
@@ -38,7 +26,7 @@ def _balance(office: Office, student: str) -> int:
 
 
 def _upload(client: FlaskClient, data: bytes, name: str) -> tuple[int, str]:
-    response = client.post(f"{URL}/preview", data={"csrf_token": _csrf(client), "file": (io.BytesIO(data), name),
+    response = client.post(f"{URL}/preview", data={"csrf_token": csrf(client, URL), "file": (io.BytesIO(data), name),
                                                    "format": "auto"}, content_type="multipart/form-data")
     return response.status_code, response.get_data(as_text=True)
 
@@ -53,13 +41,13 @@ def test_upload_preview_apply_and_resolve(office: Office) -> None:
     assert status == 200 and "Зачислить: <strong>1</strong> на <strong>150,00 ₽</strong>" in page
     assert "лицевого счёта «nobody» нет в школе" in page and "больше двух знаков" in page
     before = _balance(office, "s1")
-    response = client.post(f"{URL}/apply", data={"csrf_token": _csrf(client), "token": _field(page, "token"),
-                                                 "digest": _field(page, "digest"), "format": "sber"})
+    response = client.post(f"{URL}/apply", data={"csrf_token": csrf(client, URL), "token": field(page, "token"),
+                                                 "digest": field(page, "digest"), "format": "sber"})
     result = response.get_data(as_text=True)
     assert response.status_code == 200 and "зачислено платежей 1 на 150,00 ₽" in result
     assert _balance(office, "s1") == before + 15000
-    again = client.post(f"{URL}/apply", data={"csrf_token": _csrf(client), "token": _field(page, "token"),
-                                              "digest": _field(page, "digest"), "format": "sber"})
+    again = client.post(f"{URL}/apply", data={"csrf_token": csrf(client, URL), "token": field(page, "token"),
+                                              "digest": field(page, "digest"), "format": "sber"})
     assert again.status_code == 422 and "не найден или устарел" in again.get_data(as_text=True)
     assert _balance(office, "s1") == before + 15000
     page = client.get(URL).get_data(as_text=True)
@@ -69,14 +57,14 @@ def test_upload_preview_apply_and_resolve(office: Office) -> None:
     with office.engine.connect() as conn:
         ids = dict(conn.execute(select(PaymentConflict.account, PaymentConflict.id)).tuples().all())
     s4 = _balance(office, "s4")
-    done = client.post(f"{URL}/resolve", data={"csrf_token": _csrf(client), "conflict": ids["nobody"],
+    done = client.post(f"{URL}/resolve", data={"csrf_token": csrf(client, URL), "conflict": ids["nobody"],
                                                "action": "assign", "student": "s4"})
     assert done.status_code == 303 and _balance(office, "s4") == s4 + 9999
     assert "Платёж 99,99 ₽ зачислен." in client.get(URL).get_data(as_text=True)
-    refused = client.post(f"{URL}/resolve", data={"csrf_token": _csrf(client), "conflict": ids["s2"],
+    refused = client.post(f"{URL}/resolve", data={"csrf_token": csrf(client, URL), "conflict": ids["s2"],
                                                   "action": "assign", "student": "s2"})
     assert refused.status_code == 422 and "только отклонить" in refused.get_data(as_text=True)
-    dismissed = client.post(f"{URL}/resolve", data={"csrf_token": _csrf(client), "conflict": ids["s2"],
+    dismissed = client.post(f"{URL}/resolve", data={"csrf_token": csrf(client, URL), "conflict": ids["s2"],
                                                     "action": "dismiss", "reason": "сумма с ошибкой, банк вернёт"})
     assert dismissed.status_code == 303
     assert "Все платежи разобраны" in client.get(URL).get_data(as_text=True)
@@ -91,16 +79,16 @@ def test_bad_files_and_forged_forms_get_a_russian_answer(office: Office) -> None
     for data, name, message in cases:
         status, page = _upload(client, data, name)
         assert status == 422 and message in page, (name, page[-2000:])
-    csrf = _csrf(client)
+    token = csrf(client, URL)
     for form, message in (({"token": "forged-token-forged-token"}, "не найден или устарел"),
                           ({"conflict": "12; drop", "action": "assign", "student": "s1"}, "нет"),
                           ({"conflict": "1", "action": "explode"}, "зачислить ученику или отклонить")):
         path = "apply" if "token" in form else "resolve"
-        response = client.post(f"{URL}/{path}", data={"csrf_token": csrf, **form})
+        response = client.post(f"{URL}/{path}", data={"csrf_token": token, **form})
         assert response.status_code in (404, 422) and message in response.get_data(as_text=True)
     for forged in ("abc", "99999999999999999999", "0", "١٢"):
         assert client.get(f"{URL}?import={forged}").status_code == 404
-    huge = client.post(f"{URL}/resolve", data={"csrf_token": csrf, "conflict": "99999999999999999999",
+    huge = client.post(f"{URL}/resolve", data={"csrf_token": token, "conflict": "99999999999999999999",
                                                "action": "dismiss", "reason": "x"})
     assert huge.status_code == 404 or huge.status_code == 422
     no_csrf = client.post(f"{URL}/resolve", data={"conflict": "1", "action": "dismiss", "reason": "x"})
@@ -112,7 +100,7 @@ def test_another_schools_upload_is_not_reachable(office: Office) -> None:
     day = school_today()
     status, page = _upload(client, sber([("1", "s1", "10.00")], day), "r.txt")
     assert status == 200
-    other = client.post("/office/sch2/payments/apply", data={"csrf_token": _csrf(client),
-                                                             "token": _field(page, "token"),
-                                                             "digest": _field(page, "digest")})
+    other = client.post("/office/sch2/payments/apply", data={"csrf_token": csrf(client, URL),
+                                                             "token": field(page, "token"),
+                                                             "digest": field(page, "digest")})
     assert other.status_code == 403
