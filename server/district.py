@@ -189,6 +189,12 @@ class Submission:
         return f"{KINDS[self.kind]}: {month_title(self.month)}"
 
     @property
+    def shown_under(self) -> date:
+        """The month of «Отчёты» that carries it: a month's report under its month, a request under the month
+        before its own (`school_loop`)."""
+        return self.month if self.kind == "monthly" else add_months(self.month, -1)
+
+    @property
     def state_ru(self) -> str:
         return STATES.get(self.state, self.state)
 

@@ -128,15 +128,21 @@ def _submission_page(sub: district.Submission, *, district_id: str | None, statu
                            printable=bool(request.args.get("print"))), status
 
 
+def _show(submission_id: int, *, district_id: str | None = None, school_id: str | None = None,
+          **page: Any) -> Any:
+    """The submission's page as its district or its school sees it (404 for anyone else's)."""
+    try:
+        with _engine().connect() as conn:
+            sub = district.submission(conn, submission_id, district_id=district_id, school_id=school_id)
+    except NotFound as exc:
+        return _error(404, "Не найдено", str(exc))
+    return _submission_page(sub, district_id=district_id, **page)
+
+
 @bp.get("/office/district/<district_id>/submissions/<int:submission_id>")
 @allow(*DISTRICT, scope="district")
 def district_submission(district_id: str, submission_id: int) -> Any:
-    try:
-        with _engine().connect() as conn:
-            sub = district.submission(conn, submission_id, district_id=district_id)
-    except NotFound as exc:
-        return _error(404, "Не найдено", str(exc))
-    return _submission_page(sub, district_id=district_id)
+    return _show(submission_id, district_id=district_id)
 
 
 @bp.post("/office/district/<district_id>/submissions/<int:submission_id>")
@@ -150,13 +156,8 @@ def district_decide(district_id: str, submission_id: int) -> Any:
     except NotFound as exc:
         return _error(404, "Не найдено", str(exc))
     except OfficeError as exc:
-        try:
-            with _engine().connect() as conn:
-                sub = district.submission(conn, submission_id, district_id=district_id)
-        except NotFound as gone:
-            return _error(404, "Не найдено", str(gone))
-        return _submission_page(sub, district_id=district_id, status=422, error=sentence(str(exc)),
-                                form=request.form)
+        return _show(submission_id, district_id=district_id, status=422, error=sentence(str(exc)),
+                     form=request.form)
     flash(f"{sub.title} — {sub.school_name}: {sub.state_ru}.", "info")
     return redirect(url_for("office.district_submission", district_id=district_id, submission_id=submission_id), 303)
 
@@ -176,19 +177,13 @@ def report_submit(school_id: str) -> Any:
         month_text = request.form.get("month", "")[:7]
         return redirect(url_for("office.reports_page", school_id=school_id, month=month_text), 303)
     flash(f"{sub.title}: отправлен в управление образования.", "info")
-    back = sub.month if kind == "monthly" else district.add_months(sub.month, -1)
-    return redirect(url_for("office.reports_page", school_id=school_id, month=month_key(back)), 303)
+    return redirect(url_for("office.reports_page", school_id=school_id, month=month_key(sub.shown_under)), 303)
 
 
 @bp.get("/office/<school_id>/reports/submissions/<int:submission_id>")
 @allow(*SCHOOL_SENDERS)
 def school_submission(school_id: str, submission_id: int) -> Any:
-    try:
-        with _engine().connect() as conn:
-            sub = district.submission(conn, submission_id, school_id=school_id)
-    except NotFound as exc:
-        return _error(404, "Не найдено", str(exc))
-    return _submission_page(sub, district_id=None)
+    return _show(submission_id, school_id=school_id)
 
 
 def school_loop(conn: Any, school_id: str, month: date) -> list[tuple[str, str, date, district.Submission | None,

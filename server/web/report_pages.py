@@ -87,9 +87,7 @@ def reports_page(school_id: str) -> Any:
                 registers.append((k, title_of(k), None, "", last_export(conn, school_id, k, month, None)))
         tz = zone(conn.execute(select(School.timezone).where(School.id == school_id)).scalar_one())
         loop = district_pages.school_loop(conn, school_id, month) if manager else []
-        # (submission, the month of «Отчёты» that shows it): a request sits under the month before its own
-        returned = [(sub, month_key(sub.month if sub.kind == "monthly" else district.add_months(sub.month, -1)))
-                    for sub in (district.returned(conn, school_id) if manager else [])]
+        returned = district.returned(conn, school_id) if manager else []
     return render_template("reports.html", school_id=school_id, month=month, month_key=month_key(month),
                            month_title=month_title(month), registers=registers, manager=manager, tz=tz,
                            error=error, district_loop=loop, returned=returned), 400 if error else 200
